@@ -1,0 +1,168 @@
+/**
+ * Configuration, parsed once at start with zod. Environment variables carry the
+ * deployment settings; an optional YAML or JSON file (`MIDFUNNEL_CONFIG`) carries the
+ * workspaces, their accounts and keywords. A bad value stops the process with a
+ * message naming the setting and showing a valid example.
+ *
+ * Inside the file, `${NAME}` is replaced by the environment variable NAME, so secrets
+ * (bot tokens, webhook secrets) can stay out of the file.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const workspaceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
+
+export const workspaceConfigSchema = z.object({
+  id: workspaceId,
+  name: z.string().min(1).max(100).optional(),
+  /** Keywords watched in this workspace's groups. */
+  keywords: z.array(z.string().min(1).max(128)).max(50_000).default([]),
+  /** Default region for national phone numbers (ISO 3166 alpha-2), e.g. CN. */
+  defaultRegion: z.string().regex(/^[A-Z]{2}$/).default('US'),
+  telegram: z
+    .object({
+      bots: z.array(z.object({ token: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/), webhookSecret: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/).optional() })).default([]),
+    })
+    .default({ bots: [] }),
+  whatsapp: z
+    .object({ accounts: z.array(z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) })).default([]) })
+    .default({ accounts: [] }),
+});
+export type WorkspaceConfig = z.infer<typeof workspaceConfigSchema>;
+
+const fileSchema = z.object({ workspaces: z.array(workspaceConfigSchema).default([]) });
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Each environment setting with its schema, default, and the example shown when it is wrong. */
+const ENV = {
+  REDIS_URL: { schema: z.string().regex(/^rediss?:\/\/\S+$/), default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379' },
+  MONGO_URL: { schema: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/).optional(), default: undefined, example: 'mongodb://127.0.0.1:27017/midfunnel' },
+  MIDFUNNEL_STORE: { schema: z.enum(['mongo', 'memory']), default: 'mongo', example: 'mongo (or memory, for a demo: nothing is kept)' },
+  MIDFUNNEL_DATA_DIR: { schema: z.string().min(1), default: '.data', example: '/var/lib/midfunnel' },
+  MIDFUNNEL_HASH_KEY: { schema: z.string().min(16).optional(), default: undefined, example: 'a random string of 32+ characters (openssl rand -hex 32)' },
+  MIDFUNNEL_CONFIG: { schema: z.string().min(1).optional(), default: undefined, example: './midfunnel.yaml' },
+  HOST: { schema: z.string().min(1), default: '0.0.0.0', example: '0.0.0.0' },
+  PORT: { schema: z.coerce.number().int().min(0).max(65535), default: '8080', example: '8080' },
+  LOG_LEVEL: { schema: z.enum(logLevels), default: 'info', example: 'info (one of fatal, error, warn, info, debug, trace, silent)' },
+  QUEUE_PREFIX: { schema: z.string().regex(/^[a-z0-9_-]{1,32}$/), default: 'midfunnel', example: 'midfunnel' },
+  WORKER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(256), default: '16', example: '16' },
+  TELEGRAM_API_ROOT: { schema: z.url(), default: 'https://api.telegram.org', example: 'https://api.telegram.org' },
+  PUBLIC_BASE_URL: { schema: z.url().optional(), default: undefined, example: 'https://midfunnel.example.com' },
+} as const;
+
+type EnvKey = keyof typeof ENV;
+type EnvValues = { [K in EnvKey]: z.infer<(typeof ENV)[K]['schema']> };
+
+export interface Config {
+  redisUrl: string;
+  store: 'mongo' | 'memory';
+  mongoUrl: string | undefined;
+  dataDir: string;
+  /** Undefined when not set: the start-up then keeps a generated key in the data folder. */
+  hashKey: string | undefined;
+  host: string;
+  port: number;
+  logLevel: (typeof logLevels)[number];
+  queuePrefix: string;
+  workerConcurrency: number;
+  telegramApiRoot: string;
+  publicBaseUrl: string | undefined;
+  workspaces: WorkspaceConfig[];
+}
+
+function formatIssues(where: string, error: z.ZodError, example?: string): string {
+  const lines = error.issues.map((i) => {
+    const path = i.path.length > 0 ? `${where}.${i.path.join('.')}` : where;
+    return `${path}: ${i.message}`;
+  });
+  return lines.join('\n') + (example ? `\n  example: ${where}=${example}` : '');
+}
+
+/** Replaces `${NAME}` in every string of a parsed file with the environment variable NAME. */
+function substituteEnv(value: unknown, env: Record<string, string | undefined>, path: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(`${path}: environment variable ${name} is not set (referenced as \${${name}})`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, `${path}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, `${path}.${k}`)]));
+  }
+  return value;
+}
+
+/** Parses the workspaces file text (YAML or JSON by extension or content). */
+export function parseWorkspacesFile(text: string, path: string, env: Record<string, string | undefined>): WorkspaceConfig[] {
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`MIDFUNNEL_CONFIG (${path}) is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(substituteEnv(raw ?? {}, env, path));
+  if (!parsed.success) {
+    throw new ConfigError(
+      `${formatIssues(path, parsed.error)}\n  example:\n    workspaces:\n      - id: acme\n        keywords: [price, 发货]\n        telegram: { bots: [{ token: "\${TELEGRAM_TOKEN_ACME}" }] }`,
+    );
+  }
+  const ids = new Set<string>();
+  for (const w of parsed.data.workspaces) {
+    if (ids.has(w.id)) throw new ConfigError(`${path}: workspace id '${w.id}' appears twice`);
+    ids.add(w.id);
+  }
+  return parsed.data.workspaces;
+}
+
+/** Reads and validates the configuration; throws ConfigError with every bad setting named. */
+export function loadConfig(env: Record<string, string | undefined>, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): Config {
+  const values: Partial<Record<EnvKey, unknown>> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(ENV) as EnvKey[]) {
+    const spec = ENV[key];
+    const raw = env[key] === '' ? undefined : (env[key] ?? spec.default);
+    const r = (spec.schema as z.ZodType).safeParse(raw);
+    if (r.success) values[key] = r.data;
+    else problems.push(`${key}=${JSON.stringify(env[key])} is not valid: ${r.error.issues[0]?.message ?? 'invalid'}\n  example: ${key}=${spec.example}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  const v = values as EnvValues;
+  let workspaces: WorkspaceConfig[] = [];
+  if (v.MIDFUNNEL_CONFIG) {
+    let text: string;
+    try {
+      text = readFile(v.MIDFUNNEL_CONFIG);
+    } catch (err) {
+      throw new ConfigError(`MIDFUNNEL_CONFIG=${v.MIDFUNNEL_CONFIG}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n  example: MIDFUNNEL_CONFIG=./midfunnel.yaml`);
+    }
+    workspaces = parseWorkspacesFile(text, v.MIDFUNNEL_CONFIG, env);
+  }
+  return {
+    redisUrl: v.REDIS_URL,
+    store: v.MIDFUNNEL_STORE,
+    mongoUrl: v.MONGO_URL,
+    dataDir: v.MIDFUNNEL_DATA_DIR,
+    hashKey: v.MIDFUNNEL_HASH_KEY,
+    host: v.HOST,
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    queuePrefix: v.QUEUE_PREFIX,
+    workerConcurrency: v.WORKER_CONCURRENCY,
+    telegramApiRoot: v.TELEGRAM_API_ROOT,
+    publicBaseUrl: v.PUBLIC_BASE_URL,
+    workspaces,
+  };
+}
+
+/** The configuration table the README shows, generated from the same definitions. */
+export function configTable(): Array<{ name: string; default: string; example: string }> {
+  return (Object.keys(ENV) as EnvKey[]).map((k) => ({ name: k, default: ENV[k].default ?? '', example: ENV[k].example }));
+}

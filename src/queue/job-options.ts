@@ -1,0 +1,17 @@
+/**
+ * Retry and retention rules for every queue, in one place.
+ * - Transient failures (store or Redis hiccups) retry with exponential backoff.
+ * - Invalid job data throws `UnrecoverableError` in the processor and is never retried.
+ * - Finished jobs are removed after a bounded age and count, so Redis does not grow
+ *   without limit; failed jobs are kept longer for inspection.
+ *   While a completed job is kept, re-adding its id is a no-op (BullMQ dedupe); after it
+ *   is removed, the store's unique touch id makes the re-delivery a no-op instead.
+ */
+import type { JobsOptions } from 'bullmq';
+
+export const TOUCH_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
+};

@@ -1,0 +1,142 @@
+/**
+ * The normalized touch event: one thing a person did in a community that may later
+ * explain a conversion. Every connector (Telegram, WhatsApp, tracked links) turns its
+ * platform events into this shape before anything else sees them.
+ *
+ * Privacy: a touch never carries message text, and never a clear phone number or a
+ * WhatsApp id (which is a phone number): those arrive already pseudonymized with the
+ * workspace's keyed hash (see `src/identity/pseudonymize.ts`).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const PLATFORMS = ['telegram', 'whatsapp', 'web'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const TOUCH_KINDS = [
+  'join',
+  'leave',
+  'keyword',
+  'mention',
+  'link_posted',
+  'link_click',
+  'dm_start',
+  'message',
+] as const;
+export type TouchKind = (typeof TOUCH_KINDS)[number];
+
+/** Touch kinds that say where a person came from; they make up a profile's source path. */
+export const SOURCE_KINDS: ReadonlySet<TouchKind> = new Set(['join', 'dm_start', 'link_click']);
+
+const id = z.string().min(1).max(200);
+const shortText = z.string().max(300);
+
+export const chatSchema = z.object({
+  /** Platform chat id: Telegram chat id, WhatsApp group id, or a tracked link's group label for web. */
+  id,
+  title: shortText.optional(),
+  type: z.enum(['group', 'private', 'channel', 'web']),
+});
+export type Chat = z.infer<typeof chatSchema>;
+
+export const actorSchema = z.object({
+  /** Platform user id: Telegram numeric id in clear; WhatsApp ids only as a keyed hash. */
+  userId: id.optional(),
+  /** Telegram username, lower-cased, without `@`. Low-trust: never used to merge profiles. */
+  username: z.string().max(64).optional(),
+  /** Keyed hash of the E.164 phone number, where the platform gives one. */
+  phoneHash: z.string().max(128).optional(),
+  /** Profile the touch is already known to belong to (a personal link's member token). */
+  profileId: id.optional(),
+});
+export type Actor = z.infer<typeof actorSchema>;
+
+const base = z.object({
+  id,
+  workspace: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'workspace ids are 1-64 of a-z 0-9 _ -'),
+  platform: z.enum(PLATFORMS),
+  /** Which bot / WhatsApp number / link service saw the event. */
+  account: id,
+  chat: chatSchema,
+  actor: actorSchema,
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+
+const campaign = z.string().min(1).max(128);
+
+export const touchEventSchema = z.discriminatedUnion('kind', [
+  base.extend({
+    kind: z.literal('join'),
+    details: z.object({
+      via: z.enum(['invite_link', 'join_request', 'added', 'public', 'unknown']),
+      inviteLink: z.string().max(300).optional(),
+      campaign: campaign.optional(),
+      /** User id of whoever added the member (hashed on WhatsApp). */
+      addedBy: id.optional(),
+    }),
+  }),
+  base.extend({
+    kind: z.literal('leave'),
+    details: z.object({ via: z.enum(['left', 'removed', 'unknown']), removedBy: id.optional() }),
+  }),
+  base.extend({
+    kind: z.literal('keyword'),
+    details: z.object({ keywords: z.array(z.string().min(1).max(128)).min(1).max(500) }),
+  }),
+  base.extend({
+    kind: z.literal('mention'),
+    details: z.object({ mentioned: z.array(z.string().min(1).max(128)).min(1).max(100) }),
+  }),
+  base.extend({
+    kind: z.literal('link_posted'),
+    details: z.object({ urls: z.array(z.string().min(1).max(2048)).min(1).max(50) }),
+  }),
+  base.extend({
+    kind: z.literal('link_click'),
+    details: z.object({
+      code: z.string().min(1).max(64),
+      clickId: z.string().min(1).max(64),
+      campaign: campaign.optional(),
+    }),
+  }),
+  base.extend({
+    kind: z.literal('dm_start'),
+    details: z.object({ payload: z.string().max(64), campaign: campaign.optional() }),
+  }),
+  base.extend({ kind: z.literal('message'), details: z.object({}) }),
+]);
+
+export type TouchEvent = z.infer<typeof touchEventSchema>;
+export type TouchOf<K extends TouchKind> = Extract<TouchEvent, { kind: K }>;
+
+/**
+ * Deterministic touch id from the platform's own ids: the same platform event always
+ * gets the same id, whichever connector or account delivers it (two bots in one group
+ * see one message once). 128 bits of SHA-256, base64url: 22 characters, no `:`.
+ */
+export function makeTouchId(platform: Platform, ...parts: Array<string | number>): string {
+  const h = createHash('sha256');
+  h.update(platform);
+  for (const p of parts) {
+    h.update('\u0000');
+    h.update(String(p));
+  }
+  return h.digest('base64url').slice(0, 22);
+}
+
+/** Parses unknown data into a touch event; throws a ZodError naming each bad field. */
+export function parseTouchEvent(data: unknown): TouchEvent {
+  return touchEventSchema.parse(data);
+}
+
+/** The campaign a touch carries, if any (joins, deep links, link clicks). */
+export function touchCampaign(t: TouchEvent): string | undefined {
+  switch (t.kind) {
+    case 'join':
+    case 'dm_start':
+    case 'link_click':
+      return t.details.campaign;
+    default:
+      return undefined;
+  }
+}

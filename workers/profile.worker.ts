@@ -1,0 +1,78 @@
+/**
+ * Processor: profile (queue `<prefix>-touches`)
+ * Payload: `{ touch: TouchEvent }`, validated again here.
+ * Idempotency key: (workspace, touch id): the BullMQ job id while the job is kept, the
+ *   store's unique touch id after that; `recordTouch` makes a re-run a no-op.
+ * Side effects: the touch is stored; identities claimed or moved; profiles created,
+ *   merged and updated (see `src/profile/record-touch.ts`).
+ * Retry class: invalid payload → UnrecoverableError (never retried); anything else
+ *   (store, Redis, a lock wait, an identity race) → retried with backoff
+ *   (`src/queue/job-options.ts`).
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Locker } from '../src/lock.js';
+import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics.js';
+import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
+import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
+import type { TouchJobData } from '../src/queue/touch-queue.js';
+import type { Store } from '../src/store/store.js';
+import { touchEventSchema } from '../src/touch-event.js';
+
+export interface ProfileWorkerOptions {
+  /** A worker connection (`createWorkerConnection`: `maxRetriesPerRequest: null`). */
+  connection: Redis;
+  store: Store;
+  locker: Locker;
+  log: Logger;
+  metrics: Metrics;
+  /** Queue name prefix; default `midfunnel`. */
+  prefix?: string;
+  /** Jobs processed at once; default 16. */
+  concurrency?: number;
+  /** Called after each processed touch (tests and benchmarks observe progress). */
+  onProcessed?: (result: RecordTouchResult, job: Job<TouchJobData>) => void;
+}
+
+/** The job processor, separate from the Worker so it can be called directly. */
+export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency'>) {
+  const prefix = options.prefix ?? 'midfunnel';
+  const deps = {
+    store: options.store,
+    locker: options.locker,
+    lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
+  };
+  return async (job: Job<TouchJobData>): Promise<RecordTouchResult> => {
+    const parsed = touchEventSchema.safeParse(job.data?.touch);
+    if (!parsed.success) {
+      options.metrics.eventsFailed.inc({ reason: 'invalid' });
+      throw new UnrecoverableError(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    const result = await recordTouch(deps, parsed.data);
+    options.metrics.eventsProcessed.inc({ result: result.status });
+    options.metrics.processingLatency.observe((Date.now() - job.timestamp) / 1000);
+    if (result.merged.length > 0 || result.conflicts.length > 0) {
+      options.log.info(
+        { workspace: parsed.data.workspace, profileId: result.profileId, merged: result.merged, conflicts: result.conflicts },
+        'identity resolution',
+      );
+    }
+    options.onProcessed?.(result, job);
+    return result;
+  };
+}
+
+export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, RecordTouchResult> {
+  const worker = new Worker<TouchJobData, RecordTouchResult>(
+    touchQueueName(options.prefix ?? 'midfunnel'),
+    makeProfileProcessor(options),
+    { connection: options.connection, concurrency: options.concurrency ?? 16 },
+  );
+  worker.on('failed', (job, err) => {
+    if (!(err instanceof UnrecoverableError)) options.metrics.eventsFailed.inc({ reason: 'error' });
+    options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: { name: err.name, message: err.message } }, 'touch job failed');
+  });
+  worker.on('error', (err) => options.log.error({ err: { name: err.name, message: err.message } }, 'profile worker error'));
+  return worker;
+}
