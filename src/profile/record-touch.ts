@@ -6,8 +6,9 @@
  *
  * Steps, all under the locks of every profile involved:
  * 1. The touch's strong identifiers (see `identity/identifier.ts`) find their profiles.
- *    None: a new profile claims them. Several: they merge into one, unless the merge
- *    rules refuse (a conflict: the touch goes to the profile of its platform identity).
+ *    None, or none for the touch's own platform identity (its Telegram or WhatsApp id):
+ *    a new profile claims the unowned ones. Several: they merge into one, unless the
+ *    merge rules refuse (a conflict: the touch stays on its platform identity's profile).
  * 2. A merge moves the other profile's touches, then deletes it, then moves its
  *    identifiers, and the survivor's statistics are folded again from its touches.
  * 3. The touch is stored (unique by id) with its profile, the statistics updated, and
@@ -91,6 +92,7 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
   const now = (): string => (deps.now?.() ?? new Date()).toISOString();
   const ids = identifiersOfTouch(touch);
   const known = touch.actor.profileId;
+  const primary = primaryIdentifier(touch, ids);
 
   if (ids.length === 0 && known === undefined) {
     const r = await store.touches.insert(ws, { ...touch, profileId: null, applied: true });
@@ -107,16 +109,21 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
   }
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const { set } = await candidatesNow();
-    if (set.size === 0) {
+    const { owners, set } = await candidatesNow();
+    // A new profile is needed when nobody owns any identifier, or when the touch's own
+    // platform identity is new (a different account that shares, say, a phone, must not
+    // land on the phone owner's profile; the merge rules then decide whether they join).
+    const primaryKey = primary ? identifierKey(primary) : undefined;
+    if (set.size === 0 || (primaryKey !== undefined && !owners.has(primaryKey))) {
       if (ids.length === 0) {
         // Only a profile id that no longer exists (erased or merged away): keep the touch anonymous.
         const r = await store.touches.insert(ws, { ...touch, profileId: null, applied: true });
         return { status: r === 'inserted' ? 'anonymous' : 'duplicate', profileId: null, merged: [], conflicts: [] };
       }
       const pid = (deps.newProfileId ?? defaultProfileId)();
+      const unowned = ids.filter((i) => !owners.has(identifierKey(i)));
       await locker.withLocks([deps.lockKey(ws, pid)], async () => {
-        const after = await store.identities.claim(ws, ids, pid);
+        const after = await store.identities.claim(ws, unowned, pid);
         if (![...after.values()].includes(pid)) return;
         const at = now();
         await store.profiles.put(ws, {
@@ -162,7 +169,6 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
         },
       );
     }
-    const primary = primaryIdentifier(touch, ids);
     const primaryOwner = primary ? owners.get(identifierKey(primary)) : undefined;
     const byAge = [...profiles].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
     const survivor =

@@ -8,6 +8,12 @@ import { parseTouchEvent, type TouchEvent } from '../touch-event.js';
 import type { Metrics } from '../metrics.js';
 import { touchJobId, touchQueueName } from './keys.js';
 import { TOUCH_JOB_OPTIONS } from './job-options.js';
+import { waitReady } from './redis.js';
+
+/** Redis cannot take the event now; the caller should answer so its sender retries (a 5xx). */
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+}
 
 export interface TouchQueueOptions {
   /** A producer connection (`createProducerConnection`): fails fast when Redis is down. */
@@ -15,6 +21,8 @@ export interface TouchQueueOptions {
   /** Queue name prefix; default `midfunnel`. */
   prefix?: string;
   metrics?: Metrics;
+  /** Longest an enqueue may take before it fails; default 5 s. */
+  timeoutMs?: number;
 }
 
 export interface TouchJobData {
@@ -24,8 +32,12 @@ export interface TouchJobData {
 export class TouchQueue {
   readonly queue: Queue<TouchJobData>;
   readonly #metrics: Metrics | undefined;
+  readonly #connection: Redis;
+  readonly #timeoutMs: number;
 
   constructor(options: TouchQueueOptions) {
+    this.#connection = options.connection;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.queue = new Queue<TouchJobData>(touchQueueName(options.prefix ?? 'midfunnel'), {
       connection: options.connection,
       defaultJobOptions: TOUCH_JOB_OPTIONS,
@@ -33,18 +45,46 @@ export class TouchQueue {
     this.#metrics = options.metrics;
   }
 
-  /** Validates and enqueues one touch; throws a ZodError for an invalid one, a Redis error when Redis is down. */
+  /**
+   * Fails fast when Redis is unreachable: BullMQ would otherwise wait for the
+   * connection indefinitely, and a webhook caller must get its answer in time.
+   */
+  async #guard<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#connection.status !== 'ready') {
+      await waitReady(this.#connection, Math.min(1_000, this.#timeoutMs)).catch(() => {
+        throw new QueueUnavailableError(`Redis is not reachable (connection ${this.#connection.status})`);
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not take the event within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) throw err;
+      throw new QueueUnavailableError(`Redis refused the event: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Validates and enqueues one touch; throws a ZodError for an invalid one, QueueUnavailableError when Redis is down. */
   async enqueue(touch: TouchEvent): Promise<void> {
     const valid = parseTouchEvent(touch);
-    await this.queue.add(valid.kind, { touch: valid }, { jobId: touchJobId(valid.workspace, valid.id) });
+    await this.#guard(() => this.queue.add(valid.kind, { touch: valid }, { jobId: touchJobId(valid.workspace, valid.id) }));
     this.#metrics?.eventsReceived.inc({ platform: valid.platform, kind: valid.kind });
   }
 
   /** Enqueues many touches in one round trip (validated first; nothing is queued if one is invalid). */
   async enqueueMany(touches: readonly TouchEvent[]): Promise<void> {
     const valid = touches.map((t) => parseTouchEvent(t));
-    await this.queue.addBulk(
-      valid.map((t) => ({ name: t.kind, data: { touch: t }, opts: { ...TOUCH_JOB_OPTIONS, jobId: touchJobId(t.workspace, t.id) } })),
+    await this.#guard(() =>
+      this.queue.addBulk(
+        valid.map((t) => ({ name: t.kind, data: { touch: t }, opts: { ...TOUCH_JOB_OPTIONS, jobId: touchJobId(t.workspace, t.id) } })),
+      ),
     );
     for (const t of valid) this.#metrics?.eventsReceived.inc({ platform: t.platform, kind: t.kind });
   }

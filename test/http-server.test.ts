@@ -1,0 +1,88 @@
+/** The shared HTTP server, over real HTTP: health, readiness, metrics, errors. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRoles, type RunningRoles } from '../app/roles.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REDIS_URL, uniquePrefix } from './support/redis.js';
+import { touch } from './support/touches.js';
+
+const running: RunningRoles[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    // With Redis down (one test), BullMQ would wait forever: give the clean-up a second.
+    await Promise.race([r.touchQueue.queue.obliterate({ force: true }), new Promise((res) => setTimeout(res, 1000))]).catch(() => undefined);
+    await r.close();
+  }
+});
+
+async function start(env: Record<string, string> = {}, roles: Array<'http' | 'workers'> = ['http', 'workers']): Promise<{ base: string; app: RunningRoles }> {
+  const config = loadConfig({
+    REDIS_URL,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    QUEUE_PREFIX: uniquePrefix('http'),
+    MIDFUNNEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'mf-')),
+    ...env,
+  });
+  const app = await startRoles({ config, roles, log: createLogger('silent'), store: createMemoryStore() });
+  running.push(app);
+  return { base: `http://127.0.0.1:${app.address?.port}`, app };
+}
+
+describe('HTTP server', () => {
+  it('answers /healthz and /readyz when Redis and the store answer', async () => {
+    const { base } = await start();
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', store: 'ok' } });
+  });
+
+  it('reports not ready, naming the failing dependency, when Redis is down', async () => {
+    const { base } = await start({ REDIS_URL: 'redis://127.0.0.1:1' }, ['http']).catch(async () => {
+      throw new Error('the http role must start even when Redis is down');
+    });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { checks: Record<string, string> };
+    expect(body.checks.store).toBe('ok');
+    expect(body.checks.redis).toMatch(/^failing: /);
+  });
+
+  it('fails fast instead of hanging when a touch cannot be queued because Redis is down', async () => {
+    const { app } = await start({ REDIS_URL: 'redis://127.0.0.1:1' }, ['http']);
+    const started = Date.now();
+    await expect(app.touchQueue.enqueue(touch({ kind: 'join', ref: 'down', at: '2026-03-01T00:00:00Z' }))).rejects.toThrow(/Redis is not reachable/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('exposes Prometheus metrics: events received, processed, failed, queue depth, latency', async () => {
+    const { base, app } = await start();
+    await app.touchQueue.enqueue(touch({ kind: 'join', ref: 'm1', at: '2026-03-01T00:00:00Z' }));
+    const deadline = Date.now() + 10_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = await (await fetch(`${base}/metrics`)).text();
+      if (text.includes('midfunnel_events_processed_total{result="applied"} 1')) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(text).toContain('midfunnel_events_received_total{platform="telegram",kind="join"} 1');
+    expect(text).toContain('midfunnel_events_processed_total{result="applied"} 1');
+    expect(text).toContain('# TYPE midfunnel_events_failed_total counter');
+    expect(text).toMatch(/midfunnel_queue_depth\{queue="touches",state="waiting"\} 0/);
+    expect(text).toContain('midfunnel_processing_latency_seconds_count 1');
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405, as JSON', async () => {
+    const { base } = await start();
+    const r404 = await fetch(`${base}/nope`);
+    expect(r404.status).toBe(404);
+    expect(await r404.json()).toEqual({ error: 'not found' });
+    const r405 = await fetch(`${base}/healthz`, { method: 'POST' });
+    expect(r405.status).toBe(405);
+  });
+});
