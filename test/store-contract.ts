@@ -1,0 +1,600 @@
+/**
+ * The store contract: the behaviour every `Store` adapter must have, as one `describe`
+ * suite. `test/store.test.ts` runs it on the in-memory adapter always and on MongoDB
+ * when one is reachable, so the memory double cannot drift from what users run.
+ *
+ * Each test gets a fresh, empty store from `makeStore` (already `init()`ed) and closes
+ * it afterwards, then calls `cleanup` (e.g. to drop the test database).
+ */
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { identifierKey, type Identifier } from '../src/identity/identifier.js';
+import { statsOfTouches } from '../src/profile/profile-stats.js';
+import type { Profile, Store, StoredTouch, TouchQuery } from '../src/store/store.js';
+import { touchEventSchema, type TouchEvent, type TouchKind } from '../src/touch-event.js';
+
+/** Options of {@link storeContract}. */
+export interface StoreContractOptions {
+  /** When set, the suite is listed as skipped with this reason in its title. */
+  skipReason?: string;
+}
+
+const A = 'a';
+const B = 'b';
+const GROUP = { id: '-1001234567890', title: '团购群 Deals', type: 'group' as const };
+const WA_GROUP = { id: '120363000000000001@g.us', title: '品牌粉丝群 v2.0', type: 'group' as const };
+
+type Kind = TouchEvent['kind'];
+const DEFAULT_DETAILS: Record<Kind, Record<string, unknown>> = {
+  join: { via: 'public' },
+  leave: { via: 'left' },
+  keyword: { keywords: ['price'] },
+  mention: { mentioned: ['shopbot'] },
+  link_posted: { urls: ['https://shop.example.com/x'] },
+  link_click: { code: 'abc', clickId: 'c1' },
+  dm_start: { payload: 'spring' },
+  message: {},
+};
+
+interface TouchSpec {
+  id: string;
+  at: string;
+  kind?: Kind;
+  workspace?: string;
+  profileId?: string | null;
+  applied?: boolean;
+  chat?: TouchEvent['chat'];
+  actor?: TouchEvent['actor'];
+  platform?: TouchEvent['platform'];
+  details?: Record<string, unknown>;
+}
+
+/** A valid stored touch (parsed by the real schema), message kind unless told. */
+function touch(spec: TouchSpec): StoredTouch {
+  const kind = spec.kind ?? 'message';
+  const event = touchEventSchema.parse({
+    id: spec.id,
+    workspace: spec.workspace ?? A,
+    platform: spec.platform ?? 'telegram',
+    account: 'bot1',
+    chat: spec.chat ?? GROUP,
+    actor: spec.actor ?? { userId: '101' },
+    kind,
+    details: spec.details ?? DEFAULT_DETAILS[kind],
+    occurredAt: spec.at,
+  });
+  return { ...event, profileId: spec.profileId === undefined ? null : spec.profileId, applied: spec.applied ?? false };
+}
+
+/** The form a store returns a touch in: occurredAt as canonical UTC `toISOString()`. */
+function canonical(t: StoredTouch): StoredTouch {
+  return { ...t, occurredAt: new Date(t.occurredAt).toISOString() };
+}
+
+const ids = (list: readonly StoredTouch[]): string[] => list.map((t) => t.id);
+
+/** MongoDB's string order (binary UTF-8), written independently of the adapters. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** One touch of every kind, with the optional fields filled in. */
+function touchesOfEveryKind(workspace: string): StoredTouch[] {
+  const at = (h: number): string => `2026-03-01T${String(h).padStart(2, '0')}:00:00.000Z`;
+  return [
+    touch({ workspace, id: 'k-join', at: at(1), kind: 'join', profileId: 'p1', details: { via: 'invite_link', inviteLink: 'https://t.me/+AbC.d$e', campaign: 'spring.2026', addedBy: '77' } }),
+    touch({ workspace, id: 'k-join-wa', at: at(2), kind: 'join', platform: 'whatsapp', chat: WA_GROUP, actor: { userId: 'wa:hash', phoneHash: 'ph:hash' }, details: { via: 'added', addedBy: 'wa:admin' } }),
+    touch({ workspace, id: 'k-leave', at: at(3), kind: 'leave', applied: true, details: { via: 'removed', removedBy: '88' } }),
+    touch({ workspace, id: 'k-keyword', at: at(4), kind: 'keyword', details: { keywords: ['v2.0', '价格', 'a.b$c'] } }),
+    touch({ workspace, id: 'k-mention', at: at(5), kind: 'mention', details: { mentioned: ['shopbot', 'alice'] } }),
+    touch({ workspace, id: 'k-link-posted', at: at(6), kind: 'link_posted', details: { urls: ['https://shop.example.com/p?a=1&b=2', 'https://x.example/$y.z'] } }),
+    touch({ workspace, id: 'k-link-click', at: at(7), kind: 'link_click', platform: 'web', chat: { id: 'spring-landing', type: 'web' }, actor: { profileId: 'p9' }, details: { code: 'abc', clickId: 'clk-1', campaign: 'spring' } }),
+    touch({ workspace, id: 'k-dm-start', at: at(8), kind: 'dm_start', chat: { id: '101', type: 'private' }, actor: { userId: '101', username: 'alice' }, details: { payload: 'vip', campaign: 'vip' } }),
+    touch({ workspace, id: 'k-message', at: at(9), kind: 'message', chat: { id: '-1009', type: 'channel' }, actor: {} }),
+  ];
+}
+
+/** A profile with non-trivial stats: Chinese titles, dotted group ids and keywords, a source path. */
+function richProfile(workspace: string, id: string, usernames: string[] = ['alice', 'alice_old']): Profile {
+  const journey = touchesOfEveryKind(workspace);
+  return {
+    id,
+    workspace,
+    identifiers: [
+      { type: 'email', value: 'h:email' },
+      { type: 'tg_id', value: '101' },
+      { type: 'wa_id', value: 'h:wa.1' },
+    ],
+    usernames,
+    stats: statsOfTouches(journey),
+    createdAt: '2026-03-01T01:00:00.000Z',
+    updatedAt: '2026-03-01T09:00:00.000Z',
+  };
+}
+
+function plainProfile(workspace: string, id: string, usernames: string[] = []): Profile {
+  return {
+    id,
+    workspace,
+    identifiers: [],
+    usernames,
+    stats: statsOfTouches([]),
+    createdAt: '2026-03-01T00:00:00.000Z',
+    updatedAt: '2026-03-01T00:00:00.000Z',
+  };
+}
+
+const tg = (value: string): Identifier => ({ type: 'tg_id', value });
+const email = (value: string): Identifier => ({ type: 'email', value });
+
+/**
+ * Defines the contract suite for one adapter.
+ * @param name adapter name, shown in the suite title; also the expected `store.kind`.
+ * @param makeStore returns a fresh, empty, initialized store.
+ * @param cleanup runs after each test, once the store is closed.
+ */
+export function storeContract(
+  name: Store['kind'],
+  makeStore: () => Promise<Store>,
+  cleanup?: (store: Store) => Promise<void>,
+  options: StoreContractOptions = {},
+): void {
+  const title = options.skipReason ? `store contract: ${name} (skipped: ${options.skipReason})` : `store contract: ${name}`;
+
+  describe.skipIf(options.skipReason !== undefined)(title, () => {
+    let store: Store;
+    /** The store of the running test, if makeStore() succeeded. */
+    let made: Store | undefined;
+
+    beforeEach(async () => {
+      made = undefined;
+      store = made = await makeStore();
+    });
+
+    afterEach(async () => {
+      if (!made) return;
+      await made.close();
+      await cleanup?.(made);
+    });
+
+    describe('lifecycle', () => {
+      it('reports its kind, init() is idempotent and ping() resolves', async () => {
+        expect(store.kind).toBe(name);
+        await store.init();
+        await expect(store.ping()).resolves.toBeUndefined();
+        expect(await store.touches.count(A)).toBe(0);
+      });
+
+      it('close() is safe to call twice; the closed store rejects calls', async () => {
+        await store.close();
+        await store.close();
+        await expect(store.ping()).rejects.toThrow(/closed/);
+        await expect(store.touches.count(A)).rejects.toThrow(/closed/);
+        await expect(store.profiles.get(A, 'p1')).rejects.toThrow(/closed/);
+      });
+    });
+
+    describe('touches', () => {
+      it('insert stores a touch once: inserted, then duplicate, and the first body stays', async () => {
+        const first = touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' });
+        const second = touch({ id: 't1', at: '2026-03-02T10:00:00Z', kind: 'keyword', profileId: 'p2', applied: true });
+        expect(await store.touches.insert(A, first)).toBe('inserted');
+        expect(await store.touches.insert(A, second)).toBe('duplicate');
+        expect(await store.touches.get(A, 't1')).toStrictEqual(canonical(first));
+        expect(await store.touches.count(A)).toBe(1);
+      });
+
+      it('get returns null for an unknown id', async () => {
+        expect(await store.touches.get(A, 'nope')).toBeNull();
+      });
+
+      it('insertMany counts new touches and duplicates, within the batch and against stored ones', async () => {
+        expect(await store.touches.insertMany(A, [])).toEqual({ inserted: 0, duplicates: 0 });
+        const t1 = touch({ id: 't1', at: '2026-03-01T10:00:00Z' });
+        const t2 = touch({ id: 't2', at: '2026-03-01T11:00:00Z' });
+        const t3 = touch({ id: 't3', at: '2026-03-01T12:00:00Z' });
+        expect(await store.touches.insertMany(A, [t1])).toEqual({ inserted: 1, duplicates: 0 });
+        const t1Changed = touch({ id: 't1', at: '2026-03-09T10:00:00Z', profileId: 'p9' });
+        // t1 is stored already; t2 comes twice in the batch.
+        expect(await store.touches.insertMany(A, [t2, t1Changed, t3, t2])).toEqual({ inserted: 2, duplicates: 2 });
+        expect(await store.touches.count(A)).toBe(3);
+        expect(await store.touches.get(A, 't1')).toStrictEqual(canonical(t1));
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t1', 't2', 't3']);
+        expect(await store.touches.insertMany(A, [t1, t2, t3])).toEqual({ inserted: 0, duplicates: 3 });
+      });
+
+      it('rejects a touch written through another workspace than its own, and writes nothing of that batch', async () => {
+        const other = touch({ id: 't1', at: '2026-03-01T10:00:00Z', workspace: B });
+        await expect(store.touches.insert(A, other)).rejects.toThrow(/workspace/);
+        const mine = touch({ id: 't2', at: '2026-03-01T10:00:00Z' });
+        await expect(store.touches.insertMany(A, [mine, other])).rejects.toThrow(/workspace/);
+        expect(await store.touches.count(A)).toBe(0);
+        expect(await store.touches.count(B)).toBe(0);
+      });
+
+      it('returns occurredAt as canonical UTC text, whatever offset it was written with', async () => {
+        await store.touches.insert(A, touch({ id: 't1', at: '2026-03-01T10:00:00+08:00' }));
+        await store.touches.insert(A, touch({ id: 't2', at: '2026-03-01T10:00:00Z' }));
+        await store.touches.insert(A, touch({ id: 't3', at: '2026-03-01T10:00:00.5-02:30' }));
+        expect((await store.touches.get(A, 't1'))?.occurredAt).toBe('2026-03-01T02:00:00.000Z');
+        expect((await store.touches.get(A, 't2'))?.occurredAt).toBe('2026-03-01T10:00:00.000Z');
+        expect((await store.touches.get(A, 't3'))?.occurredAt).toBe('2026-03-01T12:30:00.500Z');
+      });
+
+      it('lists by occurredAt instant then id, whatever the insert order and offsets', async () => {
+        const batch = [
+          touch({ id: 'e', at: '2026-03-01T12:00:00Z' }),
+          touch({ id: 'c', at: '2026-03-01T10:00:00Z' }),
+          // 18:00+08:00 is 10:00Z: ties with c and a, ordered by id.
+          touch({ id: 'a', at: '2026-03-01T18:00:00+08:00' }),
+          // 10:00+08:00 is 02:00Z: the earliest, though its text sorts late.
+          touch({ id: 'z', at: '2026-03-01T10:00:00+08:00' }),
+          touch({ id: 'b', at: '2026-03-01T10:00:00.000Z' }),
+          touch({ id: 'd', at: '2026-03-01T05:00:00-05:00' }),
+        ];
+        for (const t of batch) await store.touches.insert(A, t);
+        expect(ids(await store.touches.list(A, {}))).toEqual(['z', 'a', 'b', 'c', 'd', 'e']);
+      });
+
+      it('breaks time ties by id in code-point order (MongoDB binary string order)', async () => {
+        const at = '2026-03-01T10:00:00Z';
+        const tied = ['b', 'B', 'a1', 'a', '～', '😀', 'é', '_'];
+        await store.touches.insertMany(A, tied.map((id) => touch({ id, at })));
+        expect(ids(await store.touches.list(A, {}))).toEqual([...tied].sort(compareUtf8));
+        expect(ids(await store.touches.list(A, {}))).toEqual(['B', '_', 'a', 'a1', 'b', 'é', '～', '😀']);
+      });
+
+      it('filters by profileId, chatId, kinds, from (inclusive) and to (exclusive)', async () => {
+        const chat2 = { id: '120363000000000001@g.us', type: 'group' as const };
+        await store.touches.insertMany(A, [
+          touch({ id: 't1', at: '2026-03-01T09:00:00Z', profileId: 'p1' }),
+          touch({ id: 't2', at: '2026-03-01T10:00:00Z', profileId: 'p1', kind: 'keyword' }),
+          touch({ id: 't3', at: '2026-03-01T11:00:00Z', profileId: 'p2', chat: chat2 }),
+          touch({ id: 't4', at: '2026-03-01T12:00:00Z', profileId: null, kind: 'join', chat: chat2 }),
+          touch({ id: 't5', at: '2026-03-01T13:00:00Z', profileId: 'p1', kind: 'join', chat: chat2 }),
+        ]);
+        const list = async (q: TouchQuery): Promise<string[]> => ids(await store.touches.list(A, q));
+        expect(await list({ profileId: 'p1' })).toEqual(['t1', 't2', 't5']);
+        expect(await list({ profileId: 'p3' })).toEqual([]);
+        expect(await list({ chatId: chat2.id })).toEqual(['t3', 't4', 't5']);
+        expect(await list({ kinds: ['join', 'keyword'] })).toEqual(['t2', 't4', 't5']);
+        expect(await list({ kinds: [] })).toEqual([]);
+        expect(await list({ from: '2026-03-01T10:00:00Z' })).toEqual(['t2', 't3', 't4', 't5']);
+        expect(await list({ to: '2026-03-01T12:00:00Z' })).toEqual(['t1', 't2', 't3']);
+        // Bounds with offsets compare by instant: 18:00+08:00 = 10:00Z, 07:00-05:00 = 12:00Z.
+        expect(await list({ from: '2026-03-01T18:00:00+08:00', to: '2026-03-01T07:00:00-05:00' })).toEqual(['t2', 't3']);
+        expect(await list({ from: '2026-03-01T10:00:00.001Z', to: '2026-03-01T10:00:00.001Z' })).toEqual([]);
+        expect(await list({ profileId: 'p1', chatId: chat2.id, kinds: ['join'], from: '2026-03-01T13:00:00Z' })).toEqual(['t5']);
+      });
+
+      it('applies limit after ordering; limit 0 is no rows; bad limits and times reject', async () => {
+        await store.touches.insertMany(A, [
+          touch({ id: 't3', at: '2026-03-01T12:00:00Z' }),
+          touch({ id: 't1', at: '2026-03-01T10:00:00Z' }),
+          touch({ id: 't2', at: '2026-03-01T11:00:00Z' }),
+        ]);
+        expect(ids(await store.touches.list(A, { limit: 2 }))).toEqual(['t1', 't2']);
+        expect(ids(await store.touches.list(A, { limit: 2, from: '2026-03-01T11:00:00Z' }))).toEqual(['t2', 't3']);
+        expect(await store.touches.list(A, { limit: 0 })).toEqual([]);
+        await expect(store.touches.list(A, { limit: -1 })).rejects.toThrow(RangeError);
+        await expect(store.touches.list(A, { limit: 1.5 })).rejects.toThrow(RangeError);
+        await expect(store.touches.list(A, { from: 'yesterday' })).rejects.toThrow(RangeError);
+        await expect(store.touches.insert(A, { ...touch({ id: 'bad', at: '2026-03-01T10:00:00Z' }), occurredAt: 'soon' })).rejects.toThrow(RangeError);
+      });
+
+      it('returns at most 10,000 touches by default, the earliest ones', async () => {
+        const base = Date.parse('2026-03-01T00:00:00Z');
+        const many = Array.from({ length: 10_001 }, (_, i) => touch({ id: `t${String(i).padStart(5, '0')}`, at: new Date(base + i * 1000).toISOString() }));
+        // Insert newest first, so the default limit must pick by order, not by insert order.
+        expect(await store.touches.insertMany(A, [...many].reverse())).toEqual({ inserted: 10_001, duplicates: 0 });
+        const listed = await store.touches.list(A, {});
+        expect(listed).toHaveLength(10_000);
+        expect(listed[0]?.id).toBe('t00000');
+        expect(listed.at(-1)?.id).toBe('t09999');
+        expect(await store.touches.count(A)).toBe(10_001);
+      });
+
+      it('markApplied sets applied on that touch only; an unknown id is a no-op', async () => {
+        await store.touches.insertMany(A, [touch({ id: 't1', at: '2026-03-01T10:00:00Z' }), touch({ id: 't2', at: '2026-03-01T11:00:00Z' })]);
+        await store.touches.markApplied(A, 't1');
+        await store.touches.markApplied(A, 't1');
+        await store.touches.markApplied(A, 'nope');
+        expect((await store.touches.get(A, 't1'))?.applied).toBe(true);
+        expect((await store.touches.get(A, 't2'))?.applied).toBe(false);
+        expect(await store.touches.count(A)).toBe(2);
+      });
+
+      it('reassign moves every touch of one profile to another and returns how many moved', async () => {
+        await store.touches.insertMany(A, [
+          touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' }),
+          touch({ id: 't2', at: '2026-03-01T11:00:00Z', profileId: 'p2' }),
+          touch({ id: 't3', at: '2026-03-01T12:00:00Z', profileId: 'p1', applied: true }),
+          touch({ id: 't4', at: '2026-03-01T13:00:00Z', profileId: null }),
+        ]);
+        expect(await store.touches.reassign(A, 'p1', 'p2')).toBe(2);
+        expect(ids(await store.touches.list(A, { profileId: 'p2' }))).toEqual(['t1', 't2', 't3']);
+        expect(await store.touches.list(A, { profileId: 'p1' })).toEqual([]);
+        expect((await store.touches.get(A, 't3'))?.applied).toBe(true);
+        expect((await store.touches.get(A, 't4'))?.profileId).toBeNull();
+        expect(await store.touches.reassign(A, 'p1', 'p2')).toBe(0);
+        expect(await store.touches.reassign(A, 'p2', 'p2')).toBe(0);
+        expect(ids(await store.touches.list(A, { profileId: 'p2' }))).toEqual(['t1', 't2', 't3']);
+      });
+
+      it('round-trips a touch of every kind exactly', async () => {
+        const all = touchesOfEveryKind(A);
+        expect(await store.touches.insertMany(A, all)).toEqual({ inserted: all.length, duplicates: 0 });
+        for (const t of all) expect(await store.touches.get(A, t.id)).toStrictEqual(t);
+        expect(await store.touches.list(A, {})).toStrictEqual(all);
+      });
+
+      it('drops undefined fields the same way on every adapter', async () => {
+        const t = touch({ id: 't1', at: '2026-03-01T10:00:00.000Z', kind: 'join', details: { via: 'public' } });
+        const withUndefined = {
+          ...t,
+          chat: { ...t.chat, title: undefined },
+          actor: { userId: '101', username: undefined },
+          details: { via: 'public', campaign: undefined },
+        } as unknown as StoredTouch;
+        await store.touches.insert(A, withUndefined);
+        const got = await store.touches.get(A, 't1');
+        expect(got).toStrictEqual({ ...t, chat: { id: t.chat.id, type: t.chat.type }, actor: { userId: '101' }, details: { via: 'public' } });
+        expect(Object.keys(got?.chat ?? {}).sort()).toEqual(['id', 'type']);
+      });
+
+      it('hands out copies: changing a returned or written touch does not change the stored one', async () => {
+        const t = touch({ id: 't1', at: '2026-03-01T10:00:00Z', kind: 'keyword', details: { keywords: ['a'] } });
+        await store.touches.insert(A, t);
+        if (t.kind === 'keyword') t.details.keywords.push('mutated');
+        const got = await store.touches.get(A, 't1');
+        if (got?.kind === 'keyword') got.details.keywords.push('mutated too');
+        const again = await store.touches.get(A, 't1');
+        expect(again?.kind === 'keyword' && again.details.keywords).toEqual(['a']);
+      });
+
+      it('list equals filtering and sorting every stored touch (property)', async () => {
+        const times = ['2026-03-01T10:00:00Z', '2026-03-01T18:00:00+08:00', '2026-03-01T10:00:00.001Z', '2026-03-01T09:59:59.999Z', '2026-03-01T05:00:00-05:00', '2026-03-02T00:00:00+14:00', '2026-03-01T08:00:00Z', '2026-03-01T12:00:00+01:00'];
+        const specArb = fc.record({
+          id: fc.constantFrom('a', 'b', 'B', 'a1', 'é', '😀', '～', 'z9', 't.1', 't$2'),
+          at: fc.constantFrom(...times),
+          kind: fc.constantFrom<Kind>('message', 'join', 'keyword'),
+          profileId: fc.constantFrom<string | null>('p1', 'p2', null),
+          chatId: fc.constantFrom('c1', '120363000000000001@g.us'),
+        });
+        // Each filter is present one time in three, so many queries keep several tied rows.
+        const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+          fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+        const queryArb = fc
+          .record({
+            profileId: sometimes(fc.constantFrom('p1', 'p2', 'p3')),
+            chatId: sometimes(fc.constantFrom('c1', '120363000000000001@g.us')),
+            kinds: sometimes(fc.subarray<TouchKind>(['message', 'join', 'keyword', 'leave'])),
+            from: sometimes(fc.constantFrom(...times)),
+            to: sometimes(fc.constantFrom(...times)),
+            limit: sometimes(fc.integer({ min: 0, max: 6 })),
+          })
+          .map((q) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as TouchQuery);
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.uniqueArray(specArb, { selector: (s) => s.id, minLength: 3, maxLength: 10 }), queryArb, async (specs, query) => {
+            const workspace = `prop-${run++}`;
+            const written = specs.map((s) => touch({ id: s.id, at: s.at, kind: s.kind, profileId: s.profileId, workspace, chat: { id: s.chatId, type: 'group' } }));
+            await store.touches.insertMany(workspace, written);
+            const from = query.from === undefined ? -Infinity : Date.parse(query.from);
+            const to = query.to === undefined ? Infinity : Date.parse(query.to);
+            const expected = written
+              .filter((t) => query.profileId === undefined || t.profileId === query.profileId)
+              .filter((t) => query.chatId === undefined || t.chat.id === query.chatId)
+              .filter((t) => query.kinds === undefined || query.kinds.includes(t.kind))
+              .filter((t) => Date.parse(t.occurredAt) >= from && Date.parse(t.occurredAt) < to)
+              .sort((x, y) => Date.parse(x.occurredAt) - Date.parse(y.occurredAt) || compareUtf8(x.id, y.id))
+              .slice(0, query.limit ?? 10_000)
+              .map(canonical);
+            expect(await store.touches.list(workspace, query)).toStrictEqual(expected);
+          }),
+          { numRuns: 40 },
+        );
+      });
+    });
+
+    describe('identities', () => {
+      it('claim takes unowned identifiers and reports the owner of every one; find returns owned ones only', async () => {
+        expect(await store.identities.claim(A, [tg('101'), email('h:x')], 'p1')).toEqual(
+          new Map([
+            ['tg_id|101', 'p1'],
+            ['email|h:x', 'p1'],
+          ]),
+        );
+        // tg 101 is p1's already: it stays p1's; email h:y is new.
+        expect(await store.identities.claim(A, [tg('101'), email('h:y'), email('h:y')], 'p2')).toEqual(
+          new Map([
+            ['tg_id|101', 'p1'],
+            ['email|h:y', 'p2'],
+          ]),
+        );
+        expect(await store.identities.find(A, [tg('101'), email('h:y'), tg('999')])).toEqual(
+          new Map([
+            [identifierKey(tg('101')), 'p1'],
+            [identifierKey(email('h:y')), 'p2'],
+          ]),
+        );
+        // Same value, other type: another identifier.
+        expect(await store.identities.find(A, [{ type: 'external_id', value: '101' }])).toEqual(new Map());
+        expect(await store.identities.claim(A, [], 'p1')).toEqual(new Map());
+        expect(await store.identities.find(A, [])).toEqual(new Map());
+      });
+
+      it('concurrent claims of the same identifiers leave exactly one owner, and every caller sees it', async () => {
+        const contested = [tg('101'), email('h:shared'), { type: 'phone' as const, value: 'h:+86' }];
+        const claimants = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+        const results = await Promise.all(claimants.map((p, i) => store.identities.claim(A, i % 2 ? [...contested].reverse() : contested, p)));
+        const owners = await store.identities.find(A, contested);
+        expect(owners.size).toBe(3);
+        for (const r of results) expect(r).toEqual(owners);
+        for (const owner of owners.values()) expect(claimants).toContain(owner);
+        const owned = (await Promise.all(claimants.map((p) => store.identities.ofProfile(A, p)))).flat();
+        expect(owned.map(identifierKey).sort()).toEqual(contested.map(identifierKey).sort());
+      });
+
+      it('two profiles racing for one identifier: exactly one wins and both are told the same owner', async () => {
+        const [r1, r2] = await Promise.all([store.identities.claim(A, [tg('7')], 'p1'), store.identities.claim(A, [tg('7')], 'p2')]);
+        expect(r1?.get('tg_id|7')).toBeDefined();
+        expect(r1).toEqual(r2);
+        expect(await store.identities.find(A, [tg('7')])).toEqual(r1);
+      });
+
+      it('reassign moves every identifier of a profile and returns how many moved', async () => {
+        await store.identities.claim(A, [tg('101'), email('h:a')], 'p1');
+        await store.identities.claim(A, [tg('202')], 'p2');
+        expect(await store.identities.reassign(A, 'p1', 'p2')).toBe(2);
+        expect(await store.identities.ofProfile(A, 'p1')).toEqual([]);
+        expect(await store.identities.ofProfile(A, 'p2')).toEqual([email('h:a'), tg('101'), tg('202')]);
+        expect(await store.identities.reassign(A, 'p1', 'p2')).toBe(0);
+        expect(await store.identities.reassign(A, 'p2', 'p2')).toBe(0);
+        expect(await store.identities.find(A, [tg('101')])).toEqual(new Map([['tg_id|101', 'p2']]));
+      });
+
+      it('ofProfile lists a profile’s identifiers sorted by key', async () => {
+        await store.identities.claim(A, [tg('9'), { type: 'wa_id', value: 'h:w' }, email('h:b'), tg('10'), { type: 'external_id', value: 'crm-1' }, email('h:a')], 'p1');
+        await store.identities.claim(A, [{ type: 'phone', value: 'h:p' }], 'p2');
+        const got = await store.identities.ofProfile(A, 'p1');
+        expect(got.map(identifierKey)).toEqual(['email|h:a', 'email|h:b', 'external_id|crm-1', 'tg_id|10', 'tg_id|9', 'wa_id|h:w']);
+        expect(got[0]).toStrictEqual(email('h:a'));
+        expect(await store.identities.ofProfile(A, 'nobody')).toEqual([]);
+      });
+    });
+
+    describe('profiles', () => {
+      it('round-trips a profile with rich stats exactly', async () => {
+        const p = richProfile(A, 'p1');
+        // The fixture really exercises what Mongo cannot have as keys.
+        expect(p.stats.groups.map((g) => g.chatId)).toContain('120363000000000001@g.us');
+        expect(p.stats.keywords.map((k) => k.keyword)).toContain('v2.0');
+        expect(p.stats.sourcePath.length).toBeGreaterThan(1);
+        await store.profiles.put(A, p);
+        expect(await store.profiles.get(A, 'p1')).toStrictEqual(p);
+        expect(await store.profiles.get(A, 'p2')).toBeNull();
+        // An empty profile keeps its empty objects and nulls.
+        const empty = plainProfile(A, 'p0');
+        await store.profiles.put(A, empty);
+        expect(await store.profiles.get(A, 'p0')).toStrictEqual(empty);
+      });
+
+      it('put replaces the whole profile with that id', async () => {
+        await store.profiles.put(A, richProfile(A, 'p1', ['alice', 'alice_old']));
+        const replacement = plainProfile(A, 'p1', ['alice_new']);
+        await store.profiles.put(A, replacement);
+        expect(await store.profiles.get(A, 'p1')).toStrictEqual(replacement);
+        expect(await store.profiles.count(A)).toBe(1);
+        expect(await store.profiles.findByUsername(A, 'alice_old')).toEqual([]);
+        expect(await store.profiles.findByUsername(A, 'alice_new')).toStrictEqual([replacement]);
+      });
+
+      it('delete removes a profile and says whether it was there', async () => {
+        await store.profiles.put(A, plainProfile(A, 'p1'));
+        await store.profiles.put(A, plainProfile(A, 'p2'));
+        expect(await store.profiles.delete(A, 'p1')).toBe(true);
+        expect(await store.profiles.delete(A, 'p1')).toBe(false);
+        expect(await store.profiles.get(A, 'p1')).toBeNull();
+        expect(await store.profiles.count(A)).toBe(1);
+      });
+
+      it('findByUsername matches any of a profile’s usernames, ordered by id', async () => {
+        await store.profiles.put(A, plainProfile(A, 'p3', ['bob', 'shared']));
+        await store.profiles.put(A, plainProfile(A, 'p1', ['shared', 'alice']));
+        await store.profiles.put(A, plainProfile(A, 'p2', ['carol']));
+        expect((await store.profiles.findByUsername(A, 'shared')).map((p) => p.id)).toEqual(['p1', 'p3']);
+        expect((await store.profiles.findByUsername(A, 'alice')).map((p) => p.id)).toEqual(['p1']);
+        expect(await store.profiles.findByUsername(A, 'dave')).toEqual([]);
+        expect(await store.profiles.findByUsername(A, 'ali')).toEqual([]);
+      });
+
+      it('list pages through profiles by id (code-point order) with afterId and limit', async () => {
+        const order = ['P', 'p', 'p1', 'p10', 'p2', 'é', '～', '😀'];
+        for (const id of ['p2', '😀', 'p10', 'P', '～', 'p', 'é', 'p1']) await store.profiles.put(A, plainProfile(A, id));
+        expect((await store.profiles.list(A)).map((p) => p.id)).toEqual(order);
+        const pages: string[][] = [];
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await store.profiles.list(A, afterId === undefined ? { limit: 3 } : { afterId, limit: 3 });
+          if (page.length === 0) break;
+          pages.push(page.map((p) => p.id));
+          afterId = page.at(-1)?.id;
+        }
+        expect(pages).toEqual([order.slice(0, 3), order.slice(3, 6), order.slice(6)]);
+        expect((await store.profiles.list(A, { afterId: 'p10' })).map((p) => p.id)).toEqual(order.slice(4));
+        expect((await store.profiles.list(A, { afterId: 'p0' })).map((p) => p.id)).toEqual(order.slice(2));
+        expect(await store.profiles.list(A, { limit: 0 })).toEqual([]);
+        await expect(store.profiles.list(A, { limit: -2 })).rejects.toThrow(RangeError);
+        expect(await store.profiles.count(A)).toBe(8);
+      });
+
+      it('rejects a profile written through another workspace than its own', async () => {
+        await expect(store.profiles.put(A, plainProfile(B, 'p1'))).rejects.toThrow(/workspace/);
+        expect(await store.profiles.count(A)).toBe(0);
+        expect(await store.profiles.count(B)).toBe(0);
+      });
+    });
+
+    describe('workspace isolation', () => {
+      it('touches: same id lives independently per workspace; no method reaches across', async () => {
+        const inA = touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1', workspace: A });
+        const inB = touch({ id: 't1', at: '2026-03-02T10:00:00Z', profileId: 'p1', workspace: B, kind: 'join' });
+        expect(await store.touches.insert(A, inA)).toBe('inserted');
+        expect(await store.touches.insert(B, inB)).toBe('inserted');
+        expect(await store.touches.insertMany(B, [touch({ id: 't2', at: '2026-03-01T10:00:00Z', workspace: B, profileId: 'p1' })])).toEqual({ inserted: 1, duplicates: 0 });
+        expect(await store.touches.get(A, 't1')).toStrictEqual(canonical(inA));
+        expect(await store.touches.get(B, 't1')).toStrictEqual(canonical(inB));
+        expect(await store.touches.get(A, 't2')).toBeNull();
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t1']);
+        expect(ids(await store.touches.list(A, { profileId: 'p1' }))).toEqual(['t1']);
+        expect(ids(await store.touches.list(A, { chatId: GROUP.id }))).toEqual(['t1']);
+        expect(await store.touches.count(A)).toBe(1);
+        expect(await store.touches.count(B)).toBe(2);
+        expect(await store.touches.count('c')).toBe(0);
+
+        await store.touches.markApplied(B, 't1');
+        expect((await store.touches.get(A, 't1'))?.applied).toBe(false);
+        expect(await store.touches.reassign(B, 'p1', 'p9')).toBe(2);
+        expect((await store.touches.get(A, 't1'))?.profileId).toBe('p1');
+        expect(await store.touches.list(A, { profileId: 'p9' })).toEqual([]);
+        expect(await store.touches.reassign(A, 'p9', 'p1')).toBe(0);
+        expect((await store.touches.get(B, 't1'))?.profileId).toBe('p9');
+      });
+
+      it('identities: one identifier has an owner per workspace; no method reaches across', async () => {
+        expect(await store.identities.claim(A, [tg('101')], 'p1')).toEqual(new Map([['tg_id|101', 'p1']]));
+        expect(await store.identities.claim(B, [tg('101')], 'p2')).toEqual(new Map([['tg_id|101', 'p2']]));
+        expect(await store.identities.find(A, [tg('101')])).toEqual(new Map([['tg_id|101', 'p1']]));
+        expect(await store.identities.find('c', [tg('101')])).toEqual(new Map());
+        expect(await store.identities.ofProfile(A, 'p2')).toEqual([]);
+        expect(await store.identities.ofProfile(B, 'p2')).toEqual([tg('101')]);
+        expect(await store.identities.reassign(A, 'p2', 'p3')).toBe(0);
+        expect(await store.identities.reassign(B, 'p1', 'p3')).toBe(0);
+        expect(await store.identities.find(B, [tg('101')])).toEqual(new Map([['tg_id|101', 'p2']]));
+        expect(await store.identities.reassign(B, 'p2', 'p3')).toBe(1);
+        expect(await store.identities.find(A, [tg('101')])).toEqual(new Map([['tg_id|101', 'p1']]));
+      });
+
+      it('profiles: one id lives independently per workspace; no method reaches across', async () => {
+        const pa = plainProfile(A, 'p1', ['alice']);
+        const pb = richProfile(B, 'p1', ['alice']);
+        await store.profiles.put(A, pa);
+        await store.profiles.put(B, pb);
+        await store.profiles.put(B, plainProfile(B, 'p2', ['alice']));
+        expect(await store.profiles.get(A, 'p1')).toStrictEqual(pa);
+        expect(await store.profiles.get(B, 'p1')).toStrictEqual(pb);
+        expect(await store.profiles.get(A, 'p2')).toBeNull();
+        expect((await store.profiles.findByUsername(A, 'alice')).map((p) => p.workspace + '/' + p.id)).toEqual(['a/p1']);
+        expect((await store.profiles.list(A)).map((p) => p.id)).toEqual(['p1']);
+        expect((await store.profiles.list(B, { afterId: 'p1' })).map((p) => p.id)).toEqual(['p2']);
+        expect(await store.profiles.count(A)).toBe(1);
+        expect(await store.profiles.count(B)).toBe(2);
+        expect(await store.profiles.delete(A, 'p2')).toBe(false);
+        expect(await store.profiles.count(B)).toBe(2);
+        expect(await store.profiles.delete(B, 'p1')).toBe(true);
+        expect(await store.profiles.get(A, 'p1')).toStrictEqual(pa);
+      });
+    });
+  });
+}
