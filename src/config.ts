@@ -32,6 +32,31 @@ export const workspaceConfigSchema = z.object({
   whatsapp: z
     .object({ accounts: z.array(z.object({ id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) })).default([]) })
     .default({ accounts: [] }),
+  /** HMAC secret the shop signs conversion webhooks with (`X-Midfunnel-Signature`). */
+  secret: z.string().min(16, 'at least 16 characters').optional(),
+  /** Domains tracked links may point to (subdomains included); nothing else can be linked. */
+  allowedDomains: z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,63}$/, 'a lower-case domain like shop.example.com')).default([]),
+  /** Days before a conversion whose touches count toward it. */
+  lookbackDays: z.number().int().min(1).max(365).default(30),
+  /** `consume`: a journey ends at the conversion it led to; `every`: touches count toward every conversion in their window. */
+  creditMode: z.enum(['consume', 'every']).default('consume'),
+  /** IANA time zone for per-day statistics and digests. */
+  timezone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone like Asia/Shanghai').default('UTC'),
+  /** Coupon codes and the campaign / group that owns each (matching a conversion by coupon). */
+  coupons: z.array(z.object({ code: z.string().min(1).max(64), campaign: z.string().min(1).max(128).optional(), chatId: z.string().min(1).max(200).optional(), platform: z.enum(['telegram', 'whatsapp', 'web']).default('web') })).default([]),
+  /**
+   * People and their roles, as `telegram:<user id>` (WhatsApp: `whatsapp:<phone>`).
+   * Group administrators are operators of their own groups without being listed.
+   */
+  roles: z
+    .object({
+      owners: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
+      managers: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
+      operators: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
+    })
+    .default({ owners: [], managers: [], operators: [] }),
+  /** Chats where manager reports may be answered besides private chats, as `telegram:<chat id>`. */
+  managersChats: z.array(z.string().regex(/^(telegram:-?\d+|whatsapp:\S+)$/, 'telegram:<chat id>')).default([]),
 });
 export type WorkspaceConfig = z.infer<typeof workspaceConfigSchema>;
 

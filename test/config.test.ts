@@ -43,8 +43,29 @@ describe('configuration', () => {
     const yaml = `workspaces:\n  - id: acme\n    keywords: [price, 发货]\n    defaultRegion: CN\n    telegram:\n      bots:\n        - token: "\${TG_TOKEN}"\n`;
     const c = loadWith({ MIDFUNNEL_CONFIG: 'm.yaml', TG_TOKEN: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ' }, { 'm.yaml': yaml });
     expect(c.workspaces).toEqual([
-      { id: 'acme', keywords: ['price', '发货'], defaultRegion: 'CN', telegram: { bots: [{ token: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ' }] }, whatsapp: { accounts: [] } },
+      {
+        id: 'acme',
+        keywords: ['price', '发货'],
+        defaultRegion: 'CN',
+        telegram: { bots: [{ token: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ' }] },
+        whatsapp: { accounts: [] },
+        allowedDomains: [],
+        lookbackDays: 30,
+        creditMode: 'consume',
+        timezone: 'UTC',
+        coupons: [],
+        roles: { owners: [], managers: [], operators: [] },
+        managersChats: [],
+      },
     ]);
+  });
+
+  it('validates workspace settings with their own examples', () => {
+    const yaml = `workspaces:\n  - id: acme\n    timezone: Mars/Olympus\n    allowedDomains: [Shop.Example.com]\n    roles: { managers: ['12345'] }\n`;
+    const msg = errorOf(() => loadWith({ MIDFUNNEL_CONFIG: 'm.yaml' }, { 'm.yaml': yaml }));
+    expect(msg).toContain('m.yaml.workspaces.0.timezone: an IANA time zone like Asia/Shanghai');
+    expect(msg).toContain('m.yaml.workspaces.0.allowedDomains.0: a lower-case domain like shop.example.com');
+    expect(msg).toContain('m.yaml.workspaces.0.roles.managers.0: telegram:<user id> or whatsapp:<phone>');
   });
 
   it('reads JSON too, and reports bad entries by path', () => {
