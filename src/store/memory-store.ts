@@ -8,6 +8,8 @@
  * The helpers exported beside it (`plainCopy`, `compareCodePoints`, `instantOf`,
  * `resolveLimit`, …) are the rules both adapters share, so they cannot drift apart.
  */
+import { createMemoryAttributionRepos } from './memory-attribution-repos.js';
+import { createMemoryCommunityRepos } from './memory-community-repos.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type {
   IdentityRepo,
@@ -330,6 +332,8 @@ export function createMemoryStore(): Store {
     touches,
     identities,
     profiles,
+    attribution: createMemoryAttributionRepos(),
+    community: createMemoryCommunityRepos(),
     async init() {
       open();
     },

@@ -14,6 +14,8 @@
  *   `$setOnInsert`, so concurrent claims leave exactly one owner.
  * - `occurredAt` is a BSON Date; it is returned as canonical `toISOString()` text.
  */
+import { createMongoAttributionRepos } from './mongo-attribution-repos.js';
+import { createMongoCommunityRepos } from './mongo-community-repos.js';
 import mongoose from 'mongoose';
 import type { AnyBulkWriteOperation, Connection } from 'mongoose';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
@@ -286,15 +288,22 @@ function mongoStoreOn(connection: Connection, models: StoreModels): Store {
     await db.admin().ping();
   };
 
+  const attribution = createMongoAttributionRepos(connection);
+  const community = createMongoCommunityRepos(connection);
+
   return {
     kind: 'mongo',
     touches,
     identities,
     profiles,
+    attribution: attribution.repos,
+    community: community.repos,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.
       for (const model of [Touch, Identity, ProfileModel] as const) await model.createIndexes();
+      await attribution.init();
+      await community.init();
       await ping();
     },
     ping,

@@ -10,6 +10,8 @@
 import type { Identifier } from '../identity/identifier.js';
 import type { TouchEvent, TouchKind } from '../touch-event.js';
 import type { ProfileStats } from '../profile/profile-stats.js';
+import type { AttributionRepos } from './attribution-repos.js';
+import type { CommunityRepos } from './community-repos.js';
 
 /** A touch as stored: the event plus the profile it was credited to (null: anonymous). */
 export type StoredTouch = TouchEvent & {
@@ -89,6 +91,10 @@ export interface Store {
   readonly touches: TouchRepo;
   readonly identities: IdentityRepo;
   readonly profiles: ProfileRepo;
+  /** Tracked links, clicks, conversions, credits. */
+  readonly attribution: AttributionRepos;
+  /** Groups, invite links, roles, audit log, keywords, digests. */
+  readonly community: CommunityRepos;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */
