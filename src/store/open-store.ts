@@ -44,15 +44,24 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   options.log.info({ dbPath }, 'MONGO_URL not set: starting an embedded MongoDB (the first start downloads mongod)');
   const { MongoMemoryServer } = await import('mongodb-memory-server-core');
   let server: InstanceType<typeof MongoMemoryServer>;
+  // mongodb-memory-server prints its own stack traces on failure; the error below says it better.
+  const { warn, error } = console;
+  console.warn = () => undefined;
+  console.error = () => undefined;
   try {
     server = await MongoMemoryServer.create({ instance: { dbPath, storageEngine: 'wiredTiger' } });
   } catch (err) {
+    const e = err as { message?: string; code?: string };
+    const why = [(e.message ?? String(err)).split('\n')[0]?.replace(/, Details:$/, ''), e.code].filter(Boolean).join(': ');
     throw new StoreUnavailableError(
-      `no MongoDB could be started (${err instanceof Error ? err.message.split('\n')[0] : String(err)}).\n` +
+      `no MongoDB could be started (${why}).\n` +
         '  Point midfunnel at a running MongoDB:   MONGO_URL=mongodb://127.0.0.1:27017/midfunnel\n' +
         '  or at a local mongod binary:             MONGOMS_SYSTEM_BINARY=/usr/bin/mongod\n' +
         '  or try it without persistence:           MIDFUNNEL_STORE=memory',
     );
+  } finally {
+    console.warn = warn;
+    console.error = error;
   }
   const store = await createMongoStore({ url: server.getUri(), dbName: 'midfunnel' });
   await store.init();
