@@ -1,5 +1,5 @@
 // `npm test`: what CI runs. Makes sure Redis is up, type-checks, checks import
-// boundaries, then runs every test once. Extra arguments go to vitest.
+// boundaries, lints (floating promises), then runs every test once. Extra arguments go to vitest.
 import { spawnSync } from 'node:child_process';
 import { ensureRedis } from './ensure-redis.mjs';
 
@@ -17,4 +17,6 @@ try {
 run('npx', ['tsc', '--noEmit']);
 console.log('[typecheck] clean');
 run('node', ['scripts/check-imports.mjs']);
+run('npx', ['eslint', '--max-warnings', '0', 'src', 'app', 'workers', 'bots', 'bench', 'test']);
+console.log('[lint] clean');
 run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
