@@ -38,26 +38,45 @@ export const runStart: CliCommand = async (argv, io) => {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let running;
+  // Signals are watched before anything starts, so one that arrives during start-up
+  // still stops the process cleanly once the roles are up.
+  let signalled: string | undefined;
+  let onSignal: (() => void) | undefined;
+  const stopped = new Promise<void>((resolve) => (onSignal = resolve));
+  const stop = (signal: string): void => {
+    signalled ??= signal;
+    onSignal?.();
+  };
+  const onTerm = (): void => stop('SIGTERM');
+  const onInt = (): void => stop('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
   try {
-    running = await startRoles({ config, roles, log });
-  } catch (err) {
-    if (err instanceof StoreUnavailableError) {
-      io.stderr(`midfunnel: ${err.message}\n`);
-      return 1;
+    let running;
+    try {
+      running = await startRoles({ config, roles, log });
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) {
+        io.stderr(`midfunnel: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
     }
-    throw err;
+    log.info({ roles: running.roles }, 'midfunnel started');
+    await stopped;
+    log.info({ signal: signalled }, 'stopping');
+    // A part that does not close in time must not keep the process alive forever.
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 20 s; exiting anyway');
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    await running.close();
+    clearTimeout(force);
+    log.info('stopped');
+    return 0;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
   }
-  log.info({ roles: running.roles }, 'midfunnel started');
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  await running.close();
-  log.info('stopped');
-  return 0;
 };

@@ -87,9 +87,8 @@ async function foldStats(store: Store, workspace: string, profileId: string): Pr
 }
 
 export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Promise<RecordTouchResult> {
-  const { store, locker } = deps;
+  const { store } = deps;
   const ws = touch.workspace;
-  const now = (): string => (deps.now?.() ?? new Date()).toISOString();
   const ids = identifiersOfTouch(touch);
   const known = touch.actor.profileId;
   const primary = primaryIdentifier(touch, ids);
@@ -100,6 +99,101 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
   }
   const existing = await store.touches.get(ws, touch.id);
   if (existing?.applied) return { status: 'duplicate', profileId: existing.profileId, merged: [], conflicts: [] };
+
+  const claim: IdentityClaim = { workspace: ws, ids, label: `touch ${touch.id}` };
+  if (primary !== undefined) claim.primary = primary;
+  if (known !== undefined) claim.known = known;
+  const outcome = await resolveIdentity(deps, claim, async ({ survivor, merged, conflicts, at }): Promise<RecordTouchResult> => {
+    const inserted = await store.touches.insert(ws, { ...touch, profileId: survivor.id, applied: false });
+    const recovering = inserted === 'duplicate';
+    const stats =
+      merged.length > 0 || recovering
+        ? await foldStats(store, ws, survivor.id)
+        : combineStats(survivor.stats, statsOfTouch(touch));
+    const usernames = new Set([...survivor.usernames, ...merged.flatMap((p) => p.usernames)]);
+    if (touch.actor.username) usernames.add(touch.actor.username.toLowerCase());
+    await store.profiles.put(ws, {
+      ...survivor,
+      identifiers: await store.identities.ofProfile(ws, survivor.id),
+      usernames: [...usernames].sort(),
+      stats,
+      updatedAt: at,
+    });
+    await store.touches.markApplied(ws, touch.id);
+    return {
+      status: recovering ? 'recovered' : 'applied',
+      profileId: survivor.id,
+      merged: merged.map((p) => p.id),
+      conflicts,
+    };
+  });
+  if (outcome) return outcome;
+  // Only a profile id that no longer exists (erased or merged away): keep the touch anonymous.
+  const r = await store.touches.insert(ws, { ...touch, profileId: null, applied: true });
+  return { status: r === 'inserted' ? 'anonymous' : 'duplicate', profileId: null, merged: [], conflicts: [] };
+}
+
+/**
+ * Links a conversion's strong identifiers into the identity records, under the same rules
+ * as touches: the profiles owning them merge when the rules allow, unowned ones are claimed,
+ * and a new (touchless) profile claims them when nobody owns any. Returns the profile that
+ * owns the claim now, or null when `ids` is empty.
+ */
+export async function linkIdentifiers(deps: RecordTouchDeps, workspace: string, ids: readonly Identifier[], label: string): Promise<string | null> {
+  const { store } = deps;
+  const unique = uniqueIdentifiers(ids);
+  if (unique.length === 0) return null;
+  return resolveIdentity(deps, { workspace, ids: unique, label }, async ({ survivor, merged, at }) => {
+    const identifiers = await store.identities.ofProfile(workspace, survivor.id);
+    const changed = merged.length > 0 || JSON.stringify(identifiers) !== JSON.stringify(survivor.identifiers);
+    if (changed) {
+      await store.profiles.put(workspace, {
+        ...survivor,
+        identifiers,
+        usernames: [...new Set([...survivor.usernames, ...merged.flatMap((p) => p.usernames)])].sort(),
+        stats: merged.length > 0 ? await foldStats(store, workspace, survivor.id) : survivor.stats,
+        updatedAt: at,
+      });
+    }
+    return survivor.id;
+  });
+}
+
+/** Who a touch or a conversion says it is: what identity resolution works from. */
+export interface IdentityClaim {
+  workspace: string;
+  /** Strong identifiers. */
+  ids: Identifier[];
+  /** The source's own platform identity (a touch's Telegram or WhatsApp id): when nobody owns it, a new profile does. */
+  primary?: Identifier;
+  /** A profile the source is already known to belong to (a personal link's member). */
+  known?: string;
+  /** Names the source in errors, e.g. `touch abc`. */
+  label: string;
+}
+
+/** What identity resolution settled; handed to `apply` while every involved profile is locked. */
+export interface ResolvedIdentity {
+  survivor: Profile;
+  /** Profiles merged into the survivor: deleted, their touches and identifiers moved already. */
+  merged: Profile[];
+  conflicts: RecordTouchResult['conflicts'];
+  /** Time of this resolution (ISO). */
+  at: string;
+}
+
+/**
+ * Identity resolution shared by touches and conversions (steps 1 and 2 of the header): finds
+ * the profiles owning the claim's identifiers, creates one when needed, merges those the
+ * rules allow and claims unowned identifiers, then runs `apply` still holding the locks.
+ * Returns null without calling `apply` when the claim has no identifier and its known
+ * profile no longer exists. Throws IdentityRaceError when profiles keep changing under it.
+ */
+async function resolveIdentity<T>(deps: RecordTouchDeps, claim: IdentityClaim, apply: (resolved: ResolvedIdentity) => Promise<T>): Promise<T | null> {
+  const { store, locker } = deps;
+  const ws = claim.workspace;
+  const { ids, known, primary } = claim;
+  const now = (): string => (deps.now?.() ?? new Date()).toISOString();
 
   async function candidatesNow(): Promise<{ owners: Map<string, string>; set: Set<string> }> {
     const owners = ids.length > 0 ? await store.identities.find(ws, ids) : new Map<string, string>();
@@ -115,11 +209,7 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
     // land on the phone owner's profile; the merge rules then decide whether they join).
     const primaryKey = primary ? identifierKey(primary) : undefined;
     if (set.size === 0 || (primaryKey !== undefined && !owners.has(primaryKey))) {
-      if (ids.length === 0) {
-        // Only a profile id that no longer exists (erased or merged away): keep the touch anonymous.
-        const r = await store.touches.insert(ws, { ...touch, profileId: null, applied: true });
-        return { status: r === 'inserted' ? 'anonymous' : 'duplicate', profileId: null, merged: [], conflicts: [] };
-      }
+      if (ids.length === 0) return null;
       const pid = (deps.newProfileId ?? defaultProfileId)();
       const unowned = ids.filter((i) => !owners.has(identifierKey(i)));
       await locker.withLocks([deps.lockKey(ws, pid)], async () => {
@@ -141,17 +231,18 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
     const locked = [...set].sort();
     const outcome = await locker.withLocks(
       locked.map((p) => deps.lockKey(ws, p)),
-      async (): Promise<RecordTouchResult | null> => {
+      async (): Promise<{ value: T } | null> => {
         const again = await candidatesNow();
         if (!sameSet(again.set, set)) return null;
-        return applyUnderLocks(again.owners, locked);
+        const resolved = await mergeUnderLocks(again.owners, locked);
+        return resolved ? { value: await apply(resolved) } : null;
       },
     );
-    if (outcome) return outcome;
+    if (outcome) return outcome.value;
   }
-  throw new IdentityRaceError(`profiles of touch ${touch.id} kept changing over ${MAX_ATTEMPTS} attempts`);
+  throw new IdentityRaceError(`profiles of ${claim.label} kept changing over ${MAX_ATTEMPTS} attempts`);
 
-  async function applyUnderLocks(owners: Map<string, string>, profileIds: string[]): Promise<RecordTouchResult> {
+  async function mergeUnderLocks(owners: Map<string, string>, profileIds: string[]): Promise<ResolvedIdentity | null> {
     const at = now();
     const loaded = await Promise.all(profileIds.map((id) => store.profiles.get(ws, id)));
     const profiles: Profile[] = [];
@@ -192,31 +283,14 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
       await store.profiles.delete(ws, p.id);
       await store.identities.reassign(ws, p.id, survivor.id);
     }
-    // Claim this touch's identifiers nobody owns yet, unless that would break the rules.
+    // Claim the identifiers nobody owns yet, unless that would break the rules. A profile
+    // being created right now (under its own lock) may win one of them: then this claim
+    // links the two, so resolve again (the merges done so far stand).
     const unowned = ids.filter((i) => !owners.has(identifierKey(i)) && mergeConflict(identifiers, [i]) === null);
-    if (unowned.length > 0) await store.identities.claim(ws, unowned, survivor.id);
-
-    const inserted = await store.touches.insert(ws, { ...touch, profileId: survivor.id, applied: false });
-    const recovering = inserted === 'duplicate';
-    const stats =
-      merged.length > 0 || recovering
-        ? await foldStats(store, ws, survivor.id)
-        : combineStats(survivor.stats, statsOfTouch(touch));
-    const usernames = new Set([...survivor.usernames, ...merged.flatMap((p) => p.usernames)]);
-    if (touch.actor.username) usernames.add(touch.actor.username.toLowerCase());
-    await store.profiles.put(ws, {
-      ...survivor,
-      identifiers: await store.identities.ofProfile(ws, survivor.id),
-      usernames: [...usernames].sort(),
-      stats,
-      updatedAt: at,
-    });
-    await store.touches.markApplied(ws, touch.id);
-    return {
-      status: recovering ? 'recovered' : 'applied',
-      profileId: survivor.id,
-      merged: merged.map((p) => p.id),
-      conflicts,
-    };
+    if (unowned.length > 0) {
+      const after = await store.identities.claim(ws, unowned, survivor.id);
+      if (unowned.some((i) => after.get(identifierKey(i)) !== survivor.id)) return null;
+    }
+    return { survivor, merged, conflicts, at };
   }
 }
