@@ -321,6 +321,23 @@ export function storeContract(
         expect(ids(await store.touches.list(A, { profileId: 'p2' }))).toEqual(['t1', 't2', 't3']);
       });
 
+      it('deleteByProfile erases every touch of one profile, in that workspace only, and returns how many', async () => {
+        await store.touches.insertMany(A, [
+          touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' }),
+          touch({ id: 't2', at: '2026-03-01T11:00:00Z', profileId: 'p2' }),
+          touch({ id: 't3', at: '2026-03-01T12:00:00Z', profileId: 'p1', applied: true }),
+          touch({ id: 't4', at: '2026-03-01T13:00:00Z', profileId: null }),
+        ]);
+        await store.touches.insert(B, touch({ id: 't1', workspace: B, at: '2026-03-01T10:00:00Z', profileId: 'p1' }));
+        expect(await store.touches.deleteByProfile(A, 'p1')).toBe(2);
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t2', 't4']);
+        expect(await store.touches.get(A, 't1')).toBeNull();
+        expect(await store.touches.deleteByProfile(A, 'p1')).toBe(0);
+        expect(ids(await store.touches.list(B, {}))).toEqual(['t1']);
+        // An erased id can be written again (a later, new event).
+        expect(await store.touches.insert(A, touch({ id: 't1', at: '2026-03-02T10:00:00Z', profileId: 'p9' }))).toBe('inserted');
+      });
+
       it('round-trips a touch of every kind exactly', async () => {
         const all = touchesOfEveryKind(A);
         expect(await store.touches.insertMany(A, all)).toEqual({ inserted: all.length, duplicates: 0 });
@@ -461,6 +478,18 @@ export function storeContract(
         expect(got.map(identifierKey)).toEqual(['email|h:a', 'email|h:b', 'external_id|crm-1', 'tg_id|10', 'tg_id|9', 'wa_id|h:w']);
         expect(got[0]).toStrictEqual(email('h:a'));
         expect(await store.identities.ofProfile(A, 'nobody')).toEqual([]);
+      });
+
+      it('deleteByProfile erases a profile’s identifiers, in that workspace only; they can be claimed again', async () => {
+        await store.identities.claim(A, [tg('9'), email('h:a')], 'p1');
+        await store.identities.claim(A, [tg('10')], 'p2');
+        await store.identities.claim(B, [tg('9')], 'p1');
+        expect(await store.identities.deleteByProfile(A, 'p1')).toBe(2);
+        expect(await store.identities.ofProfile(A, 'p1')).toEqual([]);
+        expect([...(await store.identities.find(A, [tg('9'), tg('10')])).entries()]).toEqual([['tg_id|10', 'p2']]);
+        expect(await store.identities.deleteByProfile(A, 'p1')).toBe(0);
+        expect((await store.identities.find(B, [tg('9')])).get('tg_id|9')).toBe('p1');
+        expect((await store.identities.claim(A, [tg('9')], 'p3')).get('tg_id|9')).toBe('p3');
       });
     });
 

@@ -12,6 +12,8 @@ import { createMemoryStore } from '../src/store/memory-store.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 import type { Store } from '../src/store/store.js';
 import { storeContract } from './store-contract.js';
+import { communityContract } from './community-repos-contract.js';
+import { attributionReposContract } from './attribution-repos-contract.js';
 
 const mongoUrl = process.env.MONGO_URL || undefined;
 const systemBinary = process.env.MONGOMS_SYSTEM_BINARY || undefined;
@@ -57,35 +59,39 @@ const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 let dbCount = 0;
 const dbNameOf = new WeakMap<Store, string>();
 
-storeContract('memory', async () => {
+const memoryStore = async (): Promise<Store> => {
   const store = createMemoryStore();
   await store.init();
   return store;
-});
+};
 
-storeContract(
-  'mongo',
-  async () => {
-    const { url } = await mongoTarget();
-    const dbName = `midfunnel_test_${runId}_${dbCount++}`;
-    const store = await createMongoStore({ url, dbName, serverSelectionTimeoutMS: 10_000 });
-    dbNameOf.set(store, dbName);
-    await store.init();
-    return store;
-  },
-  async (store) => {
-    const dbName = dbNameOf.get(store);
-    if (dbName === undefined) return;
-    const { admin } = await mongoTarget();
-    await admin.getClient().db(dbName).dropDatabase();
-  },
-  mongoSource ? {} : { skipReason: 'set MONGO_URL or MONGOMS_SYSTEM_BINARY to run it' },
-);
+storeContract('memory', memoryStore);
+communityContract('memory', memoryStore);
+attributionReposContract('memory', memoryStore);
+
+const mongoStore = async (): Promise<Store> => {
+  const { url } = await mongoTarget();
+  const dbName = `midfunnel_test_${runId}_${dbCount++}`;
+  const store = await createMongoStore({ url, dbName, serverSelectionTimeoutMS: 10_000 });
+  dbNameOf.set(store, dbName);
+  await store.init();
+  return store;
+};
+const dropMongoDb = async (store: Store): Promise<void> => {
+  const dbName = dbNameOf.get(store);
+  if (dbName === undefined) return;
+  const { admin } = await mongoTarget();
+  await admin.getClient().db(dbName).dropDatabase();
+};
+const mongoOptions = mongoSource ? {} : { skipReason: 'set MONGO_URL or MONGOMS_SYSTEM_BINARY to run it' };
+storeContract('mongo', mongoStore, dropMongoDb, mongoOptions);
+communityContract('mongo', mongoStore, dropMongoDb, mongoOptions);
+attributionReposContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 
 afterAll(async () => {
   // A target that failed to start has failed every Mongo test already, with its reason.
   const started = await target?.catch(() => undefined);
   if (started) await started.stop();
   const mongo = mongoSource ? `mongo (via ${mongoSource})` : 'mongo skipped: no MONGO_URL / MONGOMS_SYSTEM_BINARY';
-  console.log(`[store] contract suite ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
+  console.log(`[store] contract suites (store, community repos, attribution repos) ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
 });

@@ -13,6 +13,9 @@ export interface CommandEntry {
 
 const COMMANDS: Record<string, CommandEntry> = {
   attribute: { summary: 'credit conversions to channels under every model, from a CSV or JSONL file', load: async () => (await import('./attribute.js')).runAttribute },
+  report: { summary: 'attribution, funnel, group stats, journeys and credit export from stored credits', load: async () => (await import('./report.js')).runReport },
+  conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', load: async () => (await import('./conversions-import.js')).runConversions },
+  links: { summary: 'create and list tracked short links (/l/<code>)', load: async () => (await import('./links.js')).runLinks },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {

@@ -52,6 +52,21 @@ export function startOfLocalDay(day: string, timeZone: string): number {
   return t;
 }
 
+/**
+ * UTC instant of a local wall-clock time in `timeZone`: `day` is YYYY-MM-DD, then hours,
+ * minutes and seconds. A time skipped by a daylight-saving jump resolves to the instant
+ * the clock reads it after the jump.
+ */
+export function instantOfLocalTime(day: string, hours: number, minutes: number, seconds: number, timeZone: string): number {
+  startOfLocalDay(day, timeZone); // validates the day
+  const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
+  const guess = Date.UTC(y, mo - 1, d, hours, minutes, seconds);
+  // Two passes settle daylight-saving transitions, as in startOfLocalDay.
+  let t = guess - zoneOffsetMs(guess, timeZone);
+  t = guess - zoneOffsetMs(t, timeZone);
+  return t;
+}
+
 /** The local calendar day (YYYY-MM-DD) of an instant in `timeZone`. */
 export function localDay(instant: number | string, timeZone: string): string {
   const ms = typeof instant === 'string' ? Date.parse(instant) : instant;

@@ -13,6 +13,8 @@ export const REPORT_DIMENSIONS: readonly ReportDimension[] = ['group', 'campaign
 export interface Amount {
   conversions: number;
   value: number;
+  /** Value per currency; present only when the report spans more than one currency. */
+  byCurrency?: Record<string, number>;
 }
 
 export interface AttributionRow {
@@ -44,8 +46,12 @@ export interface AttributionReport {
     matchRate: number;
     /** Conversions matched only through a Telegram username (low confidence). */
     lowConfidence: number;
+    /** Conversions not reconciled yet (counted in `unattributed` until they are). */
+    pending?: number;
   };
   currencies: string[];
+  /** What a reader should know: conversions awaiting the first data-driven fit, several currencies, … */
+  notes?: string[];
 }
 
 export interface ModelComparison {
@@ -55,6 +61,8 @@ export interface ModelComparison {
   models: string[];
   rows: Array<{ key: string; label: string; byModel: Record<string, Amount> }>;
   totals: AttributionReport['totals'];
+  currencies?: string[];
+  notes?: string[];
 }
 
 export interface FunnelRow {
@@ -99,6 +107,8 @@ export interface JourneyReport {
   firstSeenAt: string | null;
   touches: Array<{ at: string; kind: TouchKind; platform: Platform; chatId: string; chatTitle?: string; campaign?: string; keywords?: string[] }>;
   conversions: Array<{ id: string; at: string; value: number; currency: string; rule: string }>;
+  /** Older touches left out of `touches` (the most recent 500 are listed). */
+  touchesOmitted?: number;
 }
 
 /** What the bot commands and the CLI ask of the reports. */

@@ -233,6 +233,18 @@ export function createMemoryStore(): Store {
       open();
       return touchRows.get(workspace)?.size ?? 0;
     },
+    async deleteByProfile(workspace, profileId) {
+      open();
+      const bucket = touchRows.get(workspace);
+      let deleted = 0;
+      for (const [id, row] of bucket ?? []) {
+        if (row.touch.profileId === profileId) {
+          bucket?.delete(id);
+          deleted++;
+        }
+      }
+      return deleted;
+    },
   };
 
   const identities: IdentityRepo = {
@@ -281,6 +293,18 @@ export function createMemoryStore(): Store {
         if (row.profileId === profileId) owned.push({ type: row.identifier.type, value: row.identifier.value });
       }
       return sortIdentifiers(owned);
+    },
+    async deleteByProfile(workspace, profileId) {
+      open();
+      const bucket = identityRows.get(workspace);
+      let deleted = 0;
+      for (const [key, row] of bucket ?? []) {
+        if (row.profileId === profileId) {
+          bucket?.delete(key);
+          deleted++;
+        }
+      }
+      return deleted;
     },
   };
 

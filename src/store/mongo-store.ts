@@ -175,6 +175,10 @@ function mongoStoreOn(connection: Connection, models: StoreModels): Store {
       open();
       return Touch.countDocuments({ workspace });
     },
+    async deleteByProfile(workspace, profileId) {
+      open();
+      return (await Touch.deleteMany({ workspace, profileId })).deletedCount;
+    },
   };
 
   /** Owners of the given identifiers, one query using the unique index per type. */
@@ -232,6 +236,10 @@ function mongoStoreOn(connection: Connection, models: StoreModels): Store {
       open();
       const docs = await Identity.find({ workspace, profileId }, HIDDEN).lean<IdentityDoc[]>();
       return sortIdentifiers(docs.map((d) => ({ type: d.type as Identifier['type'], value: d.value })));
+    },
+    async deleteByProfile(workspace, profileId) {
+      open();
+      return (await Identity.deleteMany({ workspace, profileId })).deletedCount;
     },
   };
 

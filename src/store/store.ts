@@ -58,6 +58,8 @@ export interface TouchRepo {
   /** Moves every touch of `fromProfileId` to `toProfileId`; returns how many moved. */
   reassign(workspace: string, fromProfileId: string, toProfileId: string): Promise<number>;
   count(workspace: string): Promise<number>;
+  /** Deletes every touch of a profile (erasure on request); returns how many were deleted. */
+  deleteByProfile(workspace: string, profileId: string): Promise<number>;
 }
 
 export interface IdentityRepo {
@@ -72,6 +74,8 @@ export interface IdentityRepo {
   reassign(workspace: string, fromProfileId: string, toProfileId: string): Promise<number>;
   /** Identifiers owned by a profile, sorted by key. */
   ofProfile(workspace: string, profileId: string): Promise<Identifier[]>;
+  /** Deletes every identifier a profile owns (erasure on request); returns how many were deleted. */
+  deleteByProfile(workspace: string, profileId: string): Promise<number>;
 }
 
 export interface ProfileRepo {

@@ -1,0 +1,167 @@
+/**
+ * `midfunnel conversions import <file.csv> …`: conversions from a shop export (see
+ * `src/conversions/import-conversions.ts`), with a progress bar on a terminal and a summary:
+ * accepted, duplicate, and rejected rows with their line numbers and reasons. Re-running it
+ * after a stop is safe (rows already stored come back as duplicates).
+ * `midfunnel conversions refit|sweep --workspace W`: queue a refit of the data-driven models,
+ * or a sweep of pending and unattributed conversions, now.
+ *
+ * Exit codes: 0 every row stored (or a duplicate); 1 some rows rejected (the summary lists
+ * them; the others are stored), or the file, configuration or store cannot be used;
+ * 2 bad command line.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ImportHeaderError, importConversionsCsv, type ImportSummary } from '../conversions/import-conversions.js';
+import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
+import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
+import { UsageError, type CliCommand, type CliIo } from './io.js';
+
+const USAGE = `usage: midfunnel conversions import FILE.csv [--workspace W] [--currency CNY] [--type purchase] [--encoding ${CSV_ENCODINGS.join('|')}] [--json]
+       midfunnel conversions refit|sweep --workspace W`;
+
+const HELP = `${USAGE}
+
+import   stores the conversions of a shop's CSV export and queues them for reconciling.
+         Columns: id, occurred_at, value, currency, type, phone, email, telegram_id,
+         telegram_username, whatsapp, external_id, click_id (or mf_click), coupon,
+         utm_source … utm_term, workspace (optional names: customer.phone, 订单号, 金额, …).
+         --workspace / --currency / --type fill in for missing columns or cells.
+         Times without an offset are read in the workspace's time zone. Any other column
+         (names, addresses) is ignored and never stored.
+         --encoding: auto (default: BOM, else UTF-8, else GBK), utf8, gbk, utf16le.
+refit    queues a refit of the Markov and Shapley models now (they refit daily anyway).
+sweep    queues pending, unattributed and low-confidence conversions to be matched again.
+`;
+
+/** Draws a progress bar on stderr when it is a terminal. */
+function progressBar(io: CliIo): ((done: number, total: number) => void) | undefined {
+  if (!io.isTTY) return undefined;
+  return (done, total) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    io.stderr(`\rimporting [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} rows`);
+    if (done === total) io.stderr('\n');
+  };
+}
+
+function summaryText(file: string, s: ImportSummary): string {
+  const lines = [`${file} (${s.encoding}): ${s.rows} rows: ${s.accepted} accepted, ${s.duplicate} duplicate, ${s.rejected.length} rejected`];
+  if (s.ignoredColumns.length > 0) lines.push(`ignored columns (not stored): ${s.ignoredColumns.join(', ')}`);
+  for (const r of s.rejected) lines.push(`  line ${r.line}${r.id !== undefined ? ` (id ${r.id})` : ''}: ${r.reason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `conversions` command; `overrides` replace configured parts (tests). */
+export function makeConversionsCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
+  return async (argv, io) => {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          workspace: { type: 'string' },
+          currency: { type: 'string' },
+          type: { type: 'string' },
+          encoding: { type: 'string', default: 'auto' },
+          json: { type: 'boolean', default: false },
+          help: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    }
+    const v = parsed.values;
+    if (v.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const [sub, ...rest] = parsed.positionals;
+    if (sub === 'refit' || sub === 'sweep') {
+      if (v.workspace === undefined) throw new UsageError(`--workspace is required\n${USAGE}`);
+      const ctx = await openCliContext(io.env, overrides);
+      try {
+        const q = ctx.reconcileQueue();
+        if (sub === 'refit') io.stdout(`refit queued (${await q.requestRefit(v.workspace)})\n`);
+        else {
+          await q.requestSweep(v.workspace);
+          io.stdout('sweep queued\n');
+        }
+        return 0;
+      } finally {
+        await ctx.close();
+      }
+    }
+    if (sub !== 'import') throw new UsageError(`expected import, refit or sweep\n${USAGE}`);
+    if (rest.length !== 1) throw new UsageError(`conversions import takes one CSV file\n${USAGE}`);
+    if (!(CSV_ENCODINGS as readonly string[]).includes(v.encoding)) throw new UsageError(`--encoding ${v.encoding}: use one of ${CSV_ENCODINGS.join(', ')}`);
+    const file = rest[0] as string;
+    let bytes: Buffer;
+    try {
+      bytes = await io.readFile(resolve(io.cwd, file));
+    } catch (err) {
+      io.stderr(`midfunnel conversions: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`);
+      return 1;
+    }
+    const ctx = await openCliContext(io.env, overrides);
+    try {
+      if (v.workspace !== undefined && !ctx.settings(v.workspace)) throw new UsageError(`--workspace ${v.workspace} is not a configured workspace (MIDFUNNEL_CONFIG)`);
+      let enqueueFailed = false;
+      const queue = (() => {
+        try {
+          return ctx.reconcileQueue();
+        } catch {
+          return undefined;
+        }
+      })();
+      const onProgress = progressBar(io);
+      let summary: ImportSummary;
+      try {
+        summary = await importConversionsCsv(
+          {
+            store: ctx.store,
+            settings: ctx.settings,
+            hashKey: ctx.hashKey,
+            ...(queue
+              ? {
+                  enqueue: async (ws: string, ids: readonly string[], cause: string) => {
+                    if (enqueueFailed) return;
+                    try {
+                      await queue.enqueue(ws, ids, cause);
+                    } catch {
+                      // Stored as pending: the service's sweep reconciles them.
+                      enqueueFailed = true;
+                    }
+                  },
+                }
+              : {}),
+          },
+          bytes,
+          {
+            encoding: v.encoding as CsvEncoding,
+            ...(v.workspace !== undefined ? { workspace: v.workspace } : {}),
+            ...(v.currency !== undefined ? { currency: v.currency } : {}),
+            ...(v.type !== undefined ? { type: v.type } : {}),
+            ...(onProgress ? { onProgress } : {}),
+            ...(overrides.now ? { now: overrides.now } : {}),
+          },
+        );
+      } catch (err) {
+        if (err instanceof ImportHeaderError) {
+          io.stderr(`midfunnel conversions: ${file}: ${err.message}\n`);
+          return 1;
+        }
+        throw err;
+      }
+      io.stdout(v.json ? `${JSON.stringify({ file, ...summary }, null, 2)}\n` : summaryText(file, summary));
+      if (enqueueFailed) io.stderr('note: Redis did not take the reconcile jobs; the conversions are stored and the service reconciles them on its next sweep\n');
+      return summary.rejected.length > 0 ? 1 : 0;
+    } finally {
+      await ctx.close();
+    }
+  };
+}
+
+export const runConversions: CliCommand = makeConversionsCommand();

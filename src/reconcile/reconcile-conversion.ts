@@ -1,0 +1,215 @@
+/**
+ * Reconciling one conversion: link its identifiers into the identity records, match it to a
+ * person (or a click, or a coupon), assemble its journey, credit every touch under every
+ * model, and store the credits and the outcome. Idempotent and order-independent: it reads
+ * the current state and replaces what it wrote before, so running it again after late
+ * touches arrive gives what running it last would have given.
+ *
+ * Matching, first rule that finds something wins, and the rule is recorded:
+ * 1. `click_id`: the click's member (a personal link), else the person the conversion's own
+ *    identifiers name, else the click alone is the journey (an anonymous group click);
+ * 2. `phone`, `wa_id`, `tg_id`, `email`, `external_id`, in that order: the profile owning it,
+ *    if that person has any touch (a profile only a conversion created is nobody we know);
+ * 3. `coupon`: a touch without a person, for the campaign / group owning the code;
+ * 4. `tg_username`: the most recently active profile that used the username (low confidence);
+ * otherwise the conversion is unattributed: stored, counted in reports, no credits.
+ *
+ * The journey: the person's touches in the lookback window before the conversion, after the
+ * person's previous conversion in `consume` mode (a journey is used up by the conversion it
+ * led to), plus the conversion's own click when it is in the window (see assemble-journey.ts).
+ */
+import { identifierKey, type Identifier } from '../identity/identifier.js';
+import type { Locker } from '../lock.js';
+import { linkIdentifiers } from '../profile/record-touch.js';
+import type { ConversionMatch, ConversionRecord, CreditSet, MatchRule } from '../store/attribution-repos.js';
+import { allTouches } from '../store/paging.js';
+import type { Profile, Store } from '../store/store.js';
+import { makeTouchId, type TouchEvent } from '../touch-event.js';
+import { assembleJourney, couponTouch } from './assemble-journey.js';
+import { creditConversion, type LoadedFit } from './fit-models.js';
+import { conversionKey } from './reconcile-queue.js';
+import { settingsOrDefaults, type AttributionSettings, type SettingsLookup } from './workspace-settings.js';
+
+const DAY_MS = 86_400_000;
+
+/** Strong identifier types in matching order. */
+export const IDENTIFIER_RULES: ReadonlyArray<Exclude<MatchRule, 'click_id' | 'coupon' | 'tg_username'>> = ['phone', 'wa_id', 'tg_id', 'email', 'external_id'];
+
+export interface ReconcileDeps {
+  store: Store;
+  locker: Locker;
+  /** Lock key of a conversion (`conversionLockKey` with the queue prefix). */
+  conversionLockKey: (workspace: string, conversionKey: string) => string;
+  /** Lock key of a profile (`profileLockKey` with the queue prefix): identity linking takes them. */
+  profileLockKey: (workspace: string, profileId: string) => string;
+  settings: SettingsLookup;
+  /** The workspace's current fit (`createFitCache(store).current`). */
+  fit: (workspace: string) => Promise<LoadedFit | null>;
+  now?: () => Date;
+}
+
+export interface ReconcileResult {
+  status: 'matched' | 'unattributed' | 'missing';
+  match: ConversionMatch | null;
+  /** Touches credited. */
+  touches: number;
+  /** The person matched before this run, if any (to re-reconcile their later conversions when it changed). */
+  previousProfileId: string | null;
+  /** True when no fit existed yet: markov and shapley were not credited (a refit should run). */
+  fitMissing: boolean;
+}
+
+/** A touch and the profile it is on (null: anonymous). */
+type OwnedTouch = TouchEvent & { profileId: string | null };
+
+/** The stored `link_click` touch of a click id, or a stand-in from the click record (same id and fields). */
+async function clickTouchOf(store: Store, workspace: string, clickId: string): Promise<OwnedTouch | null> {
+  const stored = await store.touches.get(workspace, makeTouchId('web', 'click', clickId));
+  if (stored) return stored;
+  const click = await store.attribution.clicks.get(workspace, clickId);
+  if (!click) return null;
+  const chat: TouchEvent['chat'] = { id: click.chatId, type: 'web' };
+  if (click.chatTitle !== undefined) chat.title = click.chatTitle;
+  const details: { code: string; clickId: string; campaign?: string } = { code: click.code, clickId };
+  if (click.campaign !== undefined) details.campaign = click.campaign;
+  return {
+    id: click.touchId,
+    workspace,
+    platform: 'web',
+    account: 'links',
+    chat,
+    actor: click.profileId ? { profileId: click.profileId } : {},
+    kind: 'link_click',
+    details,
+    occurredAt: click.at,
+    profileId: click.profileId,
+  };
+}
+
+/** What matching found: the rule, the person (if any), and touches the journey adds (the click, the coupon). */
+export interface MatchOutcome {
+  rule: MatchRule;
+  profileId: string | null;
+  lowConfidence: boolean;
+  extra: TouchEvent[];
+  coupon?: AttributionSettings['coupons'][number];
+}
+
+/** Reconciles one conversion (serialized per conversion by its lock). */
+export async function reconcileConversion(deps: ReconcileDeps, workspace: string, conversionId: string): Promise<ReconcileResult> {
+  const key = conversionKey(conversionId);
+  return deps.locker.withLocks([deps.conversionLockKey(workspace, key)], () => reconcileUnderLock(deps, workspace, conversionId));
+}
+
+async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conversionId: string): Promise<ReconcileResult> {
+  const { store } = deps;
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const conversion = await store.attribution.conversions.get(workspace, conversionId);
+  if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false };
+  const settings = settingsOrDefaults(deps.settings, workspace);
+  const previousProfileId = conversion.match?.profileId ?? null;
+
+  // The conversion's identifiers join the identity records, merging profiles as touches would.
+  await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, conversion.identifiers, `conversion ${conversionId}`);
+  const match = await matchConversion(store, settings, conversion);
+
+  if (!match) {
+    await store.attribution.credits.delete(workspace, conversionId);
+    await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'unattributed', match: null, reconciledAt: now });
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
+  }
+
+  const convAt = Date.parse(conversion.occurredAt);
+  const windowStart = convAt - settings.lookbackDays * DAY_MS;
+  let from = windowStart;
+  const to = new Date(convAt + 1).toISOString();
+  if (match.profileId && settings.creditMode === 'consume') {
+    const earlier = await store.attribution.conversions.list(workspace, { profileId: match.profileId, from: new Date(windowStart).toISOString(), to });
+    for (const c of earlier) {
+      const at = Date.parse(c.occurredAt);
+      if (c.id !== conversionId && (at < convAt || (at === convAt && c.id < conversionId))) from = Math.max(from, at + 1);
+    }
+  }
+  const touches: TouchEvent[] = [];
+  const joins: TouchEvent[] = [];
+  if (match.profileId) {
+    for await (const t of allTouches(store, workspace, { profileId: match.profileId, from: new Date(from).toISOString(), to })) touches.push(t);
+    for await (const t of allTouches(store, workspace, { profileId: match.profileId, kinds: ['join'], to })) joins.push(t);
+  }
+  // The conversion's own click counts whenever it is in the lookback window.
+  for (const t of match.extra) {
+    const at = Date.parse(t.occurredAt);
+    if (at >= windowStart && at <= convAt) touches.push(t);
+  }
+  const journey = assembleJourney(touches, joins);
+  if (match.coupon) journey.push(couponTouch(match.coupon, conversion.occurredAt));
+
+  const fit = await deps.fit(workspace);
+  const outcome: ConversionMatch = { rule: match.rule, profileId: match.profileId, lowConfidence: match.lowConfidence };
+  const set: CreditSet = {
+    workspace,
+    conversionId,
+    conversionAt: conversion.occurredAt,
+    value: conversion.value,
+    currency: conversion.currency,
+    type: conversion.type,
+    rule: match.rule,
+    profileId: match.profileId,
+    lowConfidence: match.lowConfidence,
+    touches: journey,
+    models: creditConversion(journey, { at: conversion.occurredAt, value: conversion.value }, fit),
+    fitId: fit?.id ?? null,
+    computedAt: now,
+  };
+  await store.attribution.credits.put(workspace, set);
+  await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now });
+  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null };
+}
+
+/** Whether a profile is somebody the community knows: it exists and has touches. */
+async function knownPerson(store: Store, workspace: string, profileId: string | null | undefined): Promise<Profile | null> {
+  if (!profileId) return null;
+  const p = await store.profiles.get(workspace, profileId);
+  return p && p.stats.touchCount > 0 ? p : null;
+}
+
+/** The first identifier rule naming a known person, in rule order. */
+async function personByIdentifiers(store: Store, workspace: string, identifiers: readonly Identifier[]): Promise<{ rule: MatchRule; profileId: string } | null> {
+  if (identifiers.length === 0) return null;
+  const owners = await store.identities.find(workspace, identifiers);
+  for (const type of IDENTIFIER_RULES) {
+    for (const i of identifiers) {
+      if (i.type !== type) continue;
+      const owner = owners.get(identifierKey(i));
+      if (await knownPerson(store, workspace, owner)) return { rule: type, profileId: owner as string };
+    }
+  }
+  return null;
+}
+
+/** Applies the matching rules (see the header); null when nothing matches. */
+export async function matchConversion(store: Store, settings: AttributionSettings, c: ConversionRecord): Promise<MatchOutcome | null> {
+  const ws = c.workspace;
+  if (c.clickId !== undefined) {
+    const click = await clickTouchOf(store, ws, c.clickId);
+    if (click) {
+      if (await knownPerson(store, ws, click.profileId)) return { rule: 'click_id', profileId: click.profileId, lowConfidence: false, extra: [click] };
+      const person = await personByIdentifiers(store, ws, c.identifiers);
+      return { rule: 'click_id', profileId: person?.profileId ?? null, lowConfidence: false, extra: [click] };
+    }
+  }
+  const person = await personByIdentifiers(store, ws, c.identifiers);
+  if (person) return { rule: person.rule, profileId: person.profileId, lowConfidence: false, extra: [] };
+  if (c.coupon !== undefined) {
+    const code = c.coupon.toLowerCase();
+    const coupon = settings.coupons.find((k) => k.code.toLowerCase() === code);
+    if (coupon) return { rule: 'coupon', profileId: null, lowConfidence: false, extra: [], coupon };
+  }
+  if (c.telegramUsername !== undefined) {
+    const candidates = (await store.profiles.findByUsername(ws, c.telegramUsername)).filter((p) => p.stats.touchCount > 0);
+    candidates.sort((a, b) => ((b.stats.lastActiveAt ?? '') < (a.stats.lastActiveAt ?? '') ? -1 : (b.stats.lastActiveAt ?? '') > (a.stats.lastActiveAt ?? '') ? 1 : a.id < b.id ? -1 : 1));
+    const best = candidates[0];
+    if (best) return { rule: 'tg_username', profileId: best.id, lowConfidence: true, extra: [] };
+  }
+  return null;
+}

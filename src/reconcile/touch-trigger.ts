@@ -1,0 +1,50 @@
+/**
+ * "A touch arrives after its conversion": when the profile worker applies a touch to a
+ * person, the conversions whose journey it may belong to are reconciled again, so results
+ * do not depend on arrival order. Those are the conversions carrying any of the person's
+ * identifiers or matched to the person (or to a profile merged into them by this touch),
+ * at or after the touch and within the lookback window (a join: any later conversion, as
+ * later touches in that group inherit its campaign).
+ */
+import type { Logger } from '../logger.js';
+import type { RecordTouchResult } from '../profile/record-touch.js';
+import type { Store } from '../store/store.js';
+import type { TouchEvent } from '../touch-event.js';
+import { settingsOrDefaults, type SettingsLookup } from './workspace-settings.js';
+
+const DAY_MS = 86_400_000;
+
+/** Conversion ids a newly applied touch can change the credits of. */
+export async function conversionsAffectedByTouch(store: Store, settings: SettingsLookup, touch: TouchEvent, result: RecordTouchResult): Promise<string[]> {
+  const profileId = result.profileId;
+  if (profileId === null || touch.kind === 'leave') return [];
+  const ws = touch.workspace;
+  const at = Date.parse(touch.occurredAt);
+  const lookback = settingsOrDefaults(settings, ws).lookbackDays * DAY_MS;
+  // The profile's own copy of its identifiers (kept in step by the profile worker): one point read.
+  const identifiers = (await store.profiles.get(ws, profileId))?.identifiers ?? [];
+  const range = touch.kind === 'join' ? { from: new Date(at).toISOString() } : { from: new Date(at).toISOString(), to: new Date(at + lookback + 1).toISOString() };
+  const related = await store.attribution.conversions.related(ws, { identifiers, profileIds: [profileId, ...result.merged], ...range });
+  return related.map((c) => c.id);
+}
+
+/**
+ * The profile worker's `onProcessed` hook: queues a reconcile run (cause: the touch id) of
+ * every conversion the touch may change. Never throws: a lost trigger is caught by the sweep
+ * and the daily refit, which re-credit every conversion.
+ */
+export function makeTouchTrigger(options: {
+  store: Store;
+  settings: SettingsLookup;
+  enqueue: (workspace: string, conversionIds: readonly string[], cause: string) => Promise<void>;
+  log: Logger;
+}): (result: RecordTouchResult, touch: TouchEvent) => Promise<void> {
+  return async (result, touch) => {
+    try {
+      const ids = await conversionsAffectedByTouch(options.store, options.settings, touch, result);
+      if (ids.length > 0) await options.enqueue(touch.workspace, ids, `t${touch.id}`);
+    } catch (err) {
+      options.log.warn({ workspace: touch.workspace, touch: touch.id, err: err instanceof Error ? err.message : String(err) }, 'reconcile trigger failed; the sweep will catch up');
+    }
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Reports for the bot commands and the CLI: `createReports(store, settings)` implements
+ * `ReportsApi` (see `report-types.ts`) from stored credits and indexed touches.
+ */
+import type { Store } from '../store/store.js';
+import { attributionReport, compareModels } from './attribution-report.js';
+import { exportCredits } from './export-credits.js';
+import { funnelReport } from './funnel-report.js';
+import { groupStatsReport } from './group-stats.js';
+import { journeyReport } from './journey-report.js';
+import type { ReportsApi } from './report-types.js';
+
+export { ReportError, NONE_KEY, checkModel, checkDimension, rowsOfTouch } from './attribution-report.js';
+export { EXPORT_COLUMNS, csvCell } from './export-credits.js';
+export { findMember, JOURNEY_TOUCH_LIMIT } from './journey-report.js';
+export { formatAttributionReport, formatFunnelReport, formatGroupStats, formatModelComparison } from './format-report.js';
+export * from './report-types.js';
+export { parsePeriod, PeriodError, PERIOD_USAGE, type Period } from './period.js';
+
+/** What reports need of a workspace's configuration: its time zone (default UTC). */
+export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | ((workspace: string) => { timezone?: string } | undefined);
+
+/**
+ * The reports of every workspace in `store`. `settings` is the configured workspaces
+ * (`config.workspaces`) or a lookup; a workspace not found uses UTC for per-day figures.
+ */
+export function createReports(store: Store, settings: ReportSettings = []): ReportsApi {
+  const lookup = typeof settings === 'function' ? settings : (ws: string) => settings.find((w) => w.id === ws);
+  const timeZoneOf = (workspace: string): string => lookup(workspace)?.timezone ?? 'UTC';
+  return {
+    attribution: (workspace, options) => attributionReport(store, workspace, options),
+    compareModels: (workspace, options) => compareModels(store, workspace, options),
+    funnel: (workspace, options) => funnelReport(store, workspace, options),
+    groupStats: (workspace, options) => groupStatsReport(store, workspace, timeZoneOf(workspace), options),
+    journey: (workspace, member) => journeyReport(store, workspace, member),
+    exportCredits: (workspace, options) => exportCredits(store, workspace, options),
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The attribution repositories' contract (links, member tokens, clicks, conversions, credits,
+ * fits): what every adapter must do, as one `describe` suite. `test/store.test.ts` runs it on
+ * the in-memory adapter always and on MongoDB when one is reachable.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClickRecord, ConversionRecord, CreditSet, StoredFit, TrackedLink } from '../src/store/attribution-repos.js';
+import type { Store } from '../src/store/store.js';
+
+const A = 'a';
+const B = 'b';
+
+function link(code: string, workspace = A, extra: Partial<TrackedLink> = {}): TrackedLink {
+  return { workspace, code, destination: `https://shop.example.com/${code}`, platform: 'telegram', createdAt: '2026-03-01T00:00:00.000Z', ...extra };
+}
+
+function conversion(id: string, at: string, extra: Partial<ConversionRecord> = {}): ConversionRecord {
+  return {
+    workspace: A,
+    id,
+    type: 'purchase',
+    occurredAt: at,
+    value: 10,
+    currency: 'CNY',
+    identifiers: [],
+    fingerprint: `fp-${id}`,
+    source: 'webhook',
+    receivedAt: '2026-03-10T00:00:00.000Z',
+    status: 'pending',
+    match: null,
+    reconciledAt: null,
+    ...extra,
+  };
+}
+
+function credits(conversionId: string, at: string, workspace = A): CreditSet {
+  return {
+    workspace,
+    conversionId,
+    conversionAt: at,
+    value: 30,
+    currency: 'CNY',
+    type: 'purchase',
+    rule: 'tg_id',
+    profileId: 'p1',
+    lowConfidence: false,
+    touches: [
+      { touchId: 't1', at: '2026-03-01T10:00:00.000Z', kind: 'join', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring.2026', channel: 'telegram/-1001/join' },
+      { touchId: 't2', at: '2026-03-02T10:00:00.000Z', kind: 'keyword', platform: 'telegram', chatId: '-1001', keywords: ['发货', 'a.b$c'], channel: 'telegram/-1001/keyword' },
+    ],
+    models: {
+      first_touch: { conversions: [1, 0], value: [30, 0] },
+      last_touch: { conversions: [0, 1], value: [0, 30] },
+      linear: { conversions: [0.5, 0.5], value: [15, 15] },
+    },
+    fitId: null,
+    computedAt: '2026-03-10T00:00:00.000Z',
+  };
+}
+
+function click(clickId: string, workspace = A): ClickRecord {
+  return { workspace, clickId, code: 'abc', touchId: `touch-${clickId}`, at: '2026-03-01T12:00:00+08:00', profileId: null, visitorHash: 'v1', chatId: '-1001', campaign: 'spring' };
+}
+
+function fit(id: string, createdAt: string, coalitions = 2): StoredFit {
+  return {
+    workspace: A,
+    id,
+    createdAt,
+    from: '2026-01-01T00:00:00.000Z',
+    to: '2026-04-01T00:00:00.000Z',
+    journeys: coalitions,
+    conversions: 1,
+    markov: { order: 1, stateCount: 2, transitionCount: 3, conversionProbability: 0.5, expectedValue: 5, removalEffect: [['x', 1]], valueRemovalEffect: [['x', 0.5]] },
+    coalitions: Array.from({ length: coalitions }, (_, i) => ({ channels: [`c${i}`, 'z'], conversions: i % 2, nulls: 1 })),
+  };
+}
+
+const ids = (list: ReadonlyArray<{ id: string }>): string[] => list.map((c) => c.id);
+
+export function attributionReposContract(name: Store['kind'], makeStore: () => Promise<Store>, cleanup?: (store: Store) => Promise<void>, options: { skipReason?: string } = {}): void {
+  const title = options.skipReason ? `attribution repos contract: ${name} (skipped: ${options.skipReason})` : `attribution repos contract: ${name}`;
+  describe.skipIf(options.skipReason !== undefined)(title, () => {
+    let store: Store;
+    let made: Store | undefined;
+    beforeEach(async () => {
+      made = undefined;
+      store = made = await makeStore();
+    });
+    afterEach(async () => {
+      if (!made) return;
+      await made.close();
+      await cleanup?.(made);
+    });
+
+    describe('links', () => {
+      it('a code is unique across workspaces: the first stays, the owner is found without a workspace', async () => {
+        const r = store.attribution.links;
+        expect(await r.insert(A, link('abc', A, { campaign: 'spring', chatId: '-1001', chatTitle: '团购群' }))).toBe('inserted');
+        expect(await r.insert(B, link('abc', B))).toBe('duplicate');
+        expect(await r.workspaceOfCode('abc')).toBe(A);
+        expect(await r.workspaceOfCode('nope')).toBeNull();
+        expect(await r.get(A, 'abc')).toEqual(link('abc', A, { campaign: 'spring', chatId: '-1001', chatTitle: '团购群' }));
+        expect(await r.get(B, 'abc')).toBeNull();
+      });
+
+      it('lists a workspace’s links by code with afterCode and limit', async () => {
+        const r = store.attribution.links;
+        for (const c of ['b2', 'A1', 'a3', 'Z9']) await r.insert(A, link(c));
+        await r.insert(B, link('b1', B));
+        expect((await r.list(A)).map((l) => l.code)).toEqual(['A1', 'Z9', 'a3', 'b2']);
+        expect((await r.list(A, { afterCode: 'Z9', limit: 1 })).map((l) => l.code)).toEqual(['a3']);
+        expect(await r.list(A, { limit: 0 })).toEqual([]);
+      });
+    });
+
+    describe('member tokens', () => {
+      it('issue keeps one token per member (by identifier, else profile) and get finds it', async () => {
+        const r = store.attribution.memberTokens;
+        const first = await r.issue(A, { workspace: A, token: 'tok1', member: { type: 'tg_id', value: '101' }, profileId: 'p1', createdAt: '2026-03-01T00:00:00.000Z' });
+        expect(first.token).toBe('tok1');
+        const again = await r.issue(A, { workspace: A, token: 'tok2', member: { type: 'tg_id', value: '101' }, profileId: 'p9', createdAt: '2026-03-02T00:00:00.000Z' });
+        expect(again).toEqual(first);
+        const byProfile = await r.issue(A, { workspace: A, token: 'tok3', member: null, profileId: 'p2', createdAt: '2026-03-01T00:00:00.000Z' });
+        expect(byProfile.token).toBe('tok3');
+        expect((await r.issue(A, { workspace: A, token: 'tok4', member: null, profileId: 'p2', createdAt: '2026-03-01T00:00:00.000Z' })).token).toBe('tok3');
+        expect(await r.get(A, 'tok2')).toBeNull();
+        expect(await r.get(A, 'tok3')).toEqual({ workspace: A, token: 'tok3', member: null, profileId: 'p2', createdAt: '2026-03-01T00:00:00.000Z' });
+        expect(await r.get(B, 'tok1')).toBeNull();
+      });
+    });
+
+    describe('clicks', () => {
+      it('stores a click once per workspace, with its time canonical', async () => {
+        const r = store.attribution.clicks;
+        expect(await r.insert(A, click('c1'))).toBe('inserted');
+        expect(await r.insert(A, { ...click('c1'), code: 'other' })).toBe('duplicate');
+        expect(await r.insert(B, click('c1', B))).toBe('inserted');
+        expect(await r.get(A, 'c1')).toEqual({ ...click('c1'), at: '2026-03-01T04:00:00.000Z' });
+        expect(await r.get(A, 'c2')).toBeNull();
+        expect(await r.count(A)).toBe(1);
+      });
+    });
+
+    describe('conversions', () => {
+      it('insert keeps the first body; a duplicate returns the stored one', async () => {
+        const r = store.attribution.conversions;
+        const first = conversion('o1', '2026-03-05T10:00:00+08:00', { identifiers: [{ type: 'phone', value: 'h:p' }], utm: { campaign: '春季' } });
+        expect(await r.insert(A, first)).toEqual({ status: 'inserted' });
+        const dup = await r.insert(A, conversion('o1', '2026-03-06T00:00:00Z', { value: 99 }));
+        expect(dup).toEqual({ status: 'duplicate', existing: { ...first, occurredAt: '2026-03-05T02:00:00.000Z' } });
+        expect(await r.get(A, 'o1')).toEqual({ ...first, occurredAt: '2026-03-05T02:00:00.000Z' });
+        expect(await r.count(A)).toBe(1);
+        expect(await r.get(B, 'o1')).toBeNull();
+      });
+
+      it('insertMany answers per item, in order, duplicates within the batch included', async () => {
+        const r = store.attribution.conversions;
+        await r.insert(A, conversion('o1', '2026-03-01T00:00:00Z'));
+        const out = await r.insertMany(A, [conversion('o2', '2026-03-02T00:00:00Z'), conversion('o1', '2026-03-03T00:00:00Z'), conversion('o2', '2026-03-04T00:00:00Z', { value: 5 })]);
+        expect(out.map((o) => o.status)).toEqual(['inserted', 'duplicate', 'duplicate']);
+        expect(out[2]?.status === 'duplicate' && out[2].existing.occurredAt).toBe('2026-03-02T00:00:00.000Z');
+        expect(await r.insertMany(A, [])).toEqual([]);
+        expect(await r.count(A)).toBe(2);
+      });
+
+      it('lists by instant then id (code points), with from inclusive, to exclusive, status and keyset paging', async () => {
+        const r = store.attribution.conversions;
+        await r.insertMany(A, [
+          conversion('b', '2026-03-02T00:00:00Z'),
+          conversion('a', '2026-03-02T08:00:00+08:00'),
+          conversion('c', '2026-03-01T00:00:00Z', { status: 'unattributed' }),
+          conversion('😀', '2026-03-02T00:00:00Z'),
+          conversion('\uffff', '2026-03-02T00:00:00Z'),
+          conversion('d', '2026-03-03T00:00:00Z'),
+        ]);
+        expect(ids(await r.list(A, {}))).toEqual(['c', 'a', 'b', '\uffff', '😀', 'd']);
+        expect(ids(await r.list(A, { from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' }))).toEqual(['a', 'b', '\uffff', '😀']);
+        expect(ids(await r.list(A, { status: 'unattributed' }))).toEqual(['c']);
+        expect(ids(await r.list(A, { after: { at: '2026-03-02T00:00:00Z', id: 'b' }, limit: 2 }))).toEqual(['\uffff', '😀']);
+        expect(ids(await r.list(A, { limit: 0 }))).toEqual([]);
+        await expect(r.list(A, { from: 'yesterday' })).rejects.toThrow(/ISO date-time/);
+      });
+
+      it('setOutcome records the match; profile queries and related() follow it', async () => {
+        const r = store.attribution.conversions;
+        await r.insertMany(A, [
+          conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [{ type: 'phone', value: 'h:1' }] }),
+          conversion('o2', '2026-03-02T00:00:00Z', { identifiers: [{ type: 'email', value: 'h:e' }, { type: 'tg_id', value: '7' }] }),
+          conversion('o3', '2026-03-03T00:00:00Z'),
+        ]);
+        await r.setOutcome(A, 'o3', { status: 'matched', match: { rule: 'coupon', profileId: 'p1', lowConfidence: false }, reconciledAt: '2026-03-10T00:00:00.000Z' });
+        await r.setOutcome(A, 'nope', { status: 'matched', match: null, reconciledAt: null });
+        expect(await r.get(A, 'o3')).toMatchObject({ status: 'matched', match: { rule: 'coupon', profileId: 'p1', lowConfidence: false }, reconciledAt: '2026-03-10T00:00:00.000Z' });
+        expect(ids(await r.list(A, { profileId: 'p1' }))).toEqual(['o3']);
+        expect(ids(await r.related(A, { identifiers: [{ type: 'tg_id', value: '7' }, { type: 'phone', value: 'h:1' }], profileIds: ['p1'] }))).toEqual(['o1', 'o2', 'o3']);
+        expect(ids(await r.related(A, { identifiers: [{ type: 'tg_id', value: '7' }], profileIds: ['p1'], from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' }))).toEqual(['o2']);
+        expect(await r.related(A, { identifiers: [], profileIds: [] })).toEqual([]);
+        await r.setOutcome(A, 'o3', { status: 'matched', match: { rule: 'tg_id', profileId: 'p2', lowConfidence: false }, reconciledAt: '2026-03-11T00:00:00.000Z' });
+        expect(ids(await r.list(A, { profileId: 'p1' }))).toEqual([]);
+        expect(ids(await r.list(A, { profileId: 'p2' }))).toEqual(['o3']);
+        expect(await r.related(B, { identifiers: [{ type: 'tg_id', value: '7' }], profileIds: ['p2'] })).toEqual([]);
+      });
+    });
+
+    describe('credits', () => {
+      it('put creates or replaces one conversion’s credits; get, delete and count', async () => {
+        const r = store.attribution.credits;
+        await r.put(A, credits('o1', '2026-03-05T10:00:00+08:00'));
+        expect(await r.get(A, 'o1')).toEqual({ ...credits('o1', ''), conversionAt: '2026-03-05T02:00:00.000Z' });
+        const replaced = { ...credits('o1', '2026-03-05T02:00:00.000Z'), touches: [], models: { linear: { conversions: [], value: [] } } };
+        await r.put(A, replaced);
+        expect(await r.get(A, 'o1')).toEqual(replaced);
+        expect(await r.count(A)).toBe(1);
+        expect(await r.get(B, 'o1')).toBeNull();
+        expect(await r.delete(A, 'o1')).toBe(true);
+        expect(await r.delete(A, 'o1')).toBe(false);
+        expect(await r.get(A, 'o1')).toBeNull();
+      });
+
+      it('lists by conversion time then id, in a range, with chosen models only and keyset paging', async () => {
+        const r = store.attribution.credits;
+        for (const [id, at] of [['c', '2026-03-03T00:00:00Z'], ['a', '2026-03-02T00:00:00Z'], ['b', '2026-03-02T00:00:00Z'], ['z', '2026-02-01T00:00:00Z']] as const) await r.put(A, credits(id, at));
+        const all = await r.list(A, { from: '2026-03-01T00:00:00Z', to: '2026-03-04T00:00:00Z' });
+        expect(all.map((s) => s.conversionId)).toEqual(['a', 'b', 'c']);
+        const some = await r.list(A, { from: '2026-03-01T00:00:00Z', models: ['linear', 'markov'] });
+        expect(some[0]?.models).toEqual({ linear: { conversions: [0.5, 0.5], value: [15, 15] } });
+        expect(some[0]?.touches).toEqual(credits('a', '').touches);
+        const none = await r.list(A, { models: [], limit: 1 });
+        expect(none[0]?.models).toEqual({});
+        expect((await r.list(A, { after: { at: '2026-03-02T00:00:00Z', id: 'a' } })).map((s) => s.conversionId)).toEqual(['b', 'c']);
+        expect(await r.list(B, {})).toEqual([]);
+      });
+    });
+
+    describe('copies', () => {
+      it('what a caller changes in a written or returned conversion or credit set never reaches the store', async () => {
+        const written = conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [{ type: 'tg_id', value: '1' }] });
+        await store.attribution.conversions.insert(A, written);
+        written.identifiers.push({ type: 'tg_id', value: '2' });
+        const set = credits('o1', '2026-03-01T00:00:00Z');
+        await store.attribution.credits.put(A, set);
+        (set.models.linear as { conversions: number[] }).conversions[0] = 99;
+        const tryChange = (f: () => void): void => {
+          try {
+            f();
+          } catch {
+            // A frozen object refusing the change is as good as a copy.
+          }
+        };
+        const got = await store.attribution.conversions.get(A, 'o1');
+        tryChange(() => (got as ConversionRecord).identifiers.push({ type: 'tg_id', value: '3' }));
+        const listed = await store.attribution.credits.list(A, { models: ['linear'] });
+        tryChange(() => ((listed[0] as CreditSet).models.linear as { conversions: number[] }).conversions.push(7));
+        expect((await store.attribution.conversions.get(A, 'o1'))?.identifiers).toEqual([{ type: 'tg_id', value: '1' }]);
+        expect((await store.attribution.credits.get(A, 'o1'))?.models.linear).toEqual({ conversions: [0.5, 0.5], value: [15, 15] });
+      });
+    });
+
+    describe('fits', () => {
+      it('latest is the most recent; the last three are kept; coalitions round-trip whatever their number', async () => {
+        const r = store.attribution.fits;
+        expect(await r.latest(A)).toBeNull();
+        await r.put(A, fit('f1', '2026-03-01T00:00:00Z'));
+        await r.put(A, fit('f3', '2026-03-03T00:00:00Z', 12_001));
+        await r.put(A, fit('f2', '2026-03-02T00:00:00Z'));
+        const latest = await r.latest(A);
+        expect(latest?.id).toBe('f3');
+        expect(latest?.createdAt).toBe('2026-03-03T00:00:00.000Z');
+        expect(latest?.coalitions).toHaveLength(12_001);
+        expect(latest?.coalitions[12_000]).toEqual({ channels: ['c12000', 'z'], conversions: 0, nulls: 1 });
+        expect(latest?.markov).toEqual(fit('x', '').markov);
+        await r.put(A, fit('f4', '2026-03-04T00:00:00Z'));
+        await r.put(A, fit('f0', '2026-02-01T00:00:00Z'));
+        expect((await r.latest(A))?.id).toBe('f4');
+        expect(await r.latest(B)).toBeNull();
+      });
+    });
+  });
+}
