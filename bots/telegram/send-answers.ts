@@ -1,0 +1,85 @@
+/**
+ * Renders the command layer's answers as Telegram messages: text (tables as `<pre>`
+ * blocks, split under Telegram's 4,096-character limit), chart photos and CSV documents.
+ * Answers meant for the sender privately go to their private chat; when Telegram will
+ * not let the bot write there first, the group is told how to open one.
+ */
+import { TelegramError, type Telegram } from 'telegraf';
+import type { Answer, CommandResult } from '../../src/commands/index.js';
+
+/** Longest message text sent in one piece (Telegram's limit is 4,096 after entities parsing). */
+export const MAX_TEXT = 3_900;
+/** Telegram's caption limit. */
+export const MAX_CAPTION = 1_024;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Splits text on line breaks into pieces of at most `max` characters (a longer line is cut). */
+export function splitText(text: string, max = MAX_TEXT): string[] {
+  const pieces: string[] = [];
+  let current = '';
+  for (const line of text.split('\n')) {
+    let rest = line;
+    while (rest.length > max) {
+      if (current) pieces.push(current);
+      current = '';
+      pieces.push(rest.slice(0, max));
+      rest = rest.slice(max);
+    }
+    if (current.length + rest.length + 1 > max) {
+      pieces.push(current);
+      current = rest;
+    } else current = current ? `${current}\n${rest}` : rest;
+  }
+  if (current) pieces.push(current);
+  return pieces.length > 0 ? pieces : [''];
+}
+
+/** Sends answers into one chat, in order. */
+export async function sendAnswers(telegram: Telegram, chatId: string, answers: readonly Answer[]): Promise<void> {
+  for (const a of answers) {
+    switch (a.type) {
+      case 'text':
+        for (const piece of splitText(a.text)) {
+          if (a.monospace) await telegram.sendMessage(chatId, `<pre>${escapeHtml(piece)}</pre>`, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+          else await telegram.sendMessage(chatId, piece, { link_preview_options: { is_disabled: true } });
+        }
+        break;
+      case 'photo':
+        await telegram.sendPhoto(chatId, { source: a.png, filename: 'chart.png' }, { caption: a.caption.slice(0, MAX_CAPTION) });
+        break;
+      case 'document':
+        await telegram.sendDocument(chatId, { source: a.content, filename: a.filename }, a.caption ? { caption: a.caption.slice(0, MAX_CAPTION) } : {});
+        break;
+    }
+  }
+}
+
+/** Whether Telegram refused a private message because the person never opened a chat with the bot (or blocked it). */
+function cannotWritePrivately(err: unknown): boolean {
+  return err instanceof TelegramError && (err.code === 403 || (err.code === 400 && /chat not found/i.test(err.description)));
+}
+
+/**
+ * Delivers a command result: into the chat it came from, or privately to the sender with
+ * a short note in the group.
+ */
+export async function deliverResult(telegram: Telegram, botUsername: string, where: { chatId: string; userId: string }, result: CommandResult): Promise<void> {
+  if (result.answers.length === 0) return;
+  if (result.deliver === 'here') {
+    await sendAnswers(telegram, where.chatId, result.answers);
+    return;
+  }
+  try {
+    await sendAnswers(telegram, where.userId, result.answers);
+  } catch (err) {
+    if (!cannotWritePrivately(err)) throw err;
+    await telegram.sendMessage(where.chatId, `I can only answer that in a private chat. Open one with me (https://t.me/${botUsername}), press Start, then ask again here.`, {
+      link_preview_options: { is_disabled: true },
+    });
+    return;
+  }
+  if (result.groupNote) await telegram.sendMessage(where.chatId, result.groupNote);
+}

@@ -1,0 +1,89 @@
+/**
+ * Producer side of the Telegram update queue. The webhook route and the polling loop
+ * both hand every raw update to `add`; once it resolves the update is durably in Redis,
+ * and only then is Telegram told it arrived (200, or the next getUpdates offset).
+ *
+ * - Job id and deduplication id: `tg.<bot id>.<update_id>`. The deduplication key lives
+ *   for 24 hours whatever happens to the job, so a redelivered update is one job even
+ *   after the first one finished and was removed.
+ * - Finished jobs are removed at once: a raw update holds message text, which is never
+ *   kept; failed jobs are kept 7 days for inspection with their text redacted
+ *   (see `update-worker.ts`).
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Update } from 'telegraf/types';
+import { telegramUpdateJobId, telegramUpdatesQueueName } from '../../src/queue/keys.js';
+import { waitReady } from '../../src/queue/redis.js';
+import { QueueUnavailableError } from '../../src/queue/touch-queue.js';
+
+export interface TelegramUpdateJobData {
+  botId: string;
+  update: Update;
+}
+
+/** How long a delivered update_id is remembered for deduplication. */
+export const UPDATE_DEDUPE_TTL_MS = 24 * 3600_000;
+
+/** Retry and retention of update jobs (transient failures retry with backoff; see update-worker.ts). */
+export const TELEGRAM_UPDATE_JOB_OPTIONS: JobsOptions = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+};
+
+export interface TelegramUpdateQueueOptions {
+  /** A producer connection (`createProducerConnection`): fails fast when Redis is down. */
+  connection: Redis;
+  /** Queue name prefix; default `midfunnel`. */
+  prefix?: string;
+  /** Longest an add may take before it fails; default 5 s. */
+  timeoutMs?: number;
+}
+
+export class TelegramUpdateQueue {
+  readonly queue: Queue<TelegramUpdateJobData>;
+  readonly #connection: Redis;
+  readonly #timeoutMs: number;
+
+  constructor(options: TelegramUpdateQueueOptions) {
+    this.#connection = options.connection;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.queue = new Queue<TelegramUpdateJobData>(telegramUpdatesQueueName(options.prefix ?? 'midfunnel'), {
+      connection: options.connection,
+      defaultJobOptions: TELEGRAM_UPDATE_JOB_OPTIONS,
+    });
+  }
+
+  /**
+   * Queues one update. Resolves once Redis has it (or already had it: a duplicate).
+   * Throws QueueUnavailableError when Redis cannot take it in time.
+   */
+  async add(botId: string, update: Update): Promise<void> {
+    const id = telegramUpdateJobId(botId, update.update_id);
+    if (this.#connection.status !== 'ready') {
+      await waitReady(this.#connection, Math.min(1_000, this.#timeoutMs)).catch(() => {
+        throw new QueueUnavailableError(`Redis is not reachable (connection ${this.#connection.status})`);
+      });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.queue.add('update', { botId, update }, { jobId: id, deduplication: { id, ttl: UPDATE_DEDUPE_TTL_MS } }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not take the update within ${this.#timeoutMs} ms`)), this.#timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      if (err instanceof QueueUnavailableError) throw err;
+      throw new QueueUnavailableError(`Redis refused the update: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

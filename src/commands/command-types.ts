@@ -1,0 +1,106 @@
+/**
+ * The shapes of the platform-neutral command layer: what a connector passes in (a
+ * request and a few platform operations) and what comes back (answers as data, which
+ * the connector renders: Telegram messages, photos, documents).
+ */
+import type { WorkspaceConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { ReportsApi } from '../reports/report-types.js';
+import type { CommunityPlatform } from '../store/community-repos.js';
+import type { Store } from '../store/store.js';
+
+export type ChatType = 'private' | 'group' | 'supergroup' | 'channel';
+
+/** Who sent a command, and where. */
+export interface CommandRequest {
+  workspace: string;
+  platform: CommunityPlatform;
+  /** Bot id / account that received the command. */
+  account: string;
+  user: { id: string; username?: string };
+  chat: { id: string; type: ChatType; title?: string };
+  /** Command name, lower case, without `/` or `@bot`. */
+  name: string;
+  /** Arguments after the command, split on spaces (quotes group words). */
+  args: string[];
+  now: Date;
+}
+
+/** A plain text message; `monospace` text is shown as a fixed-width block (tables). */
+export interface TextAnswer {
+  type: 'text';
+  text: string;
+  monospace?: boolean;
+}
+
+/** A chart image with a short caption. */
+export interface PhotoAnswer {
+  type: 'photo';
+  png: Buffer;
+  caption: string;
+}
+
+/** A file (CSV export). */
+export interface DocumentAnswer {
+  type: 'document';
+  filename: string;
+  content: Buffer;
+  mimeType: string;
+  caption?: string;
+}
+
+export type Answer = TextAnswer | PhotoAnswer | DocumentAnswer;
+
+/** What a command produced and where the connector should deliver it. */
+export interface CommandResult {
+  answers: Answer[];
+  /**
+   * `here`: in the chat the command came from. `private`: in the private chat with the
+   * sender (operator data asked for in a group), with `groupNote` posted in the group.
+   */
+  deliver: 'here' | 'private';
+  /** Short line for the group when the answers go privately. */
+  groupNote?: string;
+}
+
+/** The platform refused an operation (no rights, chat gone); `message` says what to do next. */
+export class PlatformRefusedError extends Error {
+  override name = 'PlatformRefusedError';
+}
+
+/** What the command layer asks of the chat platform (one bot / account). */
+export interface ChatPlatform {
+  /** The bot's username (deep links `t.me/<username>?start=…`). */
+  readonly botUsername: string;
+  /** Whether the user is an administrator (or creator) of the chat. */
+  isChatAdmin(chatId: string, userId: string): Promise<boolean>;
+  /** Creates a named invite link; throws PlatformRefusedError when the bot lacks the right. */
+  createInviteLink(chatId: string, options: { name: string; createsJoinRequest: boolean }): Promise<{ url: string }>;
+  /** Revokes an invite link; throws PlatformRefusedError when the platform says no. */
+  revokeInviteLink(chatId: string, url: string): Promise<void>;
+}
+
+/** Tracked short links (`src/links`), once that service exists. */
+export interface TrackedLinksPort {
+  create(workspace: string, options: { url: string; campaign?: string; chatId?: string; createdBy: string }): Promise<{ shortUrl: string; code: string }>;
+}
+
+/** Settings the command layer reads (one workspace). */
+export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'>;
+
+export interface CommandDeps {
+  store: Store;
+  /** Reports; absent until `src/reports` is wired: manager commands then say so. */
+  reports?: ReportsApi;
+  /** Tracked links; absent: `/link` answers that links are not configured. */
+  links?: TrackedLinksPort;
+  settings: (workspace: string) => CommandSettings | undefined;
+  platform: ChatPlatform;
+  log: Logger;
+  /** Called after `/track` or `/untrack` changed a workspace's keywords. */
+  onKeywordsChanged?: (workspace: string) => void;
+  /** Confirmation codes for `/forgetme`; default 6 random letters/digits. */
+  newCode?: () => string;
+  /** Whether charts are drawn (default true). */
+  charts?: boolean;
+}
