@@ -1,0 +1,110 @@
+/**
+ * WhatsApp ids as whatsapp-web.js gives them, and how they become the pseudonymous ids a
+ * touch carries (pure).
+ *
+ * Ids are `<user>@<server>`: `8613800138000@c.us` (a phone number; `@s.whatsapp.net` in
+ * some payloads, sometimes with a `:<device>` suffix), `123456789012345@lid` (a linked id:
+ * an opaque number WhatsApp uses instead of the phone in newer groups; it says nothing of
+ * the phone), `120363…@g.us` (a group), `status@broadcast`, `…@broadcast` (broadcast lists),
+ * `…@newsletter` (channels). The library gives them either as strings or as objects with
+ * `_serialized`.
+ *
+ * Hashing (the same conventions as conversions, see `src/conversions/customer-identifiers.ts`):
+ * - a phone id: `userId = pseudonymize('wa_id', E.164)`, `phoneHash = pseudonymize('phone', E.164)`;
+ * - a linked id whose phone the account knows (see `PhoneOfLid`): the same as its phone id,
+ *   so a person seen as `@lid` in one group and `@c.us` in another is one person;
+ * - a linked id whose phone is unknown: `userId = pseudonymize('wa_id', '<lid>@lid')`, no
+ *   phone hash (the value cannot collide with a phone's, which starts with `+`).
+ */
+import { normalizeInternationalPhone, type Pseudonymizer } from '../../src/identity/pseudonymize.js';
+import type { Actor } from '../../src/touch-event.js';
+
+/** `_serialized` of an id given as a string or an id object; null for anything else. */
+export function serializedId(value: unknown): string | null {
+  const s =
+    typeof value === 'string'
+      ? value
+      : value !== null && typeof value === 'object' && typeof (value as { _serialized?: unknown })._serialized === 'string'
+        ? (value as { _serialized: string })._serialized
+        : null;
+  if (s === null) return null;
+  const t = s.trim();
+  return t.length > 0 && t.length <= 200 ? t : null;
+}
+
+export type WaIdKind = 'phone' | 'lid' | 'group' | 'status' | 'broadcast' | 'newsletter' | 'other';
+
+export interface ParsedWaId {
+  kind: WaIdKind;
+  /** The part before `@`, without a `:<device>` suffix. */
+  user: string;
+  /** The id in canonical form: `<user>@c.us` for phones, `<user>@lid`, or as given. */
+  canonical: string;
+}
+
+const PHONE_ID = /^(\d{5,20})(?::\d{1,4})?@(?:c\.us|s\.whatsapp\.net)$/;
+const LID_ID = /^(\d{1,24})(?::\d{1,4})?@lid$/;
+const GROUP_ID = /^(\d{5,20}(?:-\d{5,12})?)@g\.us$/;
+
+/** What kind of WhatsApp id a serialized id is. */
+export function parseWaId(id: string): ParsedWaId {
+  let m = PHONE_ID.exec(id);
+  if (m) return { kind: 'phone', user: m[1] as string, canonical: `${m[1] as string}@c.us` };
+  m = LID_ID.exec(id);
+  if (m) return { kind: 'lid', user: m[1] as string, canonical: `${m[1] as string}@lid` };
+  m = GROUP_ID.exec(id);
+  if (m) return { kind: 'group', user: m[1] as string, canonical: id };
+  if (id === 'status@broadcast') return { kind: 'status', user: 'status', canonical: id };
+  if (id.endsWith('@broadcast')) return { kind: 'broadcast', user: id.slice(0, -'@broadcast'.length), canonical: id };
+  if (id.endsWith('@newsletter')) return { kind: 'newsletter', user: id.slice(0, -'@newsletter'.length), canonical: id };
+  return { kind: 'other', user: id.split('@')[0] ?? id, canonical: id };
+}
+
+/** Whether an id names a person (a phone id or a linked id). */
+export function isPersonId(id: string): boolean {
+  const k = parseWaId(id).kind;
+  return k === 'phone' || k === 'lid';
+}
+
+/**
+ * Phone ids of linked ids the account could resolve (`lid canonical` → `phone canonical`),
+ * as the runner looked them up before mapping (`Client#getContactLidAndPhone`).
+ */
+export type PhoneOfLid = ReadonlyMap<string, string>;
+
+/** A person as a touch's actor names them: hashed WhatsApp id, and hashed phone when known. */
+export type PersonIdentity = Actor & { userId: string };
+
+/** The pseudonymous identity of a person id, or null when the id names no person. */
+export function personIdentity(id: string, hash: Pseudonymizer, phones: PhoneOfLid = new Map()): PersonIdentity | null {
+  let parsed = parseWaId(id);
+  if (parsed.kind === 'lid') {
+    const phone = phones.get(parsed.canonical);
+    const p = phone !== undefined ? parseWaId(phone) : undefined;
+    if (p?.kind === 'phone') parsed = p;
+    else return { userId: hash('wa_id', parsed.canonical) };
+  }
+  if (parsed.kind !== 'phone') return null;
+  const e164 = normalizeInternationalPhone(parsed.user);
+  if (e164 === null) return null;
+  return { userId: hash('wa_id', e164), phoneHash: hash('phone', e164) };
+}
+
+/**
+ * The chat id a touch carries for a WhatsApp chat.
+ * - Groups created since 2021 (`120363…@g.us`) keep their id: it is no phone number.
+ * - Older groups are `<creator's phone>-<timestamp>@g.us`: the phone part is replaced by
+ *   its keyed hash (`wag_<hash>-<timestamp>`), so no phone is stored in clear.
+ * - A private chat's id is the person's id, so it becomes the person's hashed user id.
+ * Null for chats that are neither (status, broadcast lists, channels).
+ */
+export function publicChatId(chatId: string, hash: Pseudonymizer, phones: PhoneOfLid = new Map()): string | null {
+  const parsed = parseWaId(chatId);
+  if (parsed.kind === 'group') {
+    const dash = parsed.user.indexOf('-');
+    if (dash < 0) return parsed.canonical;
+    return `wag_${hash('wa_group_creator', parsed.user.slice(0, dash))}${parsed.user.slice(dash)}`;
+  }
+  if (parsed.kind === 'phone' || parsed.kind === 'lid') return personIdentity(chatId, hash, phones)?.userId ?? null;
+  return null;
+}
