@@ -208,6 +208,16 @@ describe('funnel', () => {
     ]);
     expect((await reports.funnel(WS, { period: MARCH, by: 'campaign', key: '(none)' })).rows.map((x) => x.key)).toEqual(['(none)']);
   });
+
+  it('counts an anonymous group-link click as the buyer’s once a conversion carries its click id', async () => {
+    const store = await funnelStore();
+    // P2 clicked a group link on day 4 (anonymous), and bought with its click id.
+    await store.touches.insert(WS, t('c2', 'link_click', day(4), null, WEB));
+    await store.attribution.clicks.insert(WS, { workspace: WS, clickId: 'ck2', code: 'abc', touchId: 'c2', at: day(4), profileId: null, visitorHash: 'v', chatId: '-1001' });
+    await store.attribution.conversions.insertMany(WS, [conversion('o5', day(7), 10, 'matched', { clickId: 'ck2', match: { rule: 'click_id', profileId: 'P2', lowConfidence: false } })]);
+    const row = (await createReports(store).funnel(WS, { period: MARCH, by: 'group' })).rows[0];
+    expect(row).toMatchObject({ joined: 4, clicked: 2, converted: 2 });
+  });
 });
 
 describe('group stats', () => {

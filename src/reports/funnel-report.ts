@@ -1,7 +1,8 @@
 /**
  * The funnel per group or campaign, over people who joined in the period:
  * joined → engaged (a keyword, mention or message in the group they joined, after joining)
- * → clicked (any tracked-link click of theirs after joining) → converted (a conversion
+ * → clicked (any tracked-link click of theirs after joining, including an anonymous group-link
+ * click that a conversion's click id later tied to them) → converted (a conversion
  * matched to them after joining), each within the period; rates are over the joined, and
  * the median days from joining to the first conversion after it, among those who converted.
  * A person is in a campaign's cohort through the campaign of their join (its invite link).
@@ -73,6 +74,16 @@ export async function funnelReport(store: Store, workspace: string, options: { p
       const pid = c.match?.profileId;
       if (!pid || !cohortsOf.has(pid)) continue;
       conversionsOf.set(pid, [...(conversionsOf.get(pid) ?? []), Date.parse(c.occurredAt)]);
+      // A group link's click stays anonymous; the conversion carrying its click id says whose it was.
+      if (c.clickId !== undefined) {
+        const click = await store.attribution.clicks.get(workspace, c.clickId);
+        if (click) {
+          for (const key of cohortsOf.get(pid) ?? []) {
+            const m = cohorts.get(key)?.members.get(pid);
+            if (m && Date.parse(click.at) >= m.joinAt) m.clicked = true;
+          }
+        }
+      }
     }
   }
   const rows: FunnelRow[] = [...cohorts].map(([key, cohort]) => {
