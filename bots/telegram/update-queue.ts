@@ -10,12 +10,12 @@
  *   kept; failed jobs are kept 7 days for inspection with their text redacted
  *   (see `update-worker.ts`).
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Update } from 'telegraf/types';
 import { telegramUpdateJobId, telegramUpdatesQueueName } from '../../src/queue/keys.js';
-import { waitReady } from '../../src/queue/redis.js';
-import { QueueUnavailableError } from '../../src/queue/touch-queue.js';
+import { failFast } from '../../src/queue/fail-fast.js';
+import { TELEGRAM_UPDATE_JOB_OPTIONS } from '../../src/queue/job-options.js';
 
 export interface TelegramUpdateJobData {
   botId: string;
@@ -25,13 +25,7 @@ export interface TelegramUpdateJobData {
 /** How long a delivered update_id is remembered for deduplication. */
 export const UPDATE_DEDUPE_TTL_MS = 24 * 3600_000;
 
-/** Retry and retention of update jobs (transient failures retry with backoff; see update-worker.ts). */
-export const TELEGRAM_UPDATE_JOB_OPTIONS: JobsOptions = {
-  attempts: 6,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
-};
+export { TELEGRAM_UPDATE_JOB_OPTIONS };
 
 export interface TelegramUpdateQueueOptions {
   /** A producer connection (`createProducerConnection`): fails fast when Redis is down. */
@@ -62,25 +56,9 @@ export class TelegramUpdateQueue {
    */
   async add(botId: string, update: Update): Promise<void> {
     const id = telegramUpdateJobId(botId, update.update_id);
-    if (this.#connection.status !== 'ready') {
-      await waitReady(this.#connection, Math.min(1_000, this.#timeoutMs)).catch(() => {
-        throw new QueueUnavailableError(`Redis is not reachable (connection ${this.#connection.status})`);
-      });
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.queue.add('update', { botId, update }, { jobId: id, deduplication: { id, ttl: UPDATE_DEDUPE_TTL_MS } }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not take the update within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
-    } catch (err) {
-      if (err instanceof QueueUnavailableError) throw err;
-      throw new QueueUnavailableError(`Redis refused the update: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    await failFast(this.#connection, this.#timeoutMs, 'update', () =>
+      this.queue.add('update', { botId, update }, { jobId: id, deduplication: { id, ttl: UPDATE_DEDUPE_TTL_MS } }),
+    );
   }
 
   async close(): Promise<void> {

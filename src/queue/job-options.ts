@@ -15,3 +15,23 @@ export const TOUCH_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 100_000 },
   removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
 };
+
+/** Reconcile, refit and sweep jobs: transient store or Redis failures retry. */
+export const RECONCILE_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 24 * 3600, count: 200_000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
+};
+
+/**
+ * Telegram updates: network failures retry (see bots/telegram/update-worker.ts). Finished
+ * jobs are removed at once, so message text never stays in Redis; failed ones are kept
+ * (redacted) for inspection.
+ */
+export const TELEGRAM_UPDATE_JOB_OPTIONS: JobsOptions = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
+};

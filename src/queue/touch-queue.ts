@@ -8,12 +8,9 @@ import { parseTouchEvent, type TouchEvent } from '../touch-event.js';
 import type { Metrics } from '../metrics.js';
 import { touchJobId, touchQueueName } from './keys.js';
 import { TOUCH_JOB_OPTIONS } from './job-options.js';
-import { waitReady } from './redis.js';
+import { failFast } from './fail-fast.js';
 
-/** Redis cannot take the event now; the caller should answer so its sender retries (a 5xx). */
-export class QueueUnavailableError extends Error {
-  override name = 'QueueUnavailableError';
-}
+export { QueueUnavailableError } from './fail-fast.js';
 
 export interface TouchQueueOptions {
   /** A producer connection (`createProducerConnection`): fails fast when Redis is down. */
@@ -45,30 +42,8 @@ export class TouchQueue {
     this.#metrics = options.metrics;
   }
 
-  /**
-   * Fails fast when Redis is unreachable: BullMQ would otherwise wait for the
-   * connection indefinitely, and a webhook caller must get its answer in time.
-   */
-  async #guard<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#connection.status !== 'ready') {
-      await waitReady(this.#connection, Math.min(1_000, this.#timeoutMs)).catch(() => {
-        throw new QueueUnavailableError(`Redis is not reachable (connection ${this.#connection.status})`);
-      });
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not take the event within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
-    } catch (err) {
-      if (err instanceof QueueUnavailableError) throw err;
-      throw new QueueUnavailableError(`Redis refused the event: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      clearTimeout(timer);
-    }
+  #guard<T>(op: () => Promise<T>): Promise<T> {
+    return failFast(this.#connection, this.#timeoutMs, 'event', op);
   }
 
   /** Validates and enqueues one touch; throws a ZodError for an invalid one, QueueUnavailableError when Redis is down. */

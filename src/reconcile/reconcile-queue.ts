@@ -8,19 +8,14 @@
  * wins with the latest journeys. Re-adding the same cause is a no-op (BullMQ job id dedupe).
  */
 import { createHash } from 'node:crypto';
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { reconcileJobId, reconcileQueueName, reconcileSchedulerId, refitJobId, sweepJobId } from '../queue/keys.js';
-import { waitReady } from '../queue/redis.js';
-import { QueueUnavailableError } from '../queue/touch-queue.js';
+import { failFast } from '../queue/fail-fast.js';
+import { RECONCILE_JOB_OPTIONS } from '../queue/job-options.js';
 
-/** Retry and retention of reconcile, refit and sweep jobs (transient store or Redis failures retry). */
-export const RECONCILE_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { age: 24 * 3600, count: 200_000 },
-  removeOnFail: { age: 14 * 24 * 3600, count: 100_000 },
-};
+export { RECONCILE_JOB_OPTIONS };
+
 
 export type ReconcileJobData =
   | { kind: 'reconcile'; workspace: string; conversionId: string }
@@ -71,23 +66,8 @@ export class ReconcileQueue {
     });
   }
 
-  async #guard<T>(op: () => Promise<T>): Promise<T> {
-    if (this.#connection.status !== 'ready') {
-      await waitReady(this.#connection, Math.min(1_000, this.#timeoutMs)).catch(() => {
-        throw new QueueUnavailableError(`Redis is not reachable (connection ${this.#connection.status})`);
-      });
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new QueueUnavailableError(`Redis did not take the job within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #guard<T>(op: () => Promise<T>): Promise<T> {
+    return failFast(this.#connection, this.#timeoutMs, 'job', op);
   }
 
   /** Queues a reconcile run of each conversion for `cause` (e.g. `in`, a touch id, `f<fit id>`). */
