@@ -46,15 +46,7 @@ export function registerConversionRoutes(app: HttpApp, options: ConversionRoutes
   };
 
   app.route('POST', '/v1/conversions', async (req, res) => {
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_CONVERSION_BODY_BYTES);
-    } catch (err) {
-      // The rest of an oversized body is never read: close the connection after answering,
-      // so a sender still streaming cannot hold it (or a shutdown) open.
-      if (err instanceof HttpError && err.status === 413) res.setHeader('connection', 'close');
-      throw err;
-    }
+    const body = await readBody(req, MAX_CONVERSION_BODY_BYTES);
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));

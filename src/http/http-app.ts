@@ -82,6 +82,9 @@ export class HttpApp {
       if (res.headersSent) {
         res.destroy();
       } else if (err instanceof HttpError) {
+        // The rest of an oversized body is never read: close the connection after answering,
+        // so a sender still streaming cannot hold it (or a shutdown) open.
+        if (err.status === 413) res.setHeader('connection', 'close');
         sendJson(res, err.status, err.body ?? { error: err.message });
       } else {
         this.#log.error({ err: err instanceof Error ? { name: err.name, message: err.message } : String(err), path: pathname }, 'request failed');
