@@ -62,7 +62,10 @@ export function visitorAddress(headers: IncomingHttpHeaders, remoteAddress: stri
 }
 
 /** The `link_click` touch of a click. */
-export function clickTouch(link: TrackedLink, click: Pick<ClickRecord, 'clickId' | 'at' | 'profileId'>): TouchEvent {
+export function clickTouch(
+  link: Pick<TrackedLink, 'workspace' | 'code' | 'chatId' | 'chatTitle' | 'campaign'>,
+  click: Pick<ClickRecord, 'clickId' | 'at' | 'profileId'>,
+): TouchEvent {
   const chat: TouchEvent['chat'] = { id: link.chatId ?? `link:${link.code}`, type: 'web' };
   if (link.chatTitle !== undefined) chat.title = link.chatTitle;
   const details: { code: string; clickId: string; campaign?: string } = { code: link.code, clickId: click.clickId };

@@ -18,6 +18,7 @@
  * person's previous conversion in `consume` mode (a journey is used up by the conversion it
  * led to), plus the conversion's own click when it is in the window (see assemble-journey.ts).
  */
+import { clickTouch } from '../links/record-click.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type { Locker } from '../lock.js';
 import { linkIdentifiers } from '../profile/record-touch.js';
@@ -68,22 +69,8 @@ async function clickTouchOf(store: Store, workspace: string, clickId: string): P
   if (stored) return stored;
   const click = await store.attribution.clicks.get(workspace, clickId);
   if (!click) return null;
-  const chat: TouchEvent['chat'] = { id: click.chatId, type: 'web' };
-  if (click.chatTitle !== undefined) chat.title = click.chatTitle;
-  const details: { code: string; clickId: string; campaign?: string } = { code: click.code, clickId };
-  if (click.campaign !== undefined) details.campaign = click.campaign;
-  return {
-    id: click.touchId,
-    workspace,
-    platform: 'web',
-    account: 'links',
-    chat,
-    actor: click.profileId ? { profileId: click.profileId } : {},
-    kind: 'link_click',
-    details,
-    occurredAt: click.at,
-    profileId: click.profileId,
-  };
+  const link = { workspace, code: click.code, chatId: click.chatId, ...(click.chatTitle !== undefined ? { chatTitle: click.chatTitle } : {}), ...(click.campaign !== undefined ? { campaign: click.campaign } : {}) };
+  return { ...clickTouch(link, click), id: click.touchId, profileId: click.profileId };
 }
 
 /** What matching found: the rule, the person (if any), and touches the journey adds (the click, the coupon). */
