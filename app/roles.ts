@@ -120,7 +120,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         prefix: config.queuePrefix,
         concurrency: config.workerConcurrency,
         // A touch applied to a person with conversions re-reconciles them (arrival order must not matter).
-        onProcessed: (result, job) => void trigger(result, job.data.touch),
+        // A dropped touch (its person opted out) was not recorded: nothing to re-reconcile.
+        onProcessed: (result, job) => {
+          if (result.status !== 'opted_out') void trigger(result, job.data.touch);
+        },
       });
       closers.push({ name: 'profile worker', close: () => worker.close() });
       log.info({ concurrency: config.workerConcurrency, queue: touchQueueName(config.queuePrefix) }, 'profile worker started');

@@ -8,7 +8,7 @@ export interface Metrics {
   registry: Registry;
   /** Touch events handed to the queue by connectors and the link service. */
   eventsReceived: Counter<'platform' | 'kind'>;
-  /** Touch events the profile worker finished, by result (applied, duplicate, anonymous). */
+  /** Touch events the profile worker finished, by result (applied, duplicate, anonymous, recovered, opted_out: dropped, its person asked to be forgotten). */
   eventsProcessed: Counter<'result'>;
   /** Touch jobs that threw (each failed attempt counts once). */
   eventsFailed: Counter<'reason'>;

@@ -257,6 +257,96 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
     });
 
+    describe('erasure', () => {
+      it('memberTokens.deleteByMember deletes a person’s tokens (by identifier, else profile), in that workspace only', async () => {
+        const r = store.attribution.memberTokens;
+        const token = (workspace: string, value: string, member: { type: 'tg_id'; value: string } | null, profileId: string | null) => ({ workspace, token: value, member, profileId, createdAt: '2026-03-01T00:00:00.000Z' });
+        await r.issue(A, token(A, 'tokA1', { type: 'tg_id', value: '101' }, null));
+        await r.issue(A, token(A, 'tokA2', null, 'p1'));
+        await r.issue(A, token(A, 'tokA3', { type: 'tg_id', value: '202' }, 'p2'));
+        await r.issue(B, token(B, 'tokB1', { type: 'tg_id', value: '101' }, 'p1'));
+        expect(await r.deleteByMember(A, { identifiers: [{ type: 'tg_id', value: '101' }], profileIds: ['p1'] })).toBe(2);
+        expect(await r.get(A, 'tokA1')).toBeNull();
+        expect(await r.get(A, 'tokA2')).toBeNull();
+        expect((await r.get(A, 'tokA3'))?.profileId).toBe('p2');
+        expect((await r.get(B, 'tokB1'))?.member).toEqual({ type: 'tg_id', value: '101' });
+        expect(await r.deleteByMember(A, { identifiers: [{ type: 'tg_id', value: '101' }], profileIds: ['p1'] })).toBe(0);
+        expect(await r.deleteByMember(A, { identifiers: [], profileIds: [] })).toBe(0);
+        // The member is free again: a new issue stores the new token.
+        expect((await r.issue(A, token(A, 'tokA4', { type: 'tg_id', value: '101' }, null))).token).toBe('tokA4');
+      });
+
+      it('clicks.deleteByProfile deletes a member’s clicks, in that workspace only; anonymous clicks stay', async () => {
+        const r = store.attribution.clicks;
+        await r.insert(A, { ...click('c1'), profileId: 'p1' });
+        await r.insert(A, { ...click('c2'), profileId: 'p1' });
+        await r.insert(A, click('c3'));
+        await r.insert(A, { ...click('c4'), profileId: 'p2' });
+        await r.insert(B, { ...click('c1', B), profileId: 'p1' });
+        expect(await r.deleteByProfile(A, 'p1')).toBe(2);
+        expect(await r.get(A, 'c1')).toBeNull();
+        expect(await r.get(A, 'c2')).toBeNull();
+        expect((await r.get(A, 'c3'))?.profileId).toBeNull();
+        expect((await r.get(A, 'c4'))?.profileId).toBe('p2');
+        expect((await r.get(B, 'c1'))?.profileId).toBe('p1');
+        expect(await r.count(A)).toBe(2);
+        expect(await r.deleteByProfile(A, 'p1')).toBe(0);
+      });
+
+      it('conversions.unlinkRelated keeps the orders but strips the person, in that workspace only; setOutcome then refuses', async () => {
+        const r = store.attribution.conversions;
+        const phone = { type: 'phone' as const, value: 'h:p1' };
+        const tg = { type: 'tg_id' as const, value: '101' };
+        const matched = (profileId: string) => ({ status: 'matched' as const, match: { rule: 'tg_id' as const, profileId, lowConfidence: false }, reconciledAt: '2026-03-10T00:00:00.000Z' });
+        await r.insertMany(A, [
+          conversion('o2', '2026-03-02T00:00:00Z', { identifiers: [tg], telegramUsername: 'alice', clickId: 'ck1', coupon: 'SPRING', utm: { campaign: 'vip' }, ...matched('p1') }),
+          conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [phone], status: 'unattributed' }),
+          conversion('o3', '2026-03-03T00:00:00Z', { identifiers: [{ type: 'email', value: 'h:e' }], ...matched('p1') }),
+          conversion('o4', '2026-03-04T00:00:00Z', { identifiers: [{ type: 'tg_id', value: '202' }], ...matched('p2') }),
+        ]);
+        await r.insert(B, { ...conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [tg], ...matched('p1') }), workspace: B });
+        const before = await r.get(A, 'o2');
+
+        const unlinked = await r.unlinkRelated(A, { identifiers: [tg, phone], profileIds: ['p1'], at: '2026-03-20T08:00:00+08:00' });
+        expect(unlinked).toEqual(['o1', 'o2', 'o3']);
+        const erased = await r.get(A, 'o2');
+        const { telegramUsername: _u, clickId: _c, ...kept } = before as ConversionRecord;
+        void _u;
+        void _c;
+        expect(erased).toEqual({ ...kept, identifiers: [], status: 'unattributed', match: null, reconciledAt: '2026-03-20T00:00:00.000Z', erasedAt: '2026-03-20T00:00:00.000Z' });
+        expect(erased).not.toHaveProperty('telegramUsername');
+        expect(erased).not.toHaveProperty('clickId');
+        expect((await r.get(A, 'o1'))?.erasedAt).toBe('2026-03-20T00:00:00.000Z');
+        // Nothing leads back to the person; the sales are still there, unattributed.
+        expect(await r.list(A, { profileId: 'p1' })).toEqual([]);
+        expect(await r.related(A, { identifiers: [tg, phone, { type: 'email', value: 'h:e' }], profileIds: ['p1'] })).toEqual([]);
+        expect(ids(await r.list(A, { status: 'unattributed' }))).toEqual(['o1', 'o2', 'o3']);
+        expect(await r.count(A)).toBe(4);
+        expect(await r.get(A, 'o4')).toMatchObject({ status: 'matched', identifiers: [{ type: 'tg_id', value: '202' }], match: { profileId: 'p2' } });
+        expect(await r.get(B, 'o1')).toMatchObject({ status: 'matched', identifiers: [tg], match: { profileId: 'p1' } });
+        expect((await r.get(B, 'o1'))?.erasedAt).toBeUndefined();
+
+        // The reconciler can no longer match an erased conversion; others still take outcomes.
+        expect(await r.setOutcome(A, 'o2', matched('p9'))).toBe(false);
+        expect(await r.get(A, 'o2')).toMatchObject({ status: 'unattributed', match: null });
+        expect(await r.list(A, { profileId: 'p9' })).toEqual([]);
+        expect(await r.setOutcome(A, 'o4', matched('p9'))).toBe(true);
+        expect(await r.setOutcome(A, 'nope', matched('p9'))).toBe(false);
+        expect(await r.unlinkRelated(A, { identifiers: [tg, phone], profileIds: ['p1'], at: '2026-03-21T00:00:00Z' })).toEqual([]);
+        expect(await r.unlinkRelated(A, { identifiers: [], profileIds: [], at: '2026-03-21T00:00:00Z' })).toEqual([]);
+      });
+
+      it('credits.deleteMany deletes the given conversions’ credits, in that workspace only', async () => {
+        const r = store.attribution.credits;
+        for (const id of ['o1', 'o2', 'o3']) await r.put(A, credits(id, '2026-03-01T00:00:00Z'));
+        await r.put(B, credits('o1', '2026-03-01T00:00:00Z', B));
+        expect(await r.deleteMany(A, ['o1', 'o3', 'nope', 'o1'])).toBe(2);
+        expect((await r.list(A, {})).map((c) => c.conversionId)).toEqual(['o2']);
+        expect(await r.get(B, 'o1')).not.toBeNull();
+        expect(await r.deleteMany(A, [])).toBe(0);
+      });
+    });
+
     describe('fits', () => {
       it('latest is the most recent; the last three are kept; coalitions round-trip whatever their number', async () => {
         const r = store.attribution.fits;

@@ -9,13 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisLocker } from '../src/lock.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
-import type { RecordTouchResult } from '../src/profile/record-touch.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { TouchQueue, type TouchJobData } from '../src/queue/touch-queue.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { Profile, Store } from '../src/store/store.js';
 import type { TouchEvent } from '../src/touch-event.js';
-import { createProfileWorker } from '../workers/profile.worker.js';
+import { createProfileWorker, type ProfileJobResult } from '../workers/profile.worker.js';
 import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
 
@@ -96,7 +95,7 @@ const EXPECTED_BOB = {
 interface Harness {
   store: Store;
   queue: TouchQueue;
-  results: Map<string, RecordTouchResult>;
+  results: Map<string, ProfileJobResult>;
   waitFor: (n: number) => Promise<void>;
   close: () => Promise<void>;
 }
@@ -115,7 +114,7 @@ async function harness(): Promise<Harness> {
   const lockConn = testRedis();
   const metrics = createMetrics();
   const queue = new TouchQueue({ connection: producer, prefix, metrics });
-  const results = new Map<string, RecordTouchResult>();
+  const results = new Map<string, ProfileJobResult>();
   let processed = 0;
   const worker = createProfileWorker({
     connection: workerConn,

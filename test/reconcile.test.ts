@@ -207,6 +207,32 @@ describe('matching conversions', () => {
     const stranger = await h.owner('phone', 'h:stranger');
     expect((await h.store.profiles.get(WS, stranger as string))?.stats.touchCount).toBe(0);
   });
+
+  it('never matches an erased conversion again, and deletes credits that a run racing with the erasure wrote', async () => {
+    const h = harness();
+    const alice = [{ type: 'tg_id' as const, value: '101' }];
+    const erase = (): Promise<string[]> => h.store.attribution.conversions.unlinkRelated(WS, { identifiers: alice, profileIds: [], at: at(2 * DAY) });
+    await h.record(touch({ kind: 'message', ref: 'm', at: at(0), chat: G1, actor: tg('101') }));
+    await h.convert('e1', DAY, { identifiers: alice, coupon: 'SPRING10' });
+    expect(await h.reconcile('e1')).toMatchObject({ status: 'matched', match: { rule: 'tg_id' } });
+    expect(await erase()).toEqual(['e1']);
+    // Its coupon alone would match it; erased, it stays unattributed and its leftover credits go.
+    expect(await h.reconcile('e1')).toMatchObject({ status: 'unattributed', match: null, touches: 0 });
+    expect(await h.store.attribution.credits.get(WS, 'e1')).toBeNull();
+    expect(await h.store.attribution.conversions.get(WS, 'e1')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
+
+    // A run that read the conversion before the erasure and writes its credits after it.
+    await h.convert('e2', DAY, { identifiers: alice });
+    const credits = h.store.attribution.credits;
+    const put = credits.put.bind(credits);
+    credits.put = async (ws, set) => {
+      await erase();
+      await put(ws, set);
+    };
+    expect(await h.reconcile('e2')).toMatchObject({ status: 'unattributed', match: null });
+    expect(await h.store.attribution.credits.get(WS, 'e2')).toBeNull();
+    expect(await h.store.attribution.conversions.get(WS, 'e2')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
+  });
 });
 
 describe('the journey window', () => {

@@ -4,7 +4,9 @@
  * Idempotency key: (workspace, touch id): the BullMQ job id while the job is kept, the
  *   store's unique touch id after that; `recordTouch` makes a re-run a no-op.
  * Side effects: the touch is stored; identities claimed or moved; profiles created,
- *   merged and updated (see `src/profile/record-touch.ts`).
+ *   merged and updated (see `src/profile/record-touch.ts`). A touch whose actor opted out
+ *   (`/forgetme`) is dropped before any of that: not stored, result `opted_out`. Connectors
+ *   drop such touches too, but not those already queued when the person confirmed.
  * Retry class: invalid payload → UnrecoverableError (never retried); anything else
  *   (store, Redis, a lock wait, an identity race) → retried with backoff
  *   (`src/queue/job-options.ts`).
@@ -14,11 +16,54 @@ import type { Redis } from 'ioredis';
 import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
+import { subjectOf } from '../src/access/roles.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import type { TouchJobData } from '../src/queue/touch-queue.js';
 import type { Store } from '../src/store/store.js';
-import { touchEventSchema } from '../src/touch-event.js';
+import { touchEventSchema, type TouchEvent } from '../src/touch-event.js';
+
+/** A touch of a person who asked to be forgotten: dropped, nothing stored. */
+export interface OptedOutResult {
+  status: 'opted_out';
+  profileId: null;
+  merged: [];
+  conflicts: [];
+}
+
+/** What a touch job did: `recordTouch`'s result, or `opted_out`. */
+export type ProfileJobResult = RecordTouchResult | OptedOutResult;
+
+/** How long an opted-out answer is cached; a "not opted out" answer never is. */
+export const OPT_OUT_CACHE_MS = 60_000;
+/** Most cached opted-out subjects; beyond it the cache starts over. */
+const OPT_OUT_CACHE_MAX = 10_000;
+
+/**
+ * Whether a touch's actor opted out: the subject (`telegram:<id>`, `whatsapp:<hashed id>`,
+ * the opt-out store's key) looked up with one indexed read per touch. Only "opted out" is
+ * cached ({@link OPT_OUT_CACHE_MS}): caching "not opted out" would let touches queued just
+ * before a /forgetme through. Touches without a platform user id (tracked-link clicks carry
+ * a profile id, which erasure deletes: `recordTouch` then keeps them anonymous) are not checked.
+ */
+function makeOptOutCheck(store: Store, now: () => number = Date.now): (touch: TouchEvent) => Promise<boolean> {
+  const cache = new Map<string, number>();
+  return async (touch) => {
+    const { userId } = touch.actor;
+    if (userId === undefined || (touch.platform !== 'telegram' && touch.platform !== 'whatsapp')) return false;
+    const subject = subjectOf(touch.platform, userId);
+    const key = `${touch.workspace}\u0000${subject}`;
+    const cachedAt = cache.get(key);
+    if (cachedAt !== undefined && now() - cachedAt < OPT_OUT_CACHE_MS) return true;
+    if (!(await store.community.optOuts.has(touch.workspace, subject))) {
+      cache.delete(key);
+      return false;
+    }
+    if (cache.size >= OPT_OUT_CACHE_MAX) cache.clear();
+    cache.set(key, now());
+    return true;
+  };
+}
 
 export interface ProfileWorkerOptions {
   /** A worker connection (`createWorkerConnection`: `maxRetriesPerRequest: null`). */
@@ -31,8 +76,8 @@ export interface ProfileWorkerOptions {
   prefix?: string;
   /** Jobs processed at once; default 16. */
   concurrency?: number;
-  /** Called after each processed touch (tests and benchmarks observe progress). */
-  onProcessed?: (result: RecordTouchResult, job: Job<TouchJobData>) => void;
+  /** Called after each processed touch, dropped ones included (tests and benchmarks observe progress). */
+  onProcessed?: (result: ProfileJobResult, job: Job<TouchJobData>) => void;
 }
 
 /** The job processor, separate from the Worker so it can be called directly. */
@@ -43,11 +88,19 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
     locker: options.locker,
     lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
   };
-  return async (job: Job<TouchJobData>): Promise<RecordTouchResult> => {
+  const optedOut = makeOptOutCheck(options.store);
+  return async (job: Job<TouchJobData>): Promise<ProfileJobResult> => {
     const parsed = touchEventSchema.safeParse(job.data?.touch);
     if (!parsed.success) {
       options.metrics.eventsFailed.inc({ reason: 'invalid' });
       throw new UnrecoverableError(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    if (await optedOut(parsed.data)) {
+      const dropped: OptedOutResult = { status: 'opted_out', profileId: null, merged: [], conflicts: [] };
+      options.metrics.eventsProcessed.inc({ result: dropped.status });
+      options.metrics.processingLatency.observe((Date.now() - job.timestamp) / 1000);
+      options.onProcessed?.(dropped, job);
+      return dropped;
     }
     const result = await recordTouch(deps, parsed.data);
     options.metrics.eventsProcessed.inc({ result: result.status });
@@ -63,8 +116,8 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
   };
 }
 
-export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, RecordTouchResult> {
-  const worker = new Worker<TouchJobData, RecordTouchResult>(
+export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, ProfileJobResult> {
+  const worker = new Worker<TouchJobData, ProfileJobResult>(
     touchQueueName(options.prefix ?? 'midfunnel'),
     makeProfileProcessor(options),
     { connection: options.connection, concurrency: options.concurrency ?? 16 },

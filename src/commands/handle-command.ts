@@ -254,8 +254,9 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
           return {
             answers: [
               text(
-                'This erases everything recorded about you in this community (your profile, your activity and your identifiers), ' +
-                  `and I stop recording your activity. To confirm, send:\n/forgetme ${code}\nThe code is valid for 10 minutes.`,
+                'This erases everything recorded about you in this community (your profile, your activity, your identifiers, your personal links and their clicks), ' +
+                  'and I stop recording your activity. Orders you placed stay in the shop’s sales figures, no longer linked to you. ' +
+                  `To confirm, send:\n/forgetme ${code}\nThe code is valid for 10 minutes.`,
               ),
             ],
             detail: 'asked',
@@ -267,7 +268,13 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
         }
         const erased = await eraseMember(store, ws, req.platform, req.user.id, req.now);
         return {
-          answers: [text(`Done: your data is erased (${erased.touches} activity records, ${erased.profiles} profile). I will not record your activity any more.`)],
+          answers: [
+            text(
+              `Done: your data is erased (${erased.touches} activity records, ${erased.profiles} profile). ` +
+                (erased.conversions > 0 ? `${erased.conversions} order(s) stay in the shop’s figures, no longer linked to you. ` : '') +
+                'I will not record your activity any more.',
+            ),
+          ],
           detail: 'erased',
         };
       }

@@ -13,6 +13,9 @@
  * 3. `coupon`: a touch without a person, for the campaign / group owning the code;
  * 4. `tg_username`: the most recently active profile that used the username (low confidence);
  * otherwise the conversion is unattributed: stored, counted in reports, no credits.
+ * An erased conversion (`erasedAt`: its person asked to be forgotten) is never matched: it
+ * stays unattributed without credits, even when a run that started before the erasure ends
+ * after it (`setOutcome` then refuses, and the credits just written are deleted).
  *
  * The journey: the person's touches in the lookback window before the conversion, after the
  * person's previous conversion in `consume` mode (a journey is used up by the conversion it
@@ -93,6 +96,10 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const now = (deps.now?.() ?? new Date()).toISOString();
   const conversion = await store.attribution.conversions.get(workspace, conversionId);
   if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false };
+  if (conversion.erasedAt !== undefined) {
+    await store.attribution.credits.delete(workspace, conversionId);
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false };
+  }
   const settings = settingsOrDefaults(deps.settings, workspace);
   const previousProfileId = conversion.match?.profileId ?? null;
 
@@ -149,7 +156,11 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
     computedAt: now,
   };
   await store.attribution.credits.put(workspace, set);
-  await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now });
+  if (!(await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now }))) {
+    // Erased while this run worked: its credits must not outlive the unlinking.
+    await store.attribution.credits.delete(workspace, conversionId);
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
+  }
   return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null };
 }
 

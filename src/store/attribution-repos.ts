@@ -7,6 +7,14 @@
  * Both adapters (`memory-attribution-repos.ts`, `mongo-attribution-repos.ts`) follow
  * `test/attribution-repos-contract.ts`: unique keys, first-write-wins inserts, ordering by
  * instant then id in code-point order, inclusive `from` and exclusive `to`.
+ *
+ * Erasure on request (`/forgetme`, see `commands/erase-member.ts`): a person's member tokens
+ * ({@link MemberTokenRepo.deleteByMember}) and personal-link clicks
+ * ({@link ClickRepo.deleteByProfile}) are deleted. Their conversions are the shop's records
+ * (order id, value) and stay, unlinked from the person ({@link ConversionRepo.unlinkRelated}):
+ * no identifiers, username, click id or match, `unattributed` with `erasedAt` set, and never
+ * matched again; their credits are deleted ({@link CreditRepo.deleteMany}). Reports then count
+ * the sale as unattributed, never as credited to the erased person's touches.
  */
 import type { ModelName } from '../attribution/index.js';
 import type { Identifier } from '../identity/identifier.js';
@@ -65,6 +73,12 @@ export interface MemberTokenRepo {
    */
   issue(workspace: string, token: MemberToken): Promise<MemberToken>;
   get(workspace: string, token: string): Promise<MemberToken | null>;
+  /**
+   * Deletes every token standing for one person (erasure on request): those whose `member` is
+   * one of `identifiers`, and those issued for one of `profileIds`. Returns how many were
+   * deleted; a later `issue` for the same member stores a new token.
+   */
+  deleteByMember(workspace: string, person: { identifiers: readonly Identifier[]; profileIds: readonly string[] }): Promise<number>;
 }
 
 /** One counted click on a tracked link; its touch goes through the touch queue. */
@@ -90,6 +104,11 @@ export interface ClickRepo {
   insert(workspace: string, click: ClickRecord): Promise<InsertResult>;
   get(workspace: string, clickId: string): Promise<ClickRecord | null>;
   count(workspace: string): Promise<number>;
+  /**
+   * Deletes every click whose member (`profileId`) is this profile: the clicks through the
+   * person's personal links (erasure on request). Anonymous clicks stay. Returns how many.
+   */
+  deleteByProfile(workspace: string, profileId: string): Promise<number>;
 }
 
 /** The rules a conversion can be matched by, in the order they are tried. */
@@ -133,6 +152,12 @@ export interface ConversionRecord {
   status: ConversionStatus;
   match: ConversionMatch | null;
   reconciledAt: string | null;
+  /**
+   * Set (ISO time) when the person the conversion named asked for erasure
+   * ({@link ConversionRepo.unlinkRelated}): it then has no identifiers, username, click id or
+   * match, stays `unattributed` and is never matched again. Absent otherwise.
+   */
+  erasedAt?: string;
 }
 
 export interface ConversionQuery {
@@ -158,8 +183,11 @@ export interface ConversionRepo {
   /** Same per item, in order; a batch never fails on duplicates. */
   insertMany(workspace: string, conversions: readonly ConversionRecord[]): Promise<ConversionInsert[]>;
   get(workspace: string, id: string): Promise<ConversionRecord | null>;
-  /** Records the reconciler's outcome; an unknown id is a no-op. */
-  setOutcome(workspace: string, id: string, outcome: Pick<ConversionRecord, 'status' | 'match' | 'reconciledAt'>): Promise<void>;
+  /**
+   * Records the reconciler's outcome; true when recorded. An unknown id, and an erased
+   * conversion (`erasedAt` set: it stays unattributed), are left as they are: false.
+   */
+  setOutcome(workspace: string, id: string, outcome: Pick<ConversionRecord, 'status' | 'match' | 'reconciledAt'>): Promise<boolean>;
   /** Conversions matching the query, ordered by occurredAt then id, ascending. */
   list(workspace: string, query: ConversionQuery): Promise<ConversionRecord[]>;
   /**
@@ -171,6 +199,16 @@ export interface ConversionRepo {
     options: { identifiers: readonly Identifier[]; profileIds: readonly string[]; from?: string; to?: string; limit?: number },
   ): Promise<ConversionRecord[]>;
   count(workspace: string): Promise<number>;
+  /**
+   * Erasure on request: unlinks from the person every conversion {@link ConversionRepo.related} finds for
+   * these identifiers and profiles (any time, any status). Each keeps its id, type, value,
+   * currency, times, coupon, UTM, source and fingerprint (so a re-sent order is still a
+   * duplicate); loses its identifiers, Telegram username, click id and match; and becomes
+   * `unattributed` with `reconciledAt` and `erasedAt` set to `at`. Returns the unlinked ids in
+   * list order (their credits are the caller's to delete). Idempotent: an unlinked conversion
+   * carries nothing `related` could find again.
+   */
+  unlinkRelated(workspace: string, person: { identifiers: readonly Identifier[]; profileIds: readonly string[]; at: string }): Promise<string[]>;
 }
 
 /** A touch of a conversion's journey, with what reports group credits by. */
@@ -242,6 +280,8 @@ export interface CreditRepo {
   put(workspace: string, credits: CreditSet): Promise<void>;
   get(workspace: string, conversionId: string): Promise<CreditSet | null>;
   delete(workspace: string, conversionId: string): Promise<boolean>;
+  /** Deletes the credits of these conversions (ids without credits are skipped); returns how many were deleted. */
+  deleteMany(workspace: string, conversionIds: readonly string[]): Promise<number>;
   /** Credit sets ordered by conversionAt then conversionId, ascending. */
   list(workspace: string, query: CreditQuery): Promise<CreditSet[]>;
   count(workspace: string): Promise<number>;

@@ -270,6 +270,20 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
       const t = tokenRows.get(workspace)?.get(token);
       return t ? plainCopy(t) : null;
     },
+    async deleteByMember(workspace, person) {
+      const rows = tokenRows.get(workspace);
+      if (!rows) return 0;
+      const keys = new Set(person.identifiers.map(identifierKey));
+      const profiles = new Set(person.profileIds);
+      let deleted = 0;
+      for (const [value, t] of [...rows]) {
+        if (!((t.member && keys.has(identifierKey(t.member))) || (t.profileId !== null && profiles.has(t.profileId)))) continue;
+        rows.delete(value);
+        tokenByMember.get(workspace)?.delete(memberKeyOf(t));
+        deleted++;
+      }
+      return deleted;
+    },
   };
 
   const clicks: ClickRepo = {
@@ -286,6 +300,17 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
     },
     async count(workspace) {
       return clickRows.get(workspace)?.size ?? 0;
+    },
+    async deleteByProfile(workspace, profileId) {
+      const rows = clickRows.get(workspace);
+      if (!rows) return 0;
+      let deleted = 0;
+      for (const [id, c] of [...rows]) {
+        if (c.profileId !== profileId) continue;
+        rows.delete(id);
+        deleted++;
+      }
+      return deleted;
     },
   };
 
@@ -316,12 +341,13 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
     async setOutcome(workspace, id, outcome) {
       const idx = conversionRows.get(workspace);
       const row = idx?.byId.get(id);
-      if (!idx || !row) return;
+      if (!idx || !row || row.value.doc.erasedAt !== undefined) return false;
       const before = row.value.profileId;
       const next = { ...thawConversion(row.value), status: outcome.status, match: outcome.match, reconciledAt: outcome.reconciledAt };
       idx.set(id, row.at, conversionDoc(workspace, next));
       if (before) byProfile.get(workspace)?.get(before)?.delete(id);
       if (next.match?.profileId) addTo(byProfile, workspace, next.match.profileId, id);
+      return true;
     },
     async list(workspace, query) {
       const limit = resolveLimit(query.limit, DEFAULT_LIST_LIMIT);
@@ -364,6 +390,26 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
     async count(workspace) {
       return conversionRows.get(workspace)?.byId.size ?? 0;
     },
+    async unlinkRelated(workspace, person) {
+      const at = canonicalTime(person.at, 'at');
+      const idx = conversionRows.get(workspace);
+      if (!idx) return [];
+      const ids = new Set<string>();
+      for (const i of person.identifiers) for (const id of byIdentifier.get(workspace)?.get(identifierKey(i)) ?? []) ids.add(id);
+      for (const p of person.profileIds) for (const id of byProfile.get(workspace)?.get(p) ?? []) ids.add(id);
+      const rows = [...ids].map((id) => idx.byId.get(id)).filter((r): r is TimedRow<ConversionDoc> => r !== undefined);
+      rows.sort(compareTimed);
+      for (const row of rows) {
+        const { telegramUsername: _username, clickId: _clickId, ...kept } = thawConversion(row.value);
+        void _username;
+        void _clickId;
+        for (const i of row.value.doc.identifiers) byIdentifier.get(workspace)?.get(identifierKey(i))?.delete(row.id);
+        if (row.value.profileId) byProfile.get(workspace)?.get(row.value.profileId)?.delete(row.id);
+        const next: ConversionRecord = { ...kept, identifiers: [], status: 'unattributed', match: null, reconciledAt: at, erasedAt: at };
+        idx.set(row.id, row.at, conversionDoc(workspace, next));
+      }
+      return rows.map((r) => r.id);
+    },
   };
 
   const credits: CreditRepo = {
@@ -378,6 +424,12 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
     },
     async delete(workspace, conversionId) {
       return creditRows.get(workspace)?.delete(conversionId) ?? false;
+    },
+    async deleteMany(workspace, conversionIds) {
+      const idx = creditRows.get(workspace);
+      let deleted = 0;
+      for (const id of new Set(conversionIds)) if (idx?.delete(id)) deleted++;
+      return deleted;
     },
     async list(workspace, query) {
       const limit = resolveLimit(query.limit, DEFAULT_LIST_LIMIT);

@@ -5,8 +5,9 @@
  *
  * Collections and indexes:
  * - `links`: unique `code` (global: the URL has no workspace); `workspace, code` for lists.
- * - `member_tokens`: unique `workspace, token`; unique `workspace, memberKey` (one token per member).
- * - `clicks`: unique `workspace, clickId`.
+ * - `member_tokens`: unique `workspace, token`; unique `workspace, memberKey` (one token per
+ *   member); `workspace, profileId` (a person's tokens, erasure).
+ * - `clicks`: unique `workspace, clickId`; `workspace, profileId` (a person's clicks, erasure).
  * - `conversions`: unique `workspace, id`; `workspace, occurredAt, id` (periods, paging);
  *   `workspace, match.profileId, occurredAt, id` (a person's conversions);
  *   multikey `workspace, identifierKeys` (conversions of a profile's identifiers).
@@ -63,15 +64,17 @@ const linkSchema = new Schema<LinkDoc>({ workspace: String, code: String }, { ..
 linkSchema.index({ code: 1 }, { unique: true, name: 'code_unique' });
 linkSchema.index({ workspace: 1, code: 1 }, { name: 'workspace_code' });
 
-const tokenSchema = new Schema<TokenDoc>({ workspace: String, token: String, memberKey: String }, { ...options, collection: 'member_tokens' });
+const tokenSchema = new Schema<TokenDoc>({ workspace: String, token: String, memberKey: String, profileId: String }, { ...options, collection: 'member_tokens' });
 tokenSchema.index({ workspace: 1, token: 1 }, { unique: true, name: 'workspace_token_unique' });
 tokenSchema.index({ workspace: 1, memberKey: 1 }, { unique: true, name: 'workspace_member_unique' });
+tokenSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
 
-const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, at: Date }, { ...options, collection: 'clicks' });
+const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, at: Date, profileId: String }, { ...options, collection: 'clicks' });
 clickSchema.index({ workspace: 1, clickId: 1 }, { unique: true, name: 'workspace_click_unique' });
+clickSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
 
 const conversionSchema = new Schema<ConversionDoc>(
-  { workspace: String, id: String, occurredAt: Date, status: String, identifierKeys: { type: [String], default: undefined }, match: { type: Schema.Types.Mixed } },
+  { workspace: String, id: String, occurredAt: Date, status: String, identifierKeys: { type: [String], default: undefined }, match: { type: Schema.Types.Mixed }, erasedAt: String },
   { ...options, collection: 'conversions' },
 );
 conversionSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id_unique' });
@@ -214,6 +217,14 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
         delete out.memberKey;
         return out as MemberToken;
       },
+      async deleteByMember(workspace, person) {
+        const or: Array<FilterQuery<TokenDoc>> = [];
+        // A token's memberKey is its identifier's key when it has one (`memberKeyOf`).
+        if (person.identifiers.length > 0) or.push({ memberKey: { $in: person.identifiers.map(identifierKey) } });
+        if (person.profileIds.length > 0) or.push({ profileId: { $in: [...person.profileIds] } });
+        if (or.length === 0) return 0;
+        return (await Token.deleteMany({ workspace, $or: or })).deletedCount;
+      },
     },
 
     clicks: {
@@ -227,6 +238,9 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       },
       async count(workspace) {
         return Click.countDocuments({ workspace });
+      },
+      async deleteByProfile(workspace, profileId) {
+        return (await Click.deleteMany({ workspace, profileId })).deletedCount;
       },
     },
 
@@ -262,7 +276,9 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
         return doc ? fromConversionDoc(doc) : null;
       },
       async setOutcome(workspace, id, outcome) {
-        await Conversion.updateOne({ workspace, id }, { $set: { status: outcome.status, match: outcome.match, reconciledAt: outcome.reconciledAt } });
+        // An erased conversion keeps its outcome: the filter leaves it out.
+        const r = await Conversion.updateOne({ workspace, id, erasedAt: { $exists: false } }, { $set: { status: outcome.status, match: outcome.match, reconciledAt: outcome.reconciledAt } });
+        return r.matchedCount === 1;
       },
       async list(workspace, query) {
         const limit = resolveLimit(query.limit, DEFAULT_LIST_LIMIT);
@@ -291,6 +307,24 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       async count(workspace) {
         return Conversion.countDocuments({ workspace });
       },
+      async unlinkRelated(workspace, person) {
+        const at = canonicalTime(person.at, 'at');
+        const or: Array<Record<string, unknown>> = [];
+        if (person.identifiers.length > 0) or.push({ identifierKeys: { $in: person.identifiers.map(identifierKey) } });
+        if (person.profileIds.length > 0) or.push({ 'match.profileId': { $in: [...person.profileIds] } });
+        if (or.length === 0) return [];
+        const found = await Conversion.find({ workspace, $or: or }, { _id: 0, id: 1 }).sort({ occurredAt: 1, id: 1 }).lean<Array<{ id: string }>>();
+        const ids = found.map((d) => d.id);
+        if (ids.length === 0) return [];
+        await Conversion.updateMany(
+          { workspace, id: { $in: ids } },
+          {
+            $set: { identifiers: [], identifierKeys: [], status: 'unattributed', match: null, reconciledAt: at, erasedAt: at },
+            $unset: { telegramUsername: 1, clickId: 1 },
+          },
+        );
+        return ids;
+      },
     },
 
     credits: {
@@ -311,6 +345,10 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       },
       async delete(workspace, conversionId) {
         return (await Credit.deleteOne({ workspace, conversionId })).deletedCount === 1;
+      },
+      async deleteMany(workspace, conversionIds) {
+        if (conversionIds.length === 0) return 0;
+        return (await Credit.deleteMany({ workspace, conversionId: { $in: [...conversionIds] } })).deletedCount;
       },
       async list(workspace, query) {
         const limit = resolveLimit(query.limit, DEFAULT_LIST_LIMIT);
