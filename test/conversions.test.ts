@@ -116,6 +116,16 @@ describe('normalizing a conversion', () => {
     expect(JSON.stringify(r.conversion)).not.toMatch(/13800138000|7911|alice@|Alice@|crm-77/);
   });
 
+  it('reads flattened customer fields ("customer.phone") like nested ones', () => {
+    const { customer, ...rest } = ORDER as typeof ORDER & { customer: Record<string, unknown> };
+    const flat = { ...rest, ...Object.fromEntries(Object.entries(customer).map(([k, v]) => [`customer.${k}`, v])) };
+    const nested = parseConversion(ORDER, opts);
+    const flattened = parseConversion(flat, opts);
+    if (!nested.ok || !flattened.ok) throw new Error('both forms must parse');
+    expect(flattened.conversion).toEqual(nested.conversion);
+    expect(flattened.conversion.identifiers.length).toBeGreaterThan(0);
+  });
+
   it('leaves out a customer value it cannot normalize, with a warning, and keeps the sale', () => {
     const r = parseConversion({ ...ORDER, customer: { phone: '12', email: 'not-an-email', telegram_id: 'alice' } }, opts);
     expect(r.ok && r.conversion.identifiers).toEqual([]);

@@ -173,7 +173,24 @@ export function differingFields(a: ConversionRecord, b: ConversionRecord): strin
 }
 
 /** Validates and normalizes one conversion; never throws for bad input. */
-export function parseConversion(input: unknown, options: ParseConversionOptions): ParsedConversion {
+/**
+ * Senders that flatten nested fields (`"customer.phone": "…"`, as some form tools and
+ * spreadsheets do) mean the same as `{"customer": {"phone": "…"}}`; a nested value wins.
+ */
+function foldDottedCustomer(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const entries = Object.entries(input as Record<string, unknown>);
+  const dotted = entries.filter(([k]) => k.startsWith('customer.'));
+  if (dotted.length === 0) return input;
+  const out: Record<string, unknown> = Object.fromEntries(entries.filter(([k]) => !k.startsWith('customer.')));
+  const nested = out.customer;
+  if (nested !== undefined && (nested === null || typeof nested !== 'object' || Array.isArray(nested))) return input;
+  out.customer = { ...Object.fromEntries(dotted.map(([k, v]) => [k.slice('customer.'.length), v])), ...(nested as Record<string, unknown> | undefined) };
+  return out;
+}
+
+export function parseConversion(raw: unknown, options: ParseConversionOptions): ParsedConversion {
+  const input = foldDottedCustomer(raw);
   const parsed = conversionSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error, input) };
   const data: ConversionInput = parsed.data;
