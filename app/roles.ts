@@ -137,7 +137,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
 
     let address: AddressInfo | undefined;
     if (roles.includes('http')) {
-      const app = new HttpApp(log);
+      const app = new HttpApp(log, metrics);
       registerHealthRoutes(app, {
         metrics,
         checks: {

@@ -16,6 +16,8 @@ export interface Metrics {
   processingLatency: Histogram;
   /** Jobs per queue and state, read from Redis when scraped. */
   queueDepth: Gauge<'queue' | 'state'>;
+  /** HTTP answers by route pattern (`/l/:code`, `/v1/conversions`, …) and status. */
+  httpRequests: Counter<'route' | 'status'>;
 }
 
 /** Creates a fresh registry; `defaults` adds Node's process metrics (off in tests). */
@@ -46,6 +48,12 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'midfunnel_processing_latency_seconds',
       help: 'Seconds from enqueue to processed',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'midfunnel_http_requests_total',
+      help: 'HTTP answers by route pattern and status (link clicks: /l/:code; conversions: /v1/conversions)',
+      labelNames: ['route', 'status'],
       registers: [registry],
     }),
     queueDepth: new Gauge({

@@ -75,6 +75,12 @@ describe('HTTP server', () => {
     expect(text).toContain('# TYPE midfunnel_events_failed_total counter');
     expect(text).toMatch(/midfunnel_queue_depth\{queue="touches",state="waiting"\} 0/);
     expect(text).toContain('midfunnel_processing_latency_seconds_count 1');
+    // Answers are counted by route pattern, never by the raw path (no codes or ids in labels).
+    await fetch(`${base}/l/SomeCode123`);
+    const after = await (await fetch(`${base}/metrics`)).text();
+    expect(after).toMatch(/midfunnel_http_requests_total\{route="\/l\/:code",status="404"\} 1/);
+    expect(after).toMatch(/midfunnel_http_requests_total\{route="\/metrics",status="200"\} \d+/);
+    expect(after).not.toContain('SomeCode123');
   });
 
   it('answers unknown paths with 404 and wrong methods with 405, as JSON', async () => {

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 
 export type Params = Record<string, string>;
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params) => Promise<void> | void;
@@ -31,10 +32,13 @@ interface Route {
 export class HttpApp {
   readonly #routes: Route[] = [];
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   #server: Server | undefined;
 
-  constructor(log: Logger) {
+  /** `metrics`, when given, counts every answer by route pattern and status. */
+  constructor(log: Logger, metrics?: Metrics) {
     this.#log = log;
+    this.#metrics = metrics;
   }
 
   /** Adds a route; `path` segments starting with `:` capture a parameter. */
@@ -72,11 +76,13 @@ export class HttpApp {
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = process.hrtime.bigint();
     let pathname = '/';
+    let routeName = 'unmatched';
     try {
       pathname = new URL(req.url ?? '/', 'http://x').pathname;
       const m = this.#match(req.method ?? 'GET', pathname);
       if (m === null) throw new HttpError(404, 'not found');
       if (m === 'method') throw new HttpError(405, 'method not allowed');
+      routeName = `/${m.route.segments.join('/')}`;
       await m.route.handler(req, res, m.params);
     } catch (err) {
       if (res.headersSent) {
@@ -91,6 +97,7 @@ export class HttpApp {
         sendJson(res, 500, { error: 'internal error' });
       }
     } finally {
+      this.#metrics?.httpRequests.inc({ route: routeName, status: String(res.statusCode) });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       this.#log.debug({ method: req.method, path: pathname.startsWith('/l/') ? '/l/…' : pathname, status: res.statusCode, ms }, 'http');
     }
