@@ -16,6 +16,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   report: { summary: 'attribution, funnel, group stats, journeys and credit export from stored credits', load: async () => (await import('./report.js')).runReport },
   conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', load: async () => (await import('./conversions-import.js')).runConversions },
   links: { summary: 'create and list tracked short links (/l/<code>)', load: async () => (await import('./links.js')).runLinks },
+  invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', load: async () => (await import('./invites.js')).runInvites },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {
