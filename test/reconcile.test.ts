@@ -235,6 +235,22 @@ describe('matching conversions', () => {
   });
 });
 
+describe('people who asked to be forgotten', () => {
+  it('matches nothing through their Telegram id and recreates no profile for it', async () => {
+    const h = harness();
+    await h.record(touch({ kind: 'join', ref: 'b1', at: at(0), chat: G1, actor: { userId: '202' } }));
+    await h.store.community.optOuts.add(WS, 'telegram:101', at(0));
+    await h.convert('o1', 2 * DAY, { identifiers: [{ type: 'tg_id', value: '101' }] });
+    const r = await h.reconcile('o1');
+    expect(r.status).toBe('unattributed');
+    expect(await h.owner('tg_id', '101')).toBeUndefined();
+    expect(await h.store.profiles.count(WS)).toBe(1);
+    // The same order with another person's id still matches them.
+    await h.convert('o2', 2 * DAY, { identifiers: [{ type: 'tg_id', value: '101' }, { type: 'tg_id', value: '202' }] });
+    expect((await h.reconcile('o2')).match).toMatchObject({ rule: 'tg_id' });
+  });
+});
+
 describe('the journey window', () => {
   it('keeps touches from lookback days before the conversion up to it, and stops at the person’s previous conversion', async () => {
     const h = harness();

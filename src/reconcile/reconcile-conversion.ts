@@ -21,6 +21,7 @@
  * person's previous conversion in `consume` mode (a journey is used up by the conversion it
  * led to), plus the conversion's own click when it is in the window (see assemble-journey.ts).
  */
+import { subjectOf } from '../access/roles.js';
 import { clickTouch } from '../links/record-click.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type { Locker } from '../lock.js';
@@ -85,6 +86,20 @@ export interface MatchOutcome {
   coupon?: AttributionSettings['coupons'][number];
 }
 
+/** Opt-out subjects of the identifier types that name a platform account (see `access/roles.ts`). */
+const OPT_OUT_PLATFORM: Partial<Record<Identifier['type'], 'telegram' | 'whatsapp'>> = { tg_id: 'telegram', wa_id: 'whatsapp' };
+
+/** The identifiers minus the Telegram and WhatsApp ids of people who opted out (`/forgetme`). */
+async function withoutOptedOut(store: Store, workspace: string, identifiers: readonly Identifier[]): Promise<Identifier[]> {
+  const kept: Identifier[] = [];
+  for (const i of identifiers) {
+    const platform = OPT_OUT_PLATFORM[i.type];
+    if (platform !== undefined && (await store.community.optOuts.has(workspace, subjectOf(platform, i.value)))) continue;
+    kept.push(i);
+  }
+  return kept;
+}
+
 /** Reconciles one conversion (serialized per conversion by its lock). */
 export async function reconcileConversion(deps: ReconcileDeps, workspace: string, conversionId: string): Promise<ReconcileResult> {
   const key = conversionKey(conversionId);
@@ -103,9 +118,11 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const settings = settingsOrDefaults(deps.settings, workspace);
   const previousProfileId = conversion.match?.profileId ?? null;
 
-  // The conversion's identifiers join the identity records, merging profiles as touches would.
-  await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, conversion.identifiers, `conversion ${conversionId}`);
-  const match = await matchConversion(store, settings, conversion);
+  // The conversion's identifiers join the identity records, merging profiles as touches would;
+  // the platform ids of people who asked to be forgotten neither link nor match anything.
+  const usable = { ...conversion, identifiers: await withoutOptedOut(store, workspace, conversion.identifiers) };
+  await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+  const match = await matchConversion(store, settings, usable);
 
   if (!match) {
     await store.attribution.credits.delete(workspace, conversionId);
