@@ -135,3 +135,31 @@ describe('digest schedule', () => {
     expect(isoWeek('2026-01-01')).toBe('2026-W01');
   });
 });
+
+describe('personal links from /start', () => {
+  it('answers a deep link to a tracked link with the member’s personal version, whose clicks resolve to them', async () => {
+    const { createTrackedLinks } = await import('../src/commands/tracked-links.js');
+    const { createLink, profileOfToken } = await import('../src/links/index.js');
+    const { recordTouch } = await import('../src/profile/record-touch.js');
+    const { createMemoryLocker } = await import('../src/lock.js');
+    const { touch } = await import('./support/touches.js');
+    const store = createMemoryStore();
+    const links = createTrackedLinks({ store, allowedDomains: ['shop.example.com'], baseUrl: 'https://go.example.com/' });
+    const handler = createCommandHandler({ store, links, settings: () => SETTINGS, platform: platform(), log: createLogger('silent'), charts: false });
+    const link = await createLink(store, { allowedDomains: ['shop.example.com'] }, { workspace: 'acme', destination: 'https://shop.example.com/spring', platform: 'telegram', campaign: 'spring', code: 'spring1' });
+    const start = (payload: string) => handler.handle({ workspace: 'acme', platform: 'telegram', account: '99', user: { id: '101' }, chat: { id: '101', type: 'private' }, name: 'start', args: [payload], now: new Date('2026-03-10T04:00:00Z') });
+
+    const r = await start(link.code);
+    const answer = r.answers[0];
+    const url = answer?.type === 'text' ? answer.text.split('\n')[1] ?? '' : '';
+    expect(url).toMatch(/^https:\/\/go\.example\.com\/l\/spring1\/[A-Za-z0-9]{10,64}$/);
+    // The token names Telegram user 101; once they have a profile, the token resolves to it.
+    const token = url.split('/').pop() ?? '';
+    const recorded = await recordTouch({ store, locker: createMemoryLocker(), lockKey: (w, p) => `${w}:${p}` }, touch({ kind: 'join', ref: 'j', at: '2026-03-09T00:00:00Z', actor: { userId: '101' } }));
+    expect(await profileOfToken(store, 'acme', token)).toBe(recorded.profileId);
+
+    // A payload that is not a tracked link gets the usual greeting.
+    const plain = (await start('campaign_x')).answers[0];
+    expect(plain?.type === 'text' ? plain.text : '').toMatch(/^Hi!/);
+  });
+});

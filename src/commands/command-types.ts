@@ -83,6 +83,12 @@ export interface ChatPlatform {
 /** Tracked short links (`src/links`), once that service exists. */
 export interface TrackedLinksPort {
   create(workspace: string, options: { url: string; campaign?: string; chatId?: string; createdBy: string }): Promise<{ shortUrl: string; code: string }>;
+  /**
+   * The personal version of tracked link `code` for one Telegram user (`/l/<code>/<token>`):
+   * its clicks are tied to that member's profile. Null when `code` is not a tracked link of
+   * the workspace.
+   */
+  personal(workspace: string, code: string, telegramUserId: string): Promise<string | null>;
 }
 
 /** Settings the command layer reads (one workspace). */

@@ -237,6 +237,13 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
       }
       case 'start': {
         if (req.chat.type !== 'private') return run(commandSpec('help') as CommandSpec, a, null);
+        // A deep link to a tracked link (t.me/<bot>?start=<code>) gets the member's personal
+        // version of it, so the click that follows is tied to them.
+        const payload = positional[0];
+        const personal = payload !== undefined && deps.links ? await deps.links.personal(ws, payload, req.user.id) : null;
+        if (personal !== null) {
+          return { answers: [text(`Here is your link:\n${personal}`)], detail: 'personal link' };
+        }
         return {
           answers: [
             text(

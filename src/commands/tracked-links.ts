@@ -1,5 +1,6 @@
 /** `/link`: tracked short links through the links service (`src/links`). */
 import { createLink, LinkError } from '../links/create-link.js';
+import { personalLinkUrl } from '../links/member-tokens.js';
 import type { Store } from '../store/store.js';
 import { PlatformRefusedError, type TrackedLinksPort } from './command-types.js';
 
@@ -36,6 +37,10 @@ export function createTrackedLinks(options: TrackedLinksOptions): TrackedLinksPo
         if (err instanceof LinkError) throw new PlatformRefusedError(err.message);
         throw err;
       }
+    },
+    async personal(workspace, code, telegramUserId) {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(code) || !(await options.store.attribution.links.get(workspace, code))) return null;
+      return personalLinkUrl(options.store, { workspace, code, baseUrl: base, member: { identifier: { type: 'tg_id', value: telegramUserId } } });
     },
   };
 }
