@@ -10,11 +10,11 @@ import type { Store } from '../src/store/store.js';
 const A = 'a';
 const B = 'b';
 
-function link(code: string, workspace = A, extra: Partial<TrackedLink> = {}): TrackedLink {
+export function link(code: string, workspace = A, extra: Partial<TrackedLink> = {}): TrackedLink {
   return { workspace, code, destination: `https://shop.example.com/${code}`, platform: 'telegram', createdAt: '2026-03-01T00:00:00.000Z', ...extra };
 }
 
-function conversion(id: string, at: string, extra: Partial<ConversionRecord> = {}): ConversionRecord {
+export function conversion(id: string, at: string, extra: Partial<ConversionRecord> = {}): ConversionRecord {
   return {
     workspace: A,
     id,
@@ -33,7 +33,7 @@ function conversion(id: string, at: string, extra: Partial<ConversionRecord> = {
   };
 }
 
-function credits(conversionId: string, at: string, workspace = A): CreditSet {
+export function credits(conversionId: string, at: string, workspace = A): CreditSet {
   return {
     workspace,
     conversionId,
@@ -58,11 +58,11 @@ function credits(conversionId: string, at: string, workspace = A): CreditSet {
   };
 }
 
-function click(clickId: string, workspace = A): ClickRecord {
+export function click(clickId: string, workspace = A): ClickRecord {
   return { workspace, clickId, code: 'abc', touchId: `touch-${clickId}`, at: '2026-03-01T12:00:00+08:00', profileId: null, visitorHash: 'v1', chatId: '-1001', campaign: 'spring' };
 }
 
-function fit(id: string, createdAt: string, coalitions = 2): StoredFit {
+export function fit(id: string, createdAt: string, coalitions = 2): StoredFit {
   return {
     workspace: A,
     id,

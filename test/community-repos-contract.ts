@@ -15,11 +15,11 @@ export interface CommunityContractOptions {
 const A = 'a';
 const B = 'b';
 
-function group(chatId: string, over: Partial<GroupUpsert> = {}): GroupUpsert {
+export function group(chatId: string, over: Partial<GroupUpsert> = {}): GroupUpsert {
   return { workspace: A, platform: 'telegram', chatId, title: '团购群 Deals', account: '111', status: 'active', botIsAdmin: false, at: '2026-03-01T10:00:00Z', ...over };
 }
 
-function link(url: string, over: Partial<CampaignInviteLink> = {}): CampaignInviteLink {
+export function link(url: string, over: Partial<CampaignInviteLink> = {}): CampaignInviteLink {
   return {
     workspace: A,
     platform: 'telegram',
@@ -34,7 +34,7 @@ function link(url: string, over: Partial<CampaignInviteLink> = {}): CampaignInvi
   };
 }
 
-function audit(id: string, at: string, over: Partial<AuditEntry> = {}): AuditEntry {
+export function audit(id: string, at: string, over: Partial<AuditEntry> = {}): AuditEntry {
   return { workspace: A, id, at, actor: 'telegram:7', chat: { platform: 'telegram', id: '7', type: 'private' }, command: 'report', outcome: 'answered', ...over };
 }
 

@@ -50,7 +50,7 @@ interface TouchSpec {
 }
 
 /** A valid stored touch (parsed by the real schema), message kind unless told. */
-function touch(spec: TouchSpec): StoredTouch {
+export function touch(spec: TouchSpec): StoredTouch {
   const kind = spec.kind ?? 'message';
   const event = touchEventSchema.parse({
     id: spec.id,
@@ -79,7 +79,7 @@ function compareUtf8(a: string, b: string): number {
 }
 
 /** One touch of every kind, with the optional fields filled in. */
-function touchesOfEveryKind(workspace: string): StoredTouch[] {
+export function touchesOfEveryKind(workspace: string): StoredTouch[] {
   const at = (h: number): string => `2026-03-01T${String(h).padStart(2, '0')}:00:00.000Z`;
   return [
     touch({ workspace, id: 'k-join', at: at(1), kind: 'join', profileId: 'p1', details: { via: 'invite_link', inviteLink: 'https://t.me/+AbC.d$e', campaign: 'spring.2026', addedBy: '77' } }),
@@ -95,7 +95,7 @@ function touchesOfEveryKind(workspace: string): StoredTouch[] {
 }
 
 /** A profile with non-trivial stats: Chinese titles, dotted group ids and keywords, a source path. */
-function richProfile(workspace: string, id: string, usernames: string[] = ['alice', 'alice_old']): Profile {
+export function richProfile(workspace: string, id: string, usernames: string[] = ['alice', 'alice_old']): Profile {
   const journey = touchesOfEveryKind(workspace);
   return {
     id,
@@ -112,7 +112,7 @@ function richProfile(workspace: string, id: string, usernames: string[] = ['alic
   };
 }
 
-function plainProfile(workspace: string, id: string, usernames: string[] = []): Profile {
+export function plainProfile(workspace: string, id: string, usernames: string[] = []): Profile {
   return {
     id,
     workspace,

@@ -47,13 +47,15 @@ const options = {
   autoCreate: false,
 } satisfies SchemaOptions;
 
-type LinkDoc = TrackedLink;
-type TokenDoc = MemberToken & { memberKey: string };
-type ClickDoc = Omit<ClickRecord, 'at'> & { at: Date };
-type ConversionDoc = Omit<ConversionRecord, 'occurredAt'> & { occurredAt: Date; identifierKeys: string[] };
-type CreditDoc = Omit<CreditSet, 'conversionAt'> & { conversionAt: Date };
-type FitDoc = Omit<StoredFit, 'coalitions' | 'createdAt'> & { createdAt: Date; chunks: number };
-interface FitChunkDoc {
+/** Stored shapes: times that are sorted or compared are BSON Dates. */
+export type LinkDoc = TrackedLink;
+export type TokenDoc = MemberToken & { memberKey: string };
+export type ClickDoc = Omit<ClickRecord, 'at'> & { at: Date };
+export type ConversionDoc = Omit<ConversionRecord, 'occurredAt'> & { occurredAt: Date; identifierKeys: string[] };
+export type CreditDoc = Omit<CreditSet, 'conversionAt'> & { conversionAt: Date };
+/** A fit without its coalitions; `chunks` says how many `fit_chunks` documents (seq 0..chunks-1) hold them. */
+export type FitDoc = Omit<StoredFit, 'coalitions' | 'createdAt'> & { createdAt: Date; chunks: number };
+export interface FitChunkDoc {
   workspace: string;
   fitId: string;
   seq: number;
@@ -114,7 +116,8 @@ function duplicateIndexes(error: unknown): Set<number> {
   return new Set(writeErrors.map((w) => w.index));
 }
 
-function strip<T>(doc: object): T {
+/** A lean document without `_id`/`__v`. */
+export function strip<T>(doc: object): T {
   const out = { ...doc } as Record<string, unknown>;
   delete out._id;
   delete out.__v;
@@ -123,16 +126,63 @@ function strip<T>(doc: object): T {
 
 const iso = (d: Date): string => d.toISOString();
 
-function toConversionDoc(workspace: string, c: ConversionRecord): ConversionDoc {
+/** The document a conversion is stored as; throws like the memory adapter (workspace, time). */
+export function toConversionDoc(workspace: string, c: ConversionRecord): ConversionDoc {
   assertSameWorkspace(`conversion ${c.id}`, workspace, c.workspace);
   const copy = plainCopy(c);
   return { ...copy, occurredAt: new Date(instantOf(c.occurredAt, `conversion ${c.id} occurredAt`)), identifierKeys: c.identifiers.map(identifierKey) };
 }
 
-function fromConversionDoc(doc: ConversionDoc): ConversionRecord {
+/** The conversion a lean document stands for: `occurredAt` canonical ISO, no `identifierKeys`. */
+export function fromConversionDoc(doc: ConversionDoc): ConversionRecord {
   const out = strip<ConversionDoc>(doc) as Partial<ConversionDoc>;
   delete out.identifierKeys;
   return { ...(out as ConversionDoc), occurredAt: iso(doc.occurredAt) };
+}
+
+/** The document a click is stored as. */
+export function toClickDoc(workspace: string, click: ClickRecord): ClickDoc {
+  assertSameWorkspace(`click ${click.clickId}`, workspace, click.workspace);
+  return { ...plainCopy(click), at: new Date(instantOf(click.at, `click ${click.clickId} at`)) };
+}
+
+/** The click a lean document stands for. */
+export function fromClickDoc(doc: ClickDoc): ClickRecord {
+  return { ...strip<ClickDoc>(doc), at: iso(doc.at) };
+}
+
+/** The member token a lean document stands for (without the internal `memberKey`). */
+export function fromTokenDoc(doc: TokenDoc): MemberToken {
+  const out = strip<Partial<TokenDoc>>(doc);
+  delete out.memberKey;
+  return out as MemberToken;
+}
+
+/** The document one conversion's credits are stored as. */
+export function toCreditDoc(workspace: string, set: CreditSet): CreditDoc {
+  assertSameWorkspace(`credits of ${set.conversionId}`, workspace, set.workspace);
+  return { ...plainCopy(set), conversionAt: new Date(instantOf(set.conversionAt, `credits of ${set.conversionId} conversionAt`)) };
+}
+
+/** The credit set a lean document stands for (`models` is `{}` when a projection left none). */
+export function fromCreditDoc(doc: CreditDoc): CreditSet {
+  return { ...strip<CreditDoc>(doc), models: doc.models ?? {}, conversionAt: iso(doc.conversionAt) };
+}
+
+/** The fit document and its coalition chunks (at most {@link CHUNK} coalitions each, so no document nears 16 MB). */
+export function toFitDocs(workspace: string, fit: StoredFit): { fit: FitDoc; chunks: FitChunkDoc[] } {
+  assertSameWorkspace(`fit ${fit.id}`, workspace, fit.workspace);
+  const { coalitions, ...rest } = plainCopy(fit);
+  const chunks: FitChunkDoc[] = [];
+  for (let i = 0; i < coalitions.length; i += CHUNK) chunks.push({ workspace, fitId: fit.id, seq: chunks.length, coalitions: coalitions.slice(i, i + CHUNK) });
+  return { fit: { ...rest, createdAt: new Date(canonicalTime(fit.createdAt, `fit ${fit.id} createdAt`)), chunks: chunks.length }, chunks };
+}
+
+/** The fit lean documents stand for; only chunks `0..fit.chunks-1`, in seq order, are read. */
+export function fromFitDocs(doc: FitDoc, chunks: readonly FitChunkDoc[]): StoredFit {
+  const { chunks: count, ...rest } = strip<FitDoc>(doc);
+  const parts = chunks.filter((c) => c.seq < count).sort((a, b) => a.seq - b.seq);
+  return { ...rest, createdAt: iso(doc.createdAt), coalitions: parts.flatMap((c) => c.coalitions) };
 }
 
 function timeRange(q: { from?: string; to?: string }): { $gte?: Date; $lt?: Date } | undefined {
@@ -206,16 +256,11 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
         }
         const doc = await Token.findOne({ workspace, memberKey }, HIDDEN).lean<TokenDoc>();
         if (!doc) throw new Error('member token collision; issue a new random token');
-        const out = strip<Partial<TokenDoc>>(doc);
-        delete out.memberKey;
-        return out as MemberToken;
+        return fromTokenDoc(doc);
       },
       async get(workspace, token) {
         const doc = await Token.findOne({ workspace, token }, HIDDEN).lean<TokenDoc>();
-        if (!doc) return null;
-        const out = strip<Partial<TokenDoc>>(doc);
-        delete out.memberKey;
-        return out as MemberToken;
+        return doc ? fromTokenDoc(doc) : null;
       },
       async deleteByMember(workspace, person) {
         const or: Array<FilterQuery<TokenDoc>> = [];
@@ -229,12 +274,11 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
 
     clicks: {
       async insert(workspace, click) {
-        assertSameWorkspace(`click ${click.clickId}`, workspace, click.workspace);
-        return insertOne(Click, { ...plainCopy(click), at: new Date(instantOf(click.at, `click ${click.clickId} at`)) });
+        return insertOne(Click, toClickDoc(workspace, click));
       },
       async get(workspace, clickId) {
         const doc = await Click.findOne({ workspace, clickId }, HIDDEN).lean<ClickDoc>();
-        return doc ? { ...strip<ClickDoc>(doc), at: iso(doc.at) } : null;
+        return doc ? fromClickDoc(doc) : null;
       },
       async count(workspace) {
         return Click.countDocuments({ workspace });
@@ -256,7 +300,9 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
         const ops: Array<AnyBulkWriteOperation<ConversionDoc>> = docs.map((document) => ({ insertOne: { document } }));
         let dups = new Set<number>();
         try {
-          await Conversion.bulkWrite(ops, { ordered: false });
+          // throwOnValidationError: without it mongoose skips a document it cannot cast and
+          // resolves, and that conversion would be reported 'inserted' without being stored.
+          await Conversion.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
         } catch (err) {
           dups = duplicateIndexes(err);
         }
@@ -277,7 +323,9 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       },
       async setOutcome(workspace, id, outcome) {
         // An erased conversion keeps its outcome: the filter leaves it out.
-        const r = await Conversion.updateOne({ workspace, id, erasedAt: { $exists: false } }, { $set: { status: outcome.status, match: outcome.match, reconciledAt: outcome.reconciledAt } });
+        // plainCopy: an undefined inside `match` is dropped (as the memory adapter does), not stored as null.
+        const { status, match, reconciledAt } = plainCopy(outcome);
+        const r = await Conversion.updateOne({ workspace, id, erasedAt: { $exists: false } }, { $set: { status, match, reconciledAt } });
         return r.matchedCount === 1;
       },
       async list(workspace, query) {
@@ -297,9 +345,10 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
         const or: Array<Record<string, unknown>> = [];
         if (opts.identifiers.length > 0) or.push({ identifierKeys: { $in: opts.identifiers.map(identifierKey) } });
         if (opts.profileIds.length > 0) or.push({ 'match.profileId': { $in: [...opts.profileIds] } });
+        // Bad times reject before any early return, as on the memory adapter.
+        const range = timeRange(opts);
         if (or.length === 0 || limit === 0) return [];
         const filter: Record<string, unknown> = { workspace, $or: or };
-        const range = timeRange(opts);
         if (range) filter.occurredAt = range;
         const docs = await Conversion.find(filter, HIDDEN).sort({ occurredAt: 1, id: 1 }).limit(limit).lean<ConversionDoc[]>();
         return docs.map(fromConversionDoc);
@@ -329,8 +378,7 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
 
     credits: {
       async put(workspace, set) {
-        assertSameWorkspace(`credits of ${set.conversionId}`, workspace, set.workspace);
-        const doc: CreditDoc = { ...plainCopy(set), conversionAt: new Date(instantOf(set.conversionAt, `credits of ${set.conversionId} conversionAt`)) };
+        const doc = toCreditDoc(workspace, set);
         // One document per conversion: the replace is atomic, so a report never sees half a re-reconcile.
         try {
           await Credit.replaceOne({ workspace, conversionId: set.conversionId }, doc, { upsert: true });
@@ -341,7 +389,7 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       },
       async get(workspace, conversionId) {
         const doc = await Credit.findOne({ workspace, conversionId }, HIDDEN).lean<CreditDoc>();
-        return doc ? { ...strip<CreditDoc>(doc), conversionAt: iso(doc.conversionAt) } : null;
+        return doc ? fromCreditDoc(doc) : null;
       },
       async delete(workspace, conversionId) {
         return (await Credit.deleteOne({ workspace, conversionId })).deletedCount === 1;
@@ -365,7 +413,7 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
           for (const m of query.models) projection[`models.${m}`] = 1;
         }
         const docs = await Credit.find(filter, projection).sort({ conversionAt: 1, conversionId: 1 }).limit(limit).lean<CreditDoc[]>();
-        return docs.map((d) => ({ ...strip<CreditDoc>(d), models: d.models ?? {}, conversionAt: iso(d.conversionAt) }));
+        return docs.map(fromCreditDoc);
       },
       async count(workspace) {
         return Credit.countDocuments({ workspace });
@@ -374,15 +422,15 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
 
     fits: {
       async put(workspace, fit) {
-        assertSameWorkspace(`fit ${fit.id}`, workspace, fit.workspace);
-        const { coalitions, ...rest } = plainCopy(fit);
-        const chunks: FitChunkDoc[] = [];
-        for (let i = 0; i < coalitions.length; i += CHUNK) chunks.push({ workspace, fitId: fit.id, seq: chunks.length, coalitions: coalitions.slice(i, i + CHUNK) });
+        const { fit: doc, chunks } = toFitDocs(workspace, fit);
+        // A stored id stays: check before writing chunks, which would otherwise overwrite its coalitions.
+        if ((await Fit.exists({ workspace, id: fit.id })) !== null) return;
         // Chunks first, the fit document last: a fit is visible only once it is whole.
         for (const c of chunks) {
           await FitChunk.replaceOne({ workspace, fitId: c.fitId, seq: c.seq }, c, { upsert: true });
         }
-        const doc: FitDoc = { ...rest, createdAt: new Date(canonicalTime(fit.createdAt, `fit ${fit.id} createdAt`)), chunks: chunks.length };
+        // Chunks an interrupted earlier put of this id left beyond the new count.
+        await FitChunk.deleteMany({ workspace, fitId: fit.id, seq: { $gte: chunks.length } });
         if ((await insertOne(Fit, doc)) === 'duplicate') return;
         const old = await Fit.find({ workspace }, { _id: 0, id: 1 }).sort({ createdAt: -1, id: -1 }).skip(FITS_KEPT).lean<Array<{ id: string }>>();
         if (old.length > 0) {
@@ -394,10 +442,8 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       async latest(workspace) {
         const doc = await Fit.findOne({ workspace }, HIDDEN).sort({ createdAt: -1, id: -1 }).lean<FitDoc>();
         if (!doc) return null;
-        const chunks = await FitChunk.find({ workspace, fitId: doc.id }, HIDDEN).sort({ seq: 1 }).lean<FitChunkDoc[]>();
-        const { chunks: _count, ...rest } = strip<FitDoc>(doc);
-        void _count;
-        return { ...rest, createdAt: iso(doc.createdAt), coalitions: chunks.flatMap((c) => c.coalitions) };
+        const chunks = await FitChunk.find({ workspace, fitId: doc.id, seq: { $lt: doc.chunks } }, HIDDEN).sort({ seq: 1 }).lean<FitChunkDoc[]>();
+        return fromFitDocs(doc, chunks);
       },
     },
   };

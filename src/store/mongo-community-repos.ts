@@ -32,8 +32,26 @@ function isDuplicateKey(err: unknown): boolean {
 const date = (iso: string, what: string): Date => new Date(instantOf(iso, what));
 const iso = (d: unknown): string => (d instanceof Date ? d.toISOString() : String(d));
 
+/**
+ * Runs an upsert; on a duplicate-key error (two first writes of one key racing: the loser's
+ * insert hits the unique index) runs it once more, when the document exists and it matches.
+ */
+async function retryOnDuplicate<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return write();
+  }
+}
+
+/** `fields` without the given keys (the filter's equality fields, which an upsert inserts by itself). */
+function without(fields: Record<string, unknown>, keys: readonly string[]): Doc {
+  return Object.fromEntries(Object.entries(fields).filter(([k]) => !keys.includes(k)));
+}
+
 /** Copies a lean document without `_id`/`__v`, turning the named Date fields into ISO text (null stays null). */
-function fromDoc<T>(doc: Record<string, unknown>, dateFields: readonly string[]): T {
+export function fromDoc<T>(doc: Record<string, unknown>, dateFields: readonly string[]): T {
   const out: Record<string, unknown> = { ...doc };
   delete out._id;
   delete out.__v;
@@ -117,12 +135,16 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
       async upsert(workspace, g) {
         assertSameWorkspace(`group ${g.chatId}`, workspace, g.workspace);
         const at = date(g.at, 'group at');
-        const set = plainCopy(Object.fromEntries(Object.entries(g).filter(([k]) => k !== 'at')));
-        const doc = await Group.findOneAndUpdate(
-          { workspace, platform: g.platform, chatId: g.chatId },
-          { $set: { ...set, updatedAt: at }, $setOnInsert: { registeredAt: at } },
-          { upsert: true, new: true, projection: HIDDEN },
-        ).lean<Doc>();
+        // The filter's fields stay out of $set: an upsert inserts them, and MongoDB retries a
+        // racing upsert's duplicate-key error by itself only when the update leaves them alone.
+        const set = plainCopy(without(g, ['at', 'workspace', 'platform', 'chatId']));
+        const doc = await retryOnDuplicate(() =>
+          Group.findOneAndUpdate(
+            { workspace, platform: g.platform, chatId: g.chatId },
+            { $set: { ...set, updatedAt: at }, $setOnInsert: { registeredAt: at } },
+            { upsert: true, new: true, projection: HIDDEN },
+          ).lean<Doc>(),
+        );
         if (!doc) throw new Error(`group ${g.chatId} was not stored`);
         return fromDoc<RegisteredGroup>(doc, ['registeredAt', 'updatedAt']);
       },
@@ -190,7 +212,6 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
       },
       async list(workspace, o = {}) {
         const limit = resolveLimit(o.limit, DEFAULT_AUDIT_LIMIT);
-        if (limit === 0) return [];
         const filter: Doc = { workspace };
         if (o.actor !== undefined) filter.actor = o.actor;
         if (o.from !== undefined || o.to !== undefined) {
@@ -199,11 +220,14 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
           if (o.to !== undefined) range.$lt = date(o.to, 'to');
           filter.at = range;
         }
+        // After the times are checked (bad ones reject, as on the memory adapter); limit(0) would mean "no limit".
+        if (limit === 0) return [];
         const docs = await Audit.find(filter, HIDDEN).sort({ at: 1, id: 1 }).limit(limit).lean<Doc[]>();
         return docs.map((d) => fromDoc<AuditEntry>(d, ['at']));
       },
       async eraseActor(workspace, actor) {
-        return (await Audit.updateMany({ workspace, actor }, { $set: { actor: 'erased' } })).modifiedCount;
+        // matchedCount: erasing the actor `erased` itself modifies nothing but counts its entries, as in memory.
+        return (await Audit.updateMany({ workspace, actor }, { $set: { actor: 'erased' } })).matchedCount;
       },
     },
     keywords: {
@@ -222,10 +246,15 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
     digests: {
       async put(workspace, sub) {
         assertSameWorkspace(`digest of ${sub.chatId}`, workspace, sub.workspace);
-        await Digest.updateOne(
-          { workspace, platform: sub.platform, chatId: sub.chatId },
-          { $set: { ...plainCopy(sub), subscribedAt: date(sub.subscribedAt, 'subscribedAt') }, $setOnInsert: { lastRunKey: null } },
-          { upsert: true },
+        // `lastRunKey` stays out of $set even if the caller's object carries one: it is kept when
+        // replacing, and naming it in both $set and $setOnInsert is a conflict MongoDB refuses.
+        const set = plainCopy(without(sub, ['lastRunKey', 'workspace', 'platform', 'chatId']));
+        await retryOnDuplicate(() =>
+          Digest.updateOne(
+            { workspace, platform: sub.platform, chatId: sub.chatId },
+            { $set: { ...set, subscribedAt: date(sub.subscribedAt, 'subscribedAt') }, $setOnInsert: { lastRunKey: null } },
+            { upsert: true },
+          ),
         );
       },
       async remove(workspace, platform, chatId) {
@@ -247,7 +276,8 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
     erasures: {
       async put(workspace, p) {
         assertSameWorkspace(`erasure of ${p.subject}`, workspace, p.workspace);
-        await Erasure.replaceOne({ workspace, subject: p.subject }, { ...plainCopy(p), expiresAt: date(p.expiresAt, 'expiresAt') }, { upsert: true });
+        const doc = { ...plainCopy(p), expiresAt: date(p.expiresAt, 'expiresAt') };
+        await retryOnDuplicate(() => Erasure.replaceOne({ workspace, subject: p.subject }, doc, { upsert: true }));
       },
       async take(workspace, subject, code, now) {
         const doc = await Erasure.findOneAndDelete({ workspace, subject, code, expiresAt: { $gt: date(now, 'now') } }, { projection: HIDDEN }).lean<Doc>();
@@ -274,11 +304,8 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
     joinRequests: {
       async put(workspace, r) {
         assertSameWorkspace(`join request of ${r.userId}`, workspace, r.workspace);
-        await JoinRequest.replaceOne(
-          { workspace, platform: r.platform, chatId: r.chatId, userId: r.userId },
-          { ...plainCopy(r), requestedAt: date(r.requestedAt, 'requestedAt'), expiresAt: date(r.expiresAt, 'expiresAt') },
-          { upsert: true },
-        );
+        const doc = { ...plainCopy(r), requestedAt: date(r.requestedAt, 'requestedAt'), expiresAt: date(r.expiresAt, 'expiresAt') };
+        await retryOnDuplicate(() => JoinRequest.replaceOne({ workspace, platform: r.platform, chatId: r.chatId, userId: r.userId }, doc, { upsert: true }));
       },
       async take(workspace, platform, chatId, userId, now) {
         const doc = await JoinRequest.findOneAndDelete({ workspace, platform, chatId, userId }, { projection: HIDDEN }).lean<Doc>();

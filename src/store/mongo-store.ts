@@ -65,7 +65,7 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
     await connection.close().catch(() => undefined);
     throw err;
   }
-  return mongoStoreOn(connection, registerModels(connection));
+  return createMongoStoreOn(connection);
 }
 
 /** Whether an error (or a bulk write error's item) is a duplicate-key error. */
@@ -92,26 +92,41 @@ function duplicatesOnly(error: unknown): { result: mongoose.mongo.BulkWriteResul
   return { result, duplicates: writeErrors.length };
 }
 
-function toTouchDoc(workspace: string, touch: StoredTouch): TouchDoc {
+/** The document a touch is stored as: canonical (undefined fields dropped), `occurredAt` a Date. Throws like the memory store. */
+export function toTouchDoc(workspace: string, touch: StoredTouch): TouchDoc {
   const canonical = canonicalTouch(workspace, touch);
   return { ...(canonical as unknown as Omit<TouchDoc, 'occurredAt'>), occurredAt: new Date(canonical.occurredAt) };
 }
 
-function fromTouchDoc(doc: TouchDoc): StoredTouch {
+/** The touch a lean document stands for: no `_id`/`__v`, `occurredAt` as canonical ISO text. */
+export function fromTouchDoc(doc: TouchDoc): StoredTouch {
   const out = { ...doc, occurredAt: doc.occurredAt.toISOString() } as Record<string, unknown>;
   delete out._id;
   delete out.__v;
   return out as unknown as StoredTouch;
 }
 
-function fromProfileDoc(doc: ProfileDoc): Profile {
+/** The document a profile is stored as (a plain copy: undefined fields dropped). */
+export function toProfileDoc(workspace: string, profile: Profile): ProfileDoc {
+  assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
+  return plainCopy(profile) as unknown as ProfileDoc;
+}
+
+/** The profile a lean document stands for: no `_id`/`__v`; every other field as stored. */
+export function fromProfileDoc(doc: ProfileDoc): Profile {
   const out = { ...doc } as Record<string, unknown>;
   delete out._id;
   delete out.__v;
   return out as unknown as Profile;
 }
 
-function mongoStoreOn(connection: Connection, models: StoreModels): Store {
+/**
+ * The store on an existing connection (what {@link createMongoStore} returns once connected).
+ * Compiles the models on `connection`, so call it once per connection. Exported so the
+ * queries it sends can be inspected offline (`test/mongo-adapters-offline.test.ts`).
+ */
+export function createMongoStoreOn(connection: Connection): Store {
+  const models: StoreModels = registerModels(connection);
   const { Touch, Identity, Profile: ProfileModel } = models;
   let closed = false;
 
@@ -251,8 +266,7 @@ function mongoStoreOn(connection: Connection, models: StoreModels): Store {
     },
     async put(workspace, profile) {
       open();
-      assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
-      const doc = plainCopy(profile) as unknown as ProfileDoc;
+      const doc = toProfileDoc(workspace, profile);
       try {
         await ProfileModel.replaceOne({ workspace, id: profile.id }, doc, { upsert: true });
       } catch (err) {
