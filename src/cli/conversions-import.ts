@@ -11,11 +11,11 @@
  * 2 bad command line.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ImportHeaderError, importConversionsCsv, type ImportSummary } from '../conversions/import-conversions.js';
 import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { UsageError, type CliCommand, type CliIo } from './io.js';
+import { parseCommandLine } from './parse-command-line.js';
 
 const USAGE = `usage: midfunnel conversions import FILE.csv [--workspace W] [--currency CNY] [--type purchase] [--encoding ${CSV_ENCODINGS.join('|')}] [--json]
        midfunnel conversions refit|sweep --workspace W`;
@@ -55,24 +55,18 @@ function summaryText(file: string, s: ImportSummary): string {
 /** The `conversions` command; `overrides` replace configured parts (tests). */
 export function makeConversionsCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          workspace: { type: 'string' },
-          currency: { type: 'string' },
-          type: { type: 'string' },
-          encoding: { type: 'string', default: 'auto' },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-    }
+    const parsed = parseCommandLine(
+      argv,
+      {
+        workspace: { type: 'string' },
+        currency: { type: 'string' },
+        type: { type: 'string' },
+        encoding: { type: 'string', default: 'auto' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      USAGE,
+    );
     const v = parsed.values;
     if (v.help) {
       io.stdout(HELP);

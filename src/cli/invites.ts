@@ -5,11 +5,11 @@
  * through a registered link are then credited to the campaign (the connector reads the
  * group's current link when someone joins by invite).
  */
-import { parseArgs } from 'node:util';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { alignTable } from '../reports/format-report.js';
 import type { CommunityPlatform } from '../store/community-repos.js';
 import { UsageError, type CliCommand } from './io.js';
+import { parseCommandLine } from './parse-command-line.js';
 
 const USAGE = `usage: midfunnel invites add --workspace W --platform whatsapp|telegram --url URL --campaign C [--group CHAT_ID] [--join-request]
        midfunnel invites list --workspace W [--platform P] [--all] [--json]
@@ -37,27 +37,21 @@ function platformOf(value: string | undefined): CommunityPlatform {
 /** The `invites` command; `overrides` replace configured parts (tests). */
 export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          workspace: { type: 'string' },
-          platform: { type: 'string' },
-          url: { type: 'string' },
-          campaign: { type: 'string' },
-          group: { type: 'string' },
-          'join-request': { type: 'boolean', default: false },
-          all: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-    }
+    const parsed = parseCommandLine(
+      argv,
+      {
+        workspace: { type: 'string' },
+        platform: { type: 'string' },
+        url: { type: 'string' },
+        campaign: { type: 'string' },
+        group: { type: 'string' },
+        'join-request': { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      USAGE,
+    );
     const v = parsed.values;
     if (v.help) {
       io.stdout(HELP);

@@ -5,11 +5,11 @@
  * the allow-list, a taken code: the message says which); 1 the configuration or store
  * cannot be opened.
  */
-import { parseArgs } from 'node:util';
 import { LinkError, createLink } from '../links/create-link.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { PLATFORMS, type Platform } from '../touch-event.js';
 import { UsageError, type CliCommand } from './io.js';
+import { parseCommandLine } from './parse-command-line.js';
 import { alignTable } from '../reports/format-report.js';
 
 const USAGE = `usage: midfunnel links create --workspace W --url URL --platform ${PLATFORMS.join('|')} [--campaign C] [--group CHAT_ID] [--group-title T] [--code CODE] [--json]
@@ -27,27 +27,21 @@ list     the workspace's links.
 /** The `links` command; `overrides` replace configured parts (tests). */
 export function makeLinksCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          workspace: { type: 'string' },
-          url: { type: 'string' },
-          platform: { type: 'string' },
-          campaign: { type: 'string' },
-          group: { type: 'string' },
-          'group-title': { type: 'string' },
-          code: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-    }
+    const parsed = parseCommandLine(
+      argv,
+      {
+        workspace: { type: 'string' },
+        url: { type: 'string' },
+        platform: { type: 'string' },
+        campaign: { type: 'string' },
+        group: { type: 'string' },
+        'group-title': { type: 'string' },
+        code: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      USAGE,
+    );
     const v = parsed.values;
     if (v.help) {
       io.stdout(HELP);

@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MODEL_NAMES } from '../attribution/index.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import {
@@ -24,6 +23,7 @@ import {
   type ReportDimension,
 } from '../reports/index.js';
 import { UsageError, type CliCommand } from './io.js';
+import { parseCommandLine } from './parse-command-line.js';
 
 const USAGE =
   'usage: midfunnel report [attribution|funnel|stats|journey|export] --workspace W [--since 30d] [--by group|campaign|keyword|link|platform] [--model M|all] [--json]';
@@ -50,26 +50,20 @@ const HELP = `${USAGE}
 /** The `report` command; `overrides` replace configured parts (tests). */
 export function makeReportCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          workspace: { type: 'string' },
-          since: { type: 'string', default: '30d' },
-          by: { type: 'string' },
-          model: { type: 'string', default: 'linear' },
-          group: { type: 'string' },
-          out: { type: 'string' },
-          json: { type: 'boolean', default: false },
-          help: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-    }
+    const parsed = parseCommandLine(
+      argv,
+      {
+        workspace: { type: 'string' },
+        since: { type: 'string', default: '30d' },
+        by: { type: 'string' },
+        model: { type: 'string', default: 'linear' },
+        group: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      USAGE,
+    );
     const v = parsed.values;
     if (v.help) {
       io.stdout(HELP);
