@@ -169,6 +169,10 @@ describe('erasure on request (/forgetme), end to end', () => {
     expect(await store.touches.list(WS, { profileId: alicePid })).toEqual([]);
     expect((await store.touches.list(WS, {})).filter((t) => t.actor.userId === '101' || t.actor.profileId === alicePid)).toEqual([]);
     expect(await store.identities.find(WS, aliceIdentifiers)).toEqual(new Map());
+    // Every identifier she had is opted out, her phone hash included, so no later order brings her back.
+    const phone = aliceIdentifiers.find((i) => i.type === 'phone');
+    expect(await store.community.optOuts.has(WS, `phone:${phone?.value}`)).toBe(true);
+    expect(await store.community.optOuts.has(WS, 'telegram:101')).toBe(true);
     expect(await store.attribution.clicks.get(WS, aliceClick)).toBeNull();
     expect(await store.attribution.memberTokens.get(WS, token)).toBeNull();
     // Her order stays, unlinked: no identifiers, username, click id, match or credits.

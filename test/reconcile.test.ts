@@ -249,6 +249,17 @@ describe('people who asked to be forgotten', () => {
     await h.convert('o2', 2 * DAY, { identifiers: [{ type: 'tg_id', value: '101' }, { type: 'tg_id', value: '202' }] });
     expect((await h.reconcile('o2')).match).toMatchObject({ rule: 'tg_id' });
   });
+
+  it('matches nothing through the phone of someone forgotten either', async () => {
+    const h = harness();
+    await h.record(touch({ kind: 'join', ref: 'b1', at: at(0), chat: G1, actor: { userId: '202', phoneHash: 'H-bob' } }));
+    await h.store.community.optOuts.add(WS, 'phone:H-alice', at(0));
+    await h.convert('o1', 2 * DAY, { identifiers: [{ type: 'phone', value: 'H-alice' }] });
+    expect((await h.reconcile('o1')).status).toBe('unattributed');
+    expect(await h.owner('phone', 'H-alice')).toBeUndefined();
+    await h.convert('o2', 2 * DAY, { identifiers: [{ type: 'phone', value: 'H-bob' }] });
+    expect((await h.reconcile('o2')).match).toMatchObject({ rule: 'phone' });
+  });
 });
 
 describe('the journey window', () => {

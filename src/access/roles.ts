@@ -9,6 +9,7 @@
  * - **member**: everyone else.
  */
 import type { WorkspaceConfig } from '../config.js';
+import type { Identifier } from '../identity/identifier.js';
 import type { RoleGrant } from '../store/community-repos.js';
 
 export const ROLES = ['member', 'operator', 'manager', 'owner'] as const;
@@ -32,6 +33,17 @@ export type RoleSettings = Pick<WorkspaceConfig, 'roles' | 'managersChats'>;
 /** A person as the settings name them: `telegram:<user id>`. */
 export function subjectOf(platform: 'telegram' | 'whatsapp', userId: string): string {
   return `${platform}:${userId}`;
+}
+
+/**
+ * The opt-out subject of any strong identifier: a platform account's subject for Telegram
+ * and WhatsApp ids (`telegram:<id>`, `whatsapp:<hashed id>`), `<type>:<hash>` for phones,
+ * emails and external ids. Erasure opts out every identifier the person had.
+ */
+export function identifierSubject(i: Identifier): string {
+  if (i.type === 'tg_id') return subjectOf('telegram', i.value);
+  if (i.type === 'wa_id') return subjectOf('whatsapp', i.value);
+  return `${i.type}:${i.value}`;
 }
 
 /**

@@ -24,7 +24,7 @@
  * reconciler itself when it sees the conversion is erased).
  */
 import { uniqueIdentifiers, type Identifier } from '../identity/identifier.js';
-import { subjectOf } from '../access/roles.js';
+import { identifierSubject, subjectOf } from '../access/roles.js';
 import type { Store } from '../store/store.js';
 
 /** How many records the erasure removed or unlinked. */
@@ -53,6 +53,9 @@ export async function eraseMember(store: Store, workspace: string, platform: 'te
   const owned = await Promise.all(profileIds.map((p) => store.identities.ofProfile(workspace, p)));
   const identifiers = uniqueIdentifiers([id, ...owned.flat()]);
   const result: ErasureResult = { profiles: 0, touches: 0, identifiers: 0, conversions: 0, credits: 0, clicks: 0, tokens: 0 };
+  // Every identifier they had is opted out too (their WhatsApp account, their phone, their
+  // email), so neither a connector nor a later order brings them back under another id.
+  for (const i of identifiers) await store.community.optOuts.add(workspace, identifierSubject(i), now.toISOString());
 
   const { attribution } = store;
   const unlinked = await attribution.conversions.unlinkRelated(workspace, { identifiers, profileIds, at: now.toISOString() });

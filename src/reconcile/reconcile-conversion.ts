@@ -21,7 +21,7 @@
  * person's previous conversion in `consume` mode (a journey is used up by the conversion it
  * led to), plus the conversion's own click when it is in the window (see assemble-journey.ts).
  */
-import { subjectOf } from '../access/roles.js';
+import { identifierSubject } from '../access/roles.js';
 import { clickTouch } from '../links/record-click.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type { Locker } from '../lock.js';
@@ -86,15 +86,11 @@ export interface MatchOutcome {
   coupon?: AttributionSettings['coupons'][number];
 }
 
-/** Opt-out subjects of the identifier types that name a platform account (see `access/roles.ts`). */
-const OPT_OUT_PLATFORM: Partial<Record<Identifier['type'], 'telegram' | 'whatsapp'>> = { tg_id: 'telegram', wa_id: 'whatsapp' };
-
-/** The identifiers minus the Telegram and WhatsApp ids of people who opted out (`/forgetme`). */
+/** The identifiers minus those of people who asked to be forgotten (`/forgetme` opts out every identifier they had). */
 async function withoutOptedOut(store: Store, workspace: string, identifiers: readonly Identifier[]): Promise<Identifier[]> {
   const kept: Identifier[] = [];
   for (const i of identifiers) {
-    const platform = OPT_OUT_PLATFORM[i.type];
-    if (platform !== undefined && (await store.community.optOuts.has(workspace, subjectOf(platform, i.value)))) continue;
+    if (await store.community.optOuts.has(workspace, identifierSubject(i))) continue;
     kept.push(i);
   }
   return kept;
@@ -119,7 +115,7 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const previousProfileId = conversion.match?.profileId ?? null;
 
   // The conversion's identifiers join the identity records, merging profiles as touches would;
-  // the platform ids of people who asked to be forgotten neither link nor match anything.
+  // the identifiers of people who asked to be forgotten neither link nor match anything.
   const usable = { ...conversion, identifiers: await withoutOptedOut(store, workspace, conversion.identifiers) };
   await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
   const match = await matchConversion(store, settings, usable);
