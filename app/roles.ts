@@ -65,6 +65,21 @@ export interface StartRolesOptions {
   metrics?: Metrics;
 }
 
+/**
+ * Waits until a BullMQ worker's connections are up, so a stop right after start closes a
+ * ready worker (closing one still connecting makes BullMQ emit an error nobody handles).
+ * Gives up waiting after 10 s (Redis unreachable): the worker keeps trying by itself.
+ */
+async function untilReady(worker: { waitUntilReady: () => Promise<unknown>; name: string }, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = await Promise.race([
+    worker.waitUntilReady().then(() => true, () => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 10_000))),
+  ]);
+  clearTimeout(timer);
+  if (!waited) log.warn({ queue: worker.name }, 'worker not connected to Redis yet; it keeps trying');
+}
+
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const { config, log } = options;
   const roles = [...new Set(options.roles)];
@@ -102,6 +117,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const telegramUpdates = new TelegramUpdateQueue({ connection: producer, prefix: config.queuePrefix });
     closers.push({ name: 'telegram update queue', close: () => telegramUpdates.close() });
     const reconcileQueue = new ReconcileQueue({ connection: producer, prefix: config.queuePrefix });
+    // A BullMQ object with no 'error' listener crashes the process on a Redis hiccup.
+    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue]) {
+      q.on('error', (err: Error) => log.debug({ err: err.message, queue: q.name }, 'queue connection error'));
+    }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
     const settings = settingsLookup(config.workspaces);
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
@@ -126,11 +145,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         },
       });
       closers.push({ name: 'profile worker', close: () => worker.close() });
+      await untilReady(worker, log);
       log.info({ concurrency: config.workerConcurrency, queue: touchQueueName(config.queuePrefix) }, 'profile worker started');
       const reconcileConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis reconcile worker', close: () => reconcileConn.quit().catch(() => reconcileConn.disconnect()) });
       const reconciler = createReconcileWorker({ connection: reconcileConn, store, locker, log, settings, queue: reconcileQueue, prefix: config.queuePrefix, concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)) });
       closers.push({ name: 'reconcile worker', close: () => reconciler.close() });
+      await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
       log.info({ queue: reconcileQueueName(config.queuePrefix) }, 'reconcile worker started');
     }

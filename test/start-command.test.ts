@@ -55,7 +55,7 @@ describe('midfunnel start', () => {
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.exited, p.output()).toBe(0);
     expect(p.output()).toContain('"msg":"stopped"');
   });
 
@@ -65,6 +65,6 @@ describe('midfunnel start', () => {
     expect(p.output()).toContain('"roles":["workers"]');
     expect(p.output()).not.toContain('http listening');
     p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.exited, p.output()).toBe(0);
   });
 });

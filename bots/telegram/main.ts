@@ -141,6 +141,9 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     concurrency: options.concurrency ?? 8,
     ...(options.onHandled ? { onHandled: options.onHandled } : {}),
   });
+  // A stop right after start must close a connected worker (closing one still connecting
+  // makes BullMQ emit an error nobody handles); after 10 s it keeps connecting by itself.
+  await Promise.race([worker.waitUntilReady().catch(() => undefined), sleepUnref(10_000)]);
 
   let closed = false;
   const pollers: Polling[] = [];
@@ -219,4 +222,8 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       await digestRun;
     },
   };
+}
+
+function sleepUnref(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
