@@ -11,6 +11,7 @@
  *
  * Run alone with `npx tsx bench/attribution.ts`, or import `run` from a bench runner.
  */
+import { seededRandom } from './seeded-random.js';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,17 +24,6 @@ const LOOKBACK_DAYS = 30;
 const FULL = 1_000_000;
 const DAY_MS = 86_400_000;
 
-/** mulberry32: a small seeded PRNG, so every process generates the same journeys. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Emit = (channels: string[], times: Float64Array, count: number, conversionAt: number | null, value: number) => void;
 
@@ -44,7 +34,7 @@ type Emit = (channels: string[], times: Float64Array, count: number, conversionA
  * strong channels (≈6–8% convert).
  */
 function generateJourneys(n: number, emit: Emit): void {
-  const rand = prng(SEED);
+  const rand = seededRandom(SEED);
   const names = Array.from({ length: CHANNELS }, (_, i) => `${i < 25 ? 'tg' : 'wa'}/group-${String(i).padStart(2, '0')}`);
   const cumulative = new Float64Array(CHANNELS);
   let acc = 0;

@@ -13,6 +13,7 @@
  *
  * Runs in a child process with an 8 GB heap: `npx tsx bench/reports.ts`, or via `npm run bench reports`.
  */
+import { seededRandom } from './seeded-random.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MODEL_NAMES } from '../src/attribution/index.js';
@@ -40,16 +41,6 @@ const GROUPS = 50;
 const CAMPAIGNS = 20;
 const KEYWORDS = ['price', 'discount', '发货', '多少钱', 'size', 'stock', '优惠', 'shipping', 'refund', 'color'];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KIND_WEIGHTS: Array<[TouchKind, number]> = [
   ['message', 0.5],
@@ -88,7 +79,7 @@ async function time(runs: number, fn: () => Promise<unknown>): Promise<number> {
 const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 
 async function child(): Promise<void> {
-  const rand = prng(20260630);
+  const rand = seededRandom(20260630);
   const store = createMemoryStore();
   const repos = store.attribution as MemoryAttributionRepos;
   const t0 = performance.now();

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { seededRandom } from '../../bench/seeded-random.js';
 import { describe, expect, it } from 'vitest';
 import { attribute, buildPathTable, fitMarkov, type PathRow } from '../../src/attribution/index.js';
 
@@ -209,7 +210,7 @@ describe('markov (removal effect, exact)', () => {
 
   it('matches a dense reference solve on a chain big enough for the iterative solver (order 2, 18 channels)', () => {
     // ~300 order-2 states, strongly connected: solved by Gauss–Seidel, not elimination.
-    const rng = mulberry(7);
+    const rng = seededRandom(7);
     const names = Array.from({ length: 18 }, (_, i) => `ch${i}`);
     const rows: PathRow[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -250,13 +251,3 @@ describe('markov (removal effect, exact)', () => {
   });
 });
 
-function mulberry(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
