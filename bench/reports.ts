@@ -23,9 +23,9 @@ import { everyCreditSet } from '../src/reconcile/read-pages.js';
 import { createReports } from '../src/reports/index.js';
 import type { Period } from '../src/reports/period.js';
 import type { ReportDimension } from '../src/reports/report-types.js';
-import type { ConversionRecord, CreditSet, CreditedTouch } from '../src/store/attribution-repos.js';
-import type { MemoryAttributionRepos } from '../src/store/memory-attribution-repos.js';
-import { createMemoryStore, plainCopy } from '../src/store/memory-store.js';
+import type { ConversionRecord, CreditSet, CreditedTouch } from '../src/store/store.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { plainCopy } from '../src/store/rules.js';
 import type { StoredTouch } from '../src/store/store.js';
 import { makeTouchId, touchEventSchema, type TouchKind } from '../src/touch-event.js';
 
@@ -81,7 +81,7 @@ const fmt = (ms: number): string => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 async function child(): Promise<void> {
   const rand = seededRandom(20260630);
   const store = createMemoryStore();
-  const repos = store.attribution as MemoryAttributionRepos;
+  const repos = store;
   const t0 = performance.now();
 
   // Touches: people spread over 50 groups (a few WhatsApp), times uniform over 180 days.
@@ -173,7 +173,7 @@ async function child(): Promise<void> {
   const tf = performance.now();
   const fit = loadFit(buildFit({ workspace: WS, id: 'bench-fit', createdAt: new Date(END).toISOString(), from: new Date(START).toISOString(), to: new Date(END).toISOString() }, fitJourneys));
   const fitMs = performance.now() - tf;
-  await store.attribution.conversions.insertMany(WS, conversions);
+  await store.conversions.insertMany(WS, conversions);
   for (const { conversion: c, touches } of journeys) {
     const set: CreditSet = {
       workspace: WS,
@@ -190,7 +190,7 @@ async function child(): Promise<void> {
       fitId: fit.id,
       computedAt: c.occurredAt,
     };
-    await store.attribution.credits.put(WS, set);
+    await store.credits.put(WS, set);
   }
   const convMs = performance.now() - t1;
   const heap = process.memoryUsage();

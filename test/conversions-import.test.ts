@@ -70,20 +70,20 @@ describe('importing conversions from CSV', () => {
     const summary = await importConversionsCsv(deps(store), Buffer.from(`\uFEFF${MESSY}`, 'utf8'), { workspace: WS });
     expect(summary).toEqual({ encoding: 'utf-8 (BOM)', rows: 9, accepted: 3, duplicate: 1, rejected: EXPECTED_REJECTED, ignoredColumns: ['姓名'] });
     const hash = makePseudonymizer(HASH_KEY, WS);
-    const so1 = await store.attribution.conversions.get(WS, 'SO-1');
+    const so1 = await store.conversions.get(WS, 'SO-1');
     expect(so1).toMatchObject({ occurredAt: '2026-03-01T02:00:00.000Z', value: 99, currency: 'CNY', type: 'purchase', coupon: 'SPRING10', source: 'csv', status: 'pending' });
     expect(so1?.identifiers).toEqual([
       { type: 'email', value: hash('email', 'a@x.com') },
       { type: 'phone', value: hash('phone', '+8613800138000') },
     ]);
-    expect(await store.attribution.conversions.get(WS, 'SO-3')).toMatchObject({ occurredAt: '2026-03-02T01:30:00.000Z', value: 50, currency: 'CNY' });
-    expect((await store.attribution.conversions.get(WS, 'SO-6'))?.value).toBe(10);
+    expect(await store.conversions.get(WS, 'SO-3')).toMatchObject({ occurredAt: '2026-03-02T01:30:00.000Z', value: 50, currency: 'CNY' });
+    expect((await store.conversions.get(WS, 'SO-6'))?.value).toBe(10);
     // Names are never stored.
-    expect(JSON.stringify(await store.attribution.conversions.list(WS, {}))).not.toMatch(/张三|王|李四|13800138000|a@x\.com/);
+    expect(JSON.stringify(await store.conversions.list(WS, {}))).not.toMatch(/张三|王|李四|13800138000|a@x\.com/);
     // A second run changes nothing: the stored rows are duplicates now.
     const again = await importConversionsCsv(deps(store), Buffer.from(`\uFEFF${MESSY}`, 'utf8'), { workspace: WS });
     expect(again).toMatchObject({ accepted: 0, duplicate: 4, rejected: EXPECTED_REJECTED });
-    expect(await store.attribution.conversions.count(WS)).toBe(3);
+    expect(await store.conversions.count(WS)).toBe(3);
   });
 
   it('reads a GBK export with Chinese headers and campaign names', async () => {
@@ -91,8 +91,8 @@ describe('importing conversions from CSV', () => {
     const text = ['订单号,下单时间,实付金额,币种,手机号,姓名,utm_campaign', 'DD-88,2026/3/5 20:15:00,128.8,CNY,13800138000,赵六,春季促销', 'DD-89,2026/3/5 21:00,35,CNY,,钱七,'].join('\n');
     const summary = await importConversionsCsv(deps(store), iconv.encode(text, 'gbk'), { workspace: WS });
     expect(summary).toEqual({ encoding: 'gbk', rows: 2, accepted: 2, duplicate: 0, rejected: [], ignoredColumns: ['姓名'] });
-    expect(await store.attribution.conversions.get(WS, 'DD-88')).toMatchObject({ occurredAt: '2026-03-05T12:15:00.000Z', value: 128.8, utm: { campaign: '春季促销' } });
-    expect((await store.attribution.conversions.get(WS, 'DD-89'))?.utm).toBeUndefined();
+    expect(await store.conversions.get(WS, 'DD-88')).toMatchObject({ occurredAt: '2026-03-05T12:15:00.000Z', value: 128.8, utm: { campaign: '春季促销' } });
+    expect((await store.conversions.get(WS, 'DD-89'))?.utm).toBeUndefined();
   });
 
   it('loses nothing when it stops half way: a re-run stores the rest and reports the stored rows as duplicates', async () => {
@@ -101,22 +101,19 @@ describe('importing conversions from CSV', () => {
     let batches = 0;
     const flaky: Store = {
       ...store,
-      attribution: {
-        ...store.attribution,
-        conversions: {
-          ...store.attribution.conversions,
-          insertMany: async (ws, list) => {
-            if (++batches === 3) throw new Error('connection reset by the store');
-            return store.attribution.conversions.insertMany(ws, list);
-          },
+      conversions: {
+        ...store.conversions,
+        insertMany: async (ws, list) => {
+          if (++batches === 3) throw new Error('connection reset by the store');
+          return store.conversions.insertMany(ws, list);
         },
       },
     };
     await expect(importConversionsCsv(deps(flaky), Buffer.from(rows), { workspace: WS, batchSize: 2 })).rejects.toThrow('connection reset');
-    expect(await store.attribution.conversions.count(WS)).toBe(4);
+    expect(await store.conversions.count(WS)).toBe(4);
     const rerun = await importConversionsCsv(deps(store), Buffer.from(rows), { workspace: WS, batchSize: 2 });
     expect(rerun).toMatchObject({ accepted: 3, duplicate: 4, rejected: [] });
-    expect((await store.attribution.conversions.list(WS, {})).map((c) => [c.id, c.value])).toEqual(Array.from({ length: 7 }, (_, i) => [`R-${i}`, i + 1]));
+    expect((await store.conversions.list(WS, {})).map((c) => [c.id, c.value])).toEqual(Array.from({ length: 7 }, (_, i) => [`R-${i}`, i + 1]));
   });
 
   it('refuses a header without the needed columns before storing anything', async () => {
@@ -126,7 +123,7 @@ describe('importing conversions from CSV', () => {
     );
     await expect(importConversionsCsv(deps(store), Buffer.from('id,occurred_at,value,currency\n'), {})).rejects.toThrow(/workspace \(or pass --workspace\)/);
     await expect(importConversionsCsv(deps(store), Buffer.from(''), { workspace: WS })).rejects.toThrow(/the file is empty/);
-    expect(await store.attribution.conversions.count(WS)).toBe(0);
+    expect(await store.conversions.count(WS)).toBe(0);
   });
 });
 
@@ -191,7 +188,7 @@ describe('midfunnel conversions import (CLI)', () => {
     const j = io({ '/data/ok.csv': Buffer.from('id,occurred_at,value\nX-1,2026-03-01T00:00:00Z,5\n') });
     expect(await cmd(['import', 'ok.csv', '--workspace', WS, '--currency', 'usd', '--json'], j)).toBe(0);
     expect(JSON.parse(j.out)).toEqual({ file: 'ok.csv', encoding: 'utf-8', rows: 1, accepted: 1, duplicate: 0, rejected: [], ignoredColumns: [] });
-    expect((await store.attribution.conversions.get(WS, 'X-1'))?.currency).toBe('USD');
+    expect((await store.conversions.get(WS, 'X-1'))?.currency).toBe('USD');
   });
 
   it('answers a missing file, a bad header, a bad encoding and an unknown workspace clearly', async () => {
@@ -205,6 +202,6 @@ describe('midfunnel conversions import (CLI)', () => {
     expect(header.err).toMatch(/^midfunnel conversions: h.csv: the header has no column for: id, occurred_at, value/);
     await expect(cmd(['import', 'h.csv', '--workspace', WS, '--encoding', 'latin9'], io({}))).rejects.toThrow(/--encoding latin9: use one of auto, utf8, gbk, utf16le/);
     await expect(cmd(['import', 'h.csv', '--workspace', 'other'], io({ '/data/h.csv': Buffer.from('x') }))).rejects.toThrow(/--workspace other is not a configured workspace/);
-    expect(await store.attribution.conversions.count(WS)).toBe(0);
+    expect(await store.conversions.count(WS)).toBe(0);
   });
 });

@@ -177,7 +177,7 @@ describe('POST /v1/conversions (real HTTP)', () => {
     const store = createMemoryStore();
     const { base } = await start(store);
     expect(await signed(base, ORDER)).toEqual({ status: 202, json: { status: 'accepted', id: 'SO-1001' } });
-    const stored = await store.attribution.conversions.get(WS, 'SO-1001');
+    const stored = await store.conversions.get(WS, 'SO-1001');
     expect(stored?.status).toBe('pending');
     expect(stored?.identifiers).toContainEqual({ type: 'phone', value: hash('phone', '+8613800138000') });
     expect(JSON.stringify(stored)).not.toMatch(/13800138000|alice@|Alice@/);
@@ -186,15 +186,15 @@ describe('POST /v1/conversions (real HTTP)', () => {
     const { type, ...rest } = ORDER;
     const reordered = JSON.stringify({ type, ...rest }, null, 2);
     expect(await post(base, reordered, signBody(SECRET, reordered, now()))).toEqual({ status: 200, json: { status: 'duplicate', id: 'SO-1001' } });
-    expect(await store.attribution.conversions.get(WS, 'SO-1001')).toEqual(stored);
+    expect(await store.conversions.get(WS, 'SO-1001')).toEqual(stored);
 
     const changed = await signed(base, { ...ORDER, value: 250, currency: 'USD' });
     expect(changed).toEqual({
       status: 409,
       json: { status: 'conflict', id: 'SO-1001', fields: ['value', 'currency'], error: 'conversion SO-1001 was already received with other values (value, currency); the first one is kept' },
     });
-    expect(await store.attribution.conversions.get(WS, 'SO-1001')).toEqual(stored);
-    expect(await store.attribution.conversions.count(WS)).toBe(1);
+    expect(await store.conversions.get(WS, 'SO-1001')).toEqual(stored);
+    expect(await store.conversions.count(WS)).toBe(1);
   });
 
   it('says which customer values were left out, and stores the sale', async () => {
@@ -202,7 +202,7 @@ describe('POST /v1/conversions (real HTTP)', () => {
     const { base } = await start(store);
     const r = await signed(base, { ...ORDER, id: 'SO-2', customer: { phone: '000', telegram_id: '202' } });
     expect(r).toEqual({ status: 202, json: { status: 'accepted', id: 'SO-2', warnings: ['customer.phone: not a valid phone number (national numbers are read in region CN); left out'] } });
-    expect((await store.attribution.conversions.get(WS, 'SO-2'))?.identifiers).toEqual([{ type: 'tg_id', value: '202' }]);
+    expect((await store.conversions.get(WS, 'SO-2'))?.identifiers).toEqual([{ type: 'tg_id', value: '202' }]);
   });
 
   it('refuses bad, stale and missing signatures and unknown workspaces with 401, storing nothing', async () => {
@@ -224,7 +224,7 @@ describe('POST /v1/conversions (real HTTP)', () => {
       expect([what, r.status]).toEqual([what, 401]);
       expect(String(r.json.error)).toMatch(message);
     }
-    expect(await store.attribution.conversions.count(WS)).toBe(0);
+    expect(await store.conversions.count(WS)).toBe(0);
   });
 
   it('answers invalid payloads with 400 and one message per bad field', async () => {
@@ -262,7 +262,7 @@ describe('POST /v1/conversions (real HTTP)', () => {
     expect(await post(base, '{"id": ', undefined)).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^body is not JSON/) } });
     expect(await post(base, '[1,2]', undefined)).toEqual({ status: 400, json: { error: 'body must be one JSON object (a conversion)' } });
     expect(await post(base, '{"id":"x"}', undefined)).toEqual({ status: 400, json: { error: 'invalid conversion', fields: [{ field: 'workspace', message: 'required: the workspace id the conversion belongs to' }] } });
-    expect(await store.attribution.conversions.count(WS)).toBe(0);
+    expect(await store.conversions.count(WS)).toBe(0);
   });
 
   it('refuses bodies over 64 KiB with 413, whether announced by content-length or streamed', async () => {
@@ -284,6 +284,6 @@ describe('POST /v1/conversions (real HTTP)', () => {
     const edge = `{"workspace":"acme","pad":"${'x'.repeat(65_536 - 29)}"}`;
     expect(Buffer.byteLength(edge)).toBe(65_536);
     expect((await post(base, edge, signBody(SECRET, edge, now()))).status).toBe(400);
-    expect(await store.attribution.conversions.count(WS)).toBe(0);
+    expect(await store.conversions.count(WS)).toBe(0);
   });
 });

@@ -145,8 +145,8 @@ const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 
 /** The expected table (time_decay from the touch times the store holds). */
 async function expected(store: Store): Promise<Record<string, Array<[string, number, number]>>> {
-  const alice = await store.attribution.credits.get(WS, 'o-1001');
-  const carol = await store.attribution.credits.get(WS, 'o-1002');
+  const alice = await store.credits.get(WS, 'o-1001');
+  const carol = await store.credits.get(WS, 'o-1002');
   if (!alice || !carol) throw new Error('credits missing');
   const w = (at: string, conv: string): number => 2 ** (-(Date.parse(conv) - Date.parse(at)) / HALF_LIFE);
   const [j, k, c] = alice.touches.map((t) => w(t.at, alice.conversionAt)) as [number, number, number];
@@ -216,11 +216,11 @@ describe('attribution end to end (HTTP, BullMQ on Redis, reconcile worker, repor
     await settle(app);
 
     await untilEqual(() => reportByGroup(store, period), () => expected(store));
-    const alice = await store.attribution.conversions.get(WS, 'o-1001');
+    const alice = await store.conversions.get(WS, 'o-1001');
     expect(alice?.match).toEqual({ rule: 'click_id', profileId: expect.any(String), lowConfidence: false });
     expect(alice?.match?.profileId).toBe((await store.identities.find(WS, [{ type: 'tg_id', value: '101' }])).get('tg_id|101'));
-    expect((await store.attribution.conversions.get(WS, 'o-1002'))?.match?.rule).toBe('tg_id');
-    expect((await store.attribution.conversions.get(WS, 'o-1003'))?.status).toBe('unattributed');
+    expect((await store.conversions.get(WS, 'o-1002'))?.match?.rule).toBe('tg_id');
+    expect((await store.conversions.get(WS, 'o-1003'))?.status).toBe('unattributed');
     await checkTotals(store, period);
 
     // A replayed webhook changes nothing; a tampered one, or a stale signature, is refused.
@@ -231,9 +231,9 @@ describe('attribution end to end (HTTP, BullMQ on Redis, reconcile worker, repor
     expect(tampered.json.error).toMatch(/does not match/);
     const stale = await postConversion(base, { ...orders.alice, id: 'o-late' }, { t: Math.floor(Date.now() / 1000) - 301 });
     expect(stale.status).toBe(401);
-    expect(await store.attribution.conversions.get(WS, 'o-late')).toBeNull();
-    expect((await store.attribution.conversions.get(WS, 'o-1001'))?.value).toBe(120);
-    expect(await store.attribution.conversions.count(WS)).toBe(3);
+    expect(await store.conversions.get(WS, 'o-late')).toBeNull();
+    expect((await store.conversions.get(WS, 'o-1001'))?.value).toBe(120);
+    expect(await store.conversions.count(WS)).toBe(3);
   });
 
   it('gives the same credits when the conversions arrive before the group touches are processed', { timeout: 90_000 }, async () => {
@@ -248,8 +248,8 @@ describe('attribution end to end (HTTP, BullMQ on Redis, reconcile worker, repor
     for (const o of [orders.alice, orders.carol, orders.stranger]) expect((await postConversion(base, o)).status).toBe(202);
     await settle(app);
     // Before the touches: Alice's order has only her click; nobody knows Carol yet.
-    expect((await store.attribution.credits.get(WS, 'o-1001'))?.touches.map((t) => t.kind)).toEqual(['link_click']);
-    expect((await store.attribution.conversions.get(WS, 'o-1002'))?.status).toBe('unattributed');
+    expect((await store.credits.get(WS, 'o-1001'))?.touches.map((t) => t.kind)).toEqual(['link_click']);
+    expect((await store.conversions.get(WS, 'o-1002'))?.status).toBe('unattributed');
 
     await app.touchQueue.enqueueMany(communityTouches(T));
     await settle(app);
@@ -257,8 +257,8 @@ describe('attribution end to end (HTTP, BullMQ on Redis, reconcile worker, repor
     await settle(app);
 
     await untilEqual(() => reportByGroup(store, period), () => expected(store));
-    expect((await store.attribution.credits.get(WS, 'o-1001'))?.touches.map((t) => t.kind)).toEqual(['join', 'keyword', 'link_click']);
-    expect((await store.attribution.conversions.get(WS, 'o-1002'))?.match?.rule).toBe('tg_id');
+    expect((await store.credits.get(WS, 'o-1001'))?.touches.map((t) => t.kind)).toEqual(['join', 'keyword', 'link_click']);
+    expect((await store.conversions.get(WS, 'o-1002'))?.match?.rule).toBe('tg_id');
     await checkTotals(store, period);
   });
 });

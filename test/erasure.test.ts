@@ -147,10 +147,10 @@ describe('erasure on request (/forgetme), end to end', () => {
     const alicePid = (await store.identities.find(WS, [{ type: 'tg_id', value: '101' }])).get('tg_id|101') ?? '';
     const aliceIdentifiers = await store.identities.ofProfile(WS, alicePid);
     expect(aliceIdentifiers.map((i) => i.type).sort()).toEqual(['phone', 'tg_id']);
-    expect(await store.attribution.conversions.get(WS, 'o-alice')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: alicePid } });
-    expect((await store.attribution.credits.get(WS, 'o-alice'))?.touches.map((t) => t.kind).sort()).toEqual(['keyword', 'link_click', 'message']);
-    expect((await store.attribution.clicks.get(WS, aliceClick))?.profileId).toBe(alicePid);
-    expect((await store.attribution.memberTokens.get(WS, token))?.member).toEqual({ type: 'tg_id', value: '101' });
+    expect(await store.conversions.get(WS, 'o-alice')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: alicePid } });
+    expect((await store.credits.get(WS, 'o-alice'))?.touches.map((t) => t.kind).sort()).toEqual(['keyword', 'link_click', 'message']);
+    expect((await store.clicks.get(WS, aliceClick))?.profileId).toBe(alicePid);
+    expect((await store.memberTokens.get(WS, token))?.member).toEqual({ type: 'tg_id', value: '101' });
     expect((await store.touches.list(WS, { profileId: alicePid })).length).toBe(3);
     expect(await totals(store, period)).toMatchObject({ totals: { conversions: 2, matched: 2, unattributed: { conversions: 0, value: 0 } }, credited: 170 });
 
@@ -173,26 +173,26 @@ describe('erasure on request (/forgetme), end to end', () => {
     const phone = aliceIdentifiers.find((i) => i.type === 'phone');
     expect(await store.community.optOuts.has(WS, `phone:${phone?.value}`)).toBe(true);
     expect(await store.community.optOuts.has(WS, 'telegram:101')).toBe(true);
-    expect(await store.attribution.clicks.get(WS, aliceClick)).toBeNull();
-    expect(await store.attribution.memberTokens.get(WS, token)).toBeNull();
+    expect(await store.clicks.get(WS, aliceClick)).toBeNull();
+    expect(await store.memberTokens.get(WS, token)).toBeNull();
     // Her order stays, unlinked: no identifiers, username, click id, match or credits.
-    const order = await store.attribution.conversions.get(WS, 'o-alice');
+    const order = await store.conversions.get(WS, 'o-alice');
     expect(order).toMatchObject({ id: 'o-alice', value: 120, currency: 'CNY', status: 'unattributed', match: null, identifiers: [], erasedAt: expect.any(String) });
     expect(order).not.toHaveProperty('clickId');
     expect(order).not.toHaveProperty('telegramUsername');
-    expect(await store.attribution.credits.get(WS, 'o-alice')).toBeNull();
+    expect(await store.credits.get(WS, 'o-alice')).toBeNull();
     // Others are untouched: Bob's order and credits, Dave's anonymous click.
-    expect(await store.attribution.conversions.get(WS, 'o-bob')).toMatchObject({ status: 'matched', match: { rule: 'tg_id' } });
-    expect(await store.attribution.credits.get(WS, 'o-bob')).not.toBeNull();
-    expect((await store.attribution.clicks.get(WS, daveClick))?.profileId).toBeNull();
+    expect(await store.conversions.get(WS, 'o-bob')).toMatchObject({ status: 'matched', match: { rule: 'tg_id' } });
+    expect(await store.credits.get(WS, 'o-bob')).not.toBeNull();
+    expect((await store.clicks.get(WS, daveClick))?.profileId).toBeNull();
     // Reports count the sale as unattributed, never credited to her touches.
     expect(await totals(store, period)).toEqual({ totals: { conversions: 2, value: 170, matched: 1, unattributed: { conversions: 1, value: 120 }, matchRate: 0.5, lowConfidence: 0, pending: 0 }, credited: 50 });
 
     // Reconciling the order again (the sweep would) changes nothing and recreates no identity.
     await app.reconcileQueue.enqueue(WS, ['o-alice'], 'after-erasure');
     await settle(app);
-    expect(await store.attribution.conversions.get(WS, 'o-alice')).toMatchObject({ status: 'unattributed', match: null });
-    expect(await store.attribution.credits.get(WS, 'o-alice')).toBeNull();
+    expect(await store.conversions.get(WS, 'o-alice')).toMatchObject({ status: 'unattributed', match: null });
+    expect(await store.credits.get(WS, 'o-alice')).toBeNull();
     expect(await store.identities.find(WS, aliceIdentifiers)).toEqual(new Map());
 
     // A touch of hers still in the queue (enqueued before the connector saw the opt-out) is dropped.

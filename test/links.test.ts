@@ -143,7 +143,7 @@ describe('GET /l/<code> (real HTTP, touch queue on Redis)', () => {
     expect(clickId).toMatch(/^[0-9A-Za-z]{16}$/);
     expect(r.location).toBe(`https://shop.example.com/p/7?color=red&utm_source=telegram&utm_medium=community&utm_campaign=spring&utm_content=%E5%9B%A2%E8%B4%AD%E7%BE%A4+Deals&mf_click=${clickId}#reviews`);
 
-    const click = await store.attribution.clicks.get(WS, clickId);
+    const click = await store.clicks.get(WS, clickId);
     expect(click).toMatchObject({ code: 'spring1', profileId: null, chatId: '-1001', campaign: 'spring', touchId: makeTouchId('web', 'click', clickId) });
     // The visitor is a keyed hash: no IP anywhere in the stored click.
     expect(JSON.stringify(click)).not.toMatch(/203\.0\.113\.7|127\.0\.0\.1/);
@@ -170,7 +170,7 @@ describe('GET /l/<code> (real HTTP, touch queue on Redis)', () => {
     const other = new URL((await visit(base, '/l/spring1', { 'user-agent': FIREFOX })).location ?? '').searchParams.get('mf_click');
     expect(again).toBe(first);
     expect(other).not.toBe(first);
-    expect(await store.attribution.clicks.count(WS)).toBe(2);
+    expect(await store.clicks.count(WS)).toBe(2);
     // The dedupe key lives for an hour.
     const redis = testRedis();
     const keys = await redis.keys(`${running[0]?.prefix}:click:${WS}:spring1:*`);
@@ -193,7 +193,7 @@ describe('GET /l/<code> (real HTTP, touch queue on Redis)', () => {
     const head = await visit(base, '/l/spring1', { 'user-agent': CHROME }, 'HEAD');
     expect(head.status).toBe(302);
     expect(head.location).not.toContain('mf_click');
-    expect(await store.attribution.clicks.count(WS)).toBe(0);
+    expect(await store.clicks.count(WS)).toBe(0);
     expect(await store.touches.count(WS)).toBe(0);
   });
 
@@ -225,7 +225,7 @@ describe('GET /l/<code> (real HTTP, touch queue on Redis)', () => {
     // A bad token is still a redirect, counted as an anonymous click.
     const bad = await visit(base, '/l/spring1/notAToken', { 'user-agent': FIREFOX });
     expect(bad.status).toBe(302);
-    expect((await store.attribution.clicks.get(WS, new URL(bad.location ?? '').searchParams.get('mf_click') ?? ''))?.profileId).toBeNull();
+    expect((await store.clicks.get(WS, new URL(bad.location ?? '').searchParams.get('mf_click') ?? ''))?.profileId).toBeNull();
   });
 });
 
@@ -251,7 +251,7 @@ describe('midfunnel links', () => {
     expect(await cmd(['create', '--workspace', WS, '--url', 'https://shop.example.com/spring', '--platform', 'whatsapp', '--campaign', 'spring', '--group', '120363@g.us', '--group-title', '粉丝群'], c)).toBe(0);
     const code = c.out.trim().replace('https://go.example.com/l/', '');
     expect(code).toMatch(/^[0-9A-Za-z]{7}$/);
-    expect(await store.attribution.links.get(WS, code)).toMatchObject({ destination: 'https://shop.example.com/spring', platform: 'whatsapp', campaign: 'spring', chatId: '120363@g.us', chatTitle: '粉丝群', createdBy: 'cli' });
+    expect(await store.links.get(WS, code)).toMatchObject({ destination: 'https://shop.example.com/spring', platform: 'whatsapp', campaign: 'spring', chatId: '120363@g.us', chatTitle: '粉丝群', createdBy: 'cli' });
     const l = io();
     expect(await cmd(['list', '--workspace', WS], l)).toBe(0);
     expect(l.out).toContain(`https://go.example.com/l/${code}  whatsapp  spring    粉丝群  https://shop.example.com/spring`);
@@ -265,7 +265,7 @@ describe('midfunnel links', () => {
     await expect(cmd(['create', '--workspace', WS, '--url', 'https://shop.example.com/', '--platform', 'web', '--code', 'mine'], io())).rejects.toThrow(/the code mine is taken/);
     await expect(cmd(['create', '--workspace', WS, '--url', 'https://shop.example.com/'], io())).rejects.toThrow(/--platform is one of telegram, whatsapp, web/);
     await expect(cmd(['create', '--workspace', 'other', '--url', 'https://shop.example.com/', '--platform', 'web'], io())).rejects.toThrow(/workspace other is not configured/);
-    expect((await store.attribution.links.list(WS)).map((x) => x.code)).toEqual(['mine']);
+    expect((await store.links.list(WS)).map((x) => x.code)).toEqual(['mine']);
   });
 
   it('gives LinkError for bad link fields through the library too', async () => {

@@ -23,8 +23,8 @@ import { createMemoryStore } from '../src/store/memory-store.js';
 import { createMongoStoreOn } from '../src/store/mongo-store.js';
 import type { Store } from '../src/store/store.js';
 import { plainProfile, richProfile, touch, touchesOfEveryKind } from './store-contract.js';
-import { click, conversion, credits, fit, link } from './attribution-repos-contract.js';
-import { audit, group, link as inviteLink } from './community-repos-contract.js';
+import { click, conversion, credits, fit, link } from './links-conversions-contract.js';
+import { audit, group, link as inviteLink } from './community-contract.js';
 
 const { BSON } = mongoose.mongo;
 const A = 'a';
@@ -192,8 +192,8 @@ describe('mongo adapters offline: round trips through mongoose casting and BSON 
     const { store, calls, reply } = recordingStore();
     const memory = track(createMemoryStore());
     track(store);
-    const m = memory.attribution;
-    const r = store.attribution;
+    const m = memory;
+    const r = store;
 
     const l = link('abc', A, { campaign: 'spring.2026', chatId: '-1001', chatTitle: '团购群', createdBy: undefined });
     await m.links.insert(A, l);
@@ -270,7 +270,7 @@ describe('mongo adapters offline: round trips through mongoose casting and BSON 
     const { store, calls, reply } = recordingStore();
     track(store);
     reply('fits', 'findOne', () => stored({ workspace: A, id: 'f1' }));
-    await store.attribution.fits.put(A, fit('f1', '2026-03-03T00:00:00Z', 3));
+    await store.fits.put(A, fit('f1', '2026-03-03T00:00:00Z', 3));
     expect(calls.filter((c) => c.collection === 'fit_chunks')).toEqual([]);
     expect(calls.filter((c) => c.collection === 'fits' && c.method !== 'findOne')).toEqual([]);
   });
@@ -290,14 +290,14 @@ describe('mongo adapters offline: round trips through mongoose casting and BSON 
     const first = conversion('o1', '2026-03-01T18:00:00+08:00', { value: 10 });
     const resent = conversion('o1', '2026-03-01T18:00:00+08:00', { value: 99 });
     const fresh = conversion('o2', '2026-03-01T00:00:00Z');
-    await memory.attribution.conversions.insert(A, first);
-    await store.attribution.conversions.insert(A, first);
+    await memory.conversions.insert(A, first);
+    await store.conversions.insert(A, first);
     const firstDoc = bulkInserts(last(calls, 'conversions', 'bulkWrite'))[0];
     reply('conversions', 'bulkWrite', () => {
       throw duplicateKeyError([0], 1);
     });
     reply('conversions', 'find', () => [firstDoc]);
-    expect(await store.attribution.conversions.insertMany(A, [resent, fresh])).toStrictEqual(await memory.attribution.conversions.insertMany(A, [resent, fresh]));
+    expect(await store.conversions.insertMany(A, [resent, fresh])).toStrictEqual(await memory.conversions.insertMany(A, [resent, fresh]));
     expect(last(calls, 'conversions', 'find').args[0]).toEqual({ workspace: A, id: { $in: ['o1'] } });
 
     // Any other bulk failure (here a network error the driver wraps) is thrown, never counted.
@@ -411,7 +411,7 @@ async function callEverything(ws: string, rec: ReturnType<typeof recordingStore>
   await settle(s.profiles.list(ws));
   await settle(s.profiles.count(ws));
 
-  const a = s.attribution;
+  const a = s;
   await settle(a.links.insert(ws, link('c1', ws)));
   await settle(a.links.get(ws, 'c1'));
   await settle(a.links.list(ws, { afterCode: 'c0', limit: 5 }));
@@ -523,7 +523,7 @@ describe('mongo adapters offline: every operation is scoped to the workspace of 
     }
     expect(unscoped).toEqual([]);
     // The one read without a workspace: a tracked link's URL carries only its code.
-    await rec.store.attribution.links.workspaceOfCode('c1');
+    await rec.store.links.workspaceOfCode('c1');
     expect(last(rec.calls, 'links', 'findOne').args[0]).toEqual({ code: 'c1' });
   });
 
@@ -534,9 +534,9 @@ describe('mongo adapters offline: every operation is scoped to the workspace of 
     for (const limit of [0]) {
       expect(await rec.store.touches.list('ws-x', { limit })).toEqual([]);
       expect(await rec.store.profiles.list('ws-x', { limit })).toEqual([]);
-      expect(await rec.store.attribution.links.list('ws-x', { limit })).toEqual([]);
-      expect(await rec.store.attribution.conversions.list('ws-x', { limit })).toEqual([]);
-      expect(await rec.store.attribution.credits.list('ws-x', { limit })).toEqual([]);
+      expect(await rec.store.links.list('ws-x', { limit })).toEqual([]);
+      expect(await rec.store.conversions.list('ws-x', { limit })).toEqual([]);
+      expect(await rec.store.credits.list('ws-x', { limit })).toEqual([]);
       expect(await rec.store.community.audit.list('ws-x', { limit })).toEqual([]);
     }
     const indexes = new Map<string, Array<Record<string, number>>>();

@@ -16,7 +16,7 @@ import { reconcileConversion, type ReconcileDeps } from '../src/reconcile/reconc
 import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
 import { conversionsAffectedByTouch } from '../src/reconcile/touch-trigger.js';
 import { settingsLookup } from '../src/reconcile/workspace-settings.js';
-import type { ConversionRecord } from '../src/store/attribution-repos.js';
+import type { ConversionRecord } from '../src/store/store.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { Store } from '../src/store/store.js';
 import { makeTouchId, type TouchEvent } from '../src/touch-event.js';
@@ -80,11 +80,11 @@ function harness(settings: WorkspaceConfig = workspace()): Harness {
     },
     convert: async (id, atMs, extra = {}) => {
       const c: ConversionRecord = { workspace: WS, id, type: 'purchase', occurredAt: at(atMs), value: 100, currency: 'CNY', identifiers: [], fingerprint: id, source: 'webhook', receivedAt: at(atMs), status: 'pending', match: null, reconciledAt: null, ...extra };
-      await store.attribution.conversions.insert(WS, c);
+      await store.conversions.insert(WS, c);
     },
     reconcile: (id) => reconcileConversion(deps, WS, id),
     owner: async (type, value) => (await store.identities.find(WS, [{ type, value }])).get(`${type}|${value}`),
-    kinds: async (id) => (await store.attribution.credits.get(WS, id))?.touches.map((t) => `${t.kind}@${t.chatId}${t.campaign ? `/${t.campaign}` : ''}`),
+    kinds: async (id) => (await store.credits.get(WS, id))?.touches.map((t) => `${t.kind}@${t.chatId}${t.campaign ? `/${t.campaign}` : ''}`),
   };
 }
 
@@ -148,7 +148,7 @@ describe('matching conversions', () => {
     const h = harness();
     await h.record(touch({ kind: 'join', ref: 'a1', at: at(0), chat: G1, actor: tg('101'), details: { via: 'invite_link', campaign: 'spring' } }));
     // The click is known only from its click record (the touch is not processed yet).
-    await h.store.attribution.clicks.insert(WS, { workspace: WS, clickId: 'CK2', code: 'vip', touchId: makeTouchId('web', 'click', 'CK2'), at: at(DAY), profileId: null, visitorHash: 'v', chatId: '-1002', campaign: 'vip' });
+    await h.store.clicks.insert(WS, { workspace: WS, clickId: 'CK2', code: 'vip', touchId: makeTouchId('web', 'click', 'CK2'), at: at(DAY), profileId: null, visitorHash: 'v', chatId: '-1002', campaign: 'vip' });
     await h.convert('o1', 2 * DAY, { clickId: 'CK2', identifiers: [{ type: 'tg_id', value: '101' }] });
     expect(await h.reconcile('o1')).toMatchObject({ match: { rule: 'click_id', profileId: await h.owner('tg_id', '101') } });
     expect(await h.kinds('o1')).toEqual(['join@-1001/spring', 'link_click@-1002/vip']);
@@ -187,7 +187,7 @@ describe('matching conversions', () => {
     const h = harness();
     await h.convert('c1', DAY, { coupon: 'spring10' });
     expect(await h.reconcile('c1')).toMatchObject({ status: 'matched', match: { rule: 'coupon', profileId: null, lowConfidence: false } });
-    expect((await h.store.attribution.credits.get(WS, 'c1'))?.touches).toEqual([
+    expect((await h.store.credits.get(WS, 'c1'))?.touches).toEqual([
       { touchId: 'coupon:SPRING10', at: at(DAY), kind: 'coupon', platform: 'telegram', chatId: '-1001', campaign: 'spring', channel: 'telegram/-1001/coupon' },
     ]);
 
@@ -202,8 +202,8 @@ describe('matching conversions', () => {
     // A phone nobody in the community has: the conversion keeps it (a touchless profile) but is unattributed.
     await h.convert('n1', 2 * DAY, { identifiers: [{ type: 'phone', value: 'h:stranger' }] });
     expect(await h.reconcile('n1')).toMatchObject({ status: 'unattributed', match: null });
-    expect(await h.store.attribution.credits.get(WS, 'n1')).toBeNull();
-    expect((await h.store.attribution.conversions.get(WS, 'n1'))?.status).toBe('unattributed');
+    expect(await h.store.credits.get(WS, 'n1')).toBeNull();
+    expect((await h.store.conversions.get(WS, 'n1'))?.status).toBe('unattributed');
     const stranger = await h.owner('phone', 'h:stranger');
     expect((await h.store.profiles.get(WS, stranger as string))?.stats.touchCount).toBe(0);
   });
@@ -211,27 +211,27 @@ describe('matching conversions', () => {
   it('never matches an erased conversion again, and deletes credits that a run racing with the erasure wrote', async () => {
     const h = harness();
     const alice = [{ type: 'tg_id' as const, value: '101' }];
-    const erase = (): Promise<string[]> => h.store.attribution.conversions.unlinkRelated(WS, { identifiers: alice, profileIds: [], at: at(2 * DAY) });
+    const erase = (): Promise<string[]> => h.store.conversions.unlinkRelated(WS, { identifiers: alice, profileIds: [], at: at(2 * DAY) });
     await h.record(touch({ kind: 'message', ref: 'm', at: at(0), chat: G1, actor: tg('101') }));
     await h.convert('e1', DAY, { identifiers: alice, coupon: 'SPRING10' });
     expect(await h.reconcile('e1')).toMatchObject({ status: 'matched', match: { rule: 'tg_id' } });
     expect(await erase()).toEqual(['e1']);
     // Its coupon alone would match it; erased, it stays unattributed and its leftover credits go.
     expect(await h.reconcile('e1')).toMatchObject({ status: 'unattributed', match: null, touches: 0 });
-    expect(await h.store.attribution.credits.get(WS, 'e1')).toBeNull();
-    expect(await h.store.attribution.conversions.get(WS, 'e1')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
+    expect(await h.store.credits.get(WS, 'e1')).toBeNull();
+    expect(await h.store.conversions.get(WS, 'e1')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
 
     // A run that read the conversion before the erasure and writes its credits after it.
     await h.convert('e2', DAY, { identifiers: alice });
-    const credits = h.store.attribution.credits;
+    const credits = h.store.credits;
     const put = credits.put.bind(credits);
     credits.put = async (ws, set) => {
       await erase();
       await put(ws, set);
     };
     expect(await h.reconcile('e2')).toMatchObject({ status: 'unattributed', match: null });
-    expect(await h.store.attribution.credits.get(WS, 'e2')).toBeNull();
-    expect(await h.store.attribution.conversions.get(WS, 'e2')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
+    expect(await h.store.credits.get(WS, 'e2')).toBeNull();
+    expect(await h.store.conversions.get(WS, 'e2')).toMatchObject({ status: 'unattributed', match: null, erasedAt: at(2 * DAY) });
   });
 });
 
@@ -270,7 +270,7 @@ describe('the journey window', () => {
     await h.convert('only', 30 * DAY, { identifiers: [{ type: 'tg_id', value: '101' }] });
     await h.reconcile('only');
     // A 30-day lookback from day 30 starts exactly at day 0: "edge" is in, "old" (1 ms earlier) and "late" (after) are out.
-    expect((await h.store.attribution.credits.get(WS, 'only'))?.touches.map((t) => t.touchId)).toEqual([makeTouchId('telegram', 'edge', 'message'), makeTouchId('telegram', 'mid', 'message')]);
+    expect((await h.store.credits.get(WS, 'only'))?.touches.map((t) => t.touchId)).toEqual([makeTouchId('telegram', 'edge', 'message'), makeTouchId('telegram', 'mid', 'message')]);
 
     await h.record(m('102', 'b1', 10 * DAY), m('102', 'b2', 21 * DAY, G2));
     const id = [{ type: 'tg_id' as const, value: '102' }];
@@ -301,7 +301,7 @@ describe('the journey window', () => {
     expect(await h.reconcile('o1')).toMatchObject({ touches: 1, fitMissing: true });
     await h.record(touch({ kind: 'keyword', ref: 'k', at: at(7 * DAY), chat: G1, actor: tg('101') }));
     await h.reconcile('o1');
-    const set = await h.store.attribution.credits.get(WS, 'o1');
+    const set = await h.store.credits.get(WS, 'o1');
     expect(set?.fitId).toBeNull();
     expect(set?.models).toEqual({
       first_touch: { conversions: [1, 0], value: [80, 0] },
@@ -311,7 +311,7 @@ describe('the journey window', () => {
       // Ages 7 days and 0 with a 7-day half-life: weights ½ and 1.
       time_decay: { conversions: [1 / 3, 2 / 3], value: [(1 / 3) * 80, (2 / 3) * 80] },
     });
-    expect(await h.store.attribution.credits.count(WS)).toBe(1);
+    expect(await h.store.credits.count(WS)).toBe(1);
   });
 });
 
@@ -389,7 +389,7 @@ describe('the reconcile worker (real BullMQ on Redis)', () => {
     await h.record(touch({ kind: 'message', ref: 'm1', at: at(0), chat: G1, actor: tg('101') }));
     await h.convert('lost', DAY, { identifiers: [{ type: 'tg_id', value: '101' }] });
     await queue.requestSweep(WS, 'test');
-    await until(async () => (await h.store.attribution.conversions.get(WS, 'lost'))?.status === 'matched');
+    await until(async () => (await h.store.conversions.get(WS, 'lost'))?.status === 'matched');
     expect(results.find((r) => r.kind === 'sweep')).toEqual({ kind: 'sweep', queued: 1 });
   });
 

@@ -10,7 +10,7 @@ import { makeReportCommand } from '../src/cli/report.js';
 import type { WorkspaceConfig } from '../src/config.js';
 import { emptyStats, statsOfTouches } from '../src/profile/profile-stats.js';
 import { createReports, parsePeriod, type Period } from '../src/reports/index.js';
-import type { ConversionRecord, CreditSet, CreditedTouch } from '../src/store/attribution-repos.js';
+import type { ConversionRecord, CreditSet, CreditedTouch } from '../src/store/store.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { Store, StoredTouch } from '../src/store/store.js';
 import { touchEventSchema } from '../src/touch-event.js';
@@ -58,8 +58,8 @@ async function attributionStore(): Promise<Store> {
   const c2 = conversion('c2', '2026-03-11T00:00:00.000Z', 60, 'matched', { match: { rule: 'tg_username', profileId: 'p2', lowConfidence: true } });
   const c3 = conversion('c3', '2026-03-12T00:00:00.000Z', 40, 'matched');
   const c6 = conversion('c6', '2026-04-02T00:00:00.000Z', 1000, 'matched');
-  await store.attribution.conversions.insertMany(WS, [c1, c2, c3, conversion('c4', '2026-03-13T00:00:00.000Z', 25, 'unattributed'), conversion('c5', '2026-03-14T00:00:00.000Z', 15, 'pending'), c6]);
-  await store.attribution.credits.put(
+  await store.conversions.insertMany(WS, [c1, c2, c3, conversion('c4', '2026-03-13T00:00:00.000Z', 25, 'unattributed'), conversion('c5', '2026-03-14T00:00:00.000Z', 15, 'pending'), c6]);
+  await store.credits.put(
     WS,
     credits(c1, [J, K, C], {
       first_touch: all([1, 0, 0], [90, 0, 0]),
@@ -72,10 +72,10 @@ async function attributionStore(): Promise<Store> {
     }),
   );
   const one = all([1], [60]);
-  await store.attribution.credits.put(WS, credits(c2, [M], { first_touch: one, last_touch: one, linear: one, position_based: one, time_decay: one }, { lowConfidence: true, fitId: null, rule: 'tg_username' }));
+  await store.credits.put(WS, credits(c2, [M], { first_touch: one, last_touch: one, linear: one, position_based: one, time_decay: one }, { lowConfidence: true, fitId: null, rule: 'tg_username' }));
   const none = all([], []);
-  await store.attribution.credits.put(WS, credits(c3, [], { first_touch: none, last_touch: none, linear: none, position_based: none, time_decay: none, markov: none, shapley: none }));
-  await store.attribution.credits.put(WS, credits(c6, [J], { last_touch: all([1], [1000]), linear: all([1], [1000]) }));
+  await store.credits.put(WS, credits(c3, [], { first_touch: none, last_touch: none, linear: none, position_based: none, time_decay: none, markov: none, shapley: none }));
+  await store.credits.put(WS, credits(c6, [J], { last_touch: all([1], [1000]), linear: all([1], [1000]) }));
   return store;
 }
 
@@ -151,9 +151,9 @@ describe('attribution reports', () => {
     const store = createMemoryStore();
     const usd = conversion('u1', '2026-03-05T00:00:00.000Z', 10, 'matched', { currency: 'USD' });
     const cny = conversion('y1', '2026-03-05T00:00:00.000Z', 70, 'matched');
-    await store.attribution.conversions.insertMany(WS, [usd, cny]);
-    await store.attribution.credits.put(WS, credits(usd, [M], { linear: all([1], [10]), last_touch: all([1], [10]) }));
-    await store.attribution.credits.put(WS, credits(cny, [M], { linear: all([1], [70]), last_touch: all([1], [70]) }));
+    await store.conversions.insertMany(WS, [usd, cny]);
+    await store.credits.put(WS, credits(usd, [M], { linear: all([1], [10]), last_touch: all([1], [10]) }));
+    await store.credits.put(WS, credits(cny, [M], { linear: all([1], [70]), last_touch: all([1], [70]) }));
     const r = await createReports(store).attribution(WS, { period: MARCH, by: 'platform', model: 'linear' });
     expect(r.currencies).toEqual(['CNY', 'USD']);
     expect(r.rows[0]?.credited).toEqual({ conversions: 2, value: 80, byCurrency: { CNY: 70, USD: 10 } });
@@ -189,7 +189,7 @@ describe('funnel', () => {
       t('c1', 'link_click', day(3), 'P1', WEB),
       t('c3', 'link_click', day(2), 'P3', WEB),
     ]);
-    await store.attribution.conversions.insertMany(WS, [
+    await store.conversions.insertMany(WS, [
       conversion('o1', day(11), 10, 'matched', { match: { rule: 'tg_id', profileId: 'P1', lowConfidence: false } }),
       conversion('o2', day(6), 10, 'matched', { match: { rule: 'tg_id', profileId: 'P2', lowConfidence: false } }),
       conversion('o3', day(2), 10, 'matched', { match: { rule: 'tg_id', profileId: 'P3', lowConfidence: false } }),
@@ -213,8 +213,8 @@ describe('funnel', () => {
     const store = await funnelStore();
     // P2 clicked a group link on day 4 (anonymous), and bought with its click id.
     await store.touches.insert(WS, t('c2', 'link_click', day(4), null, WEB));
-    await store.attribution.clicks.insert(WS, { workspace: WS, clickId: 'ck2', code: 'abc', touchId: 'c2', at: day(4), profileId: null, visitorHash: 'v', chatId: '-1001' });
-    await store.attribution.conversions.insertMany(WS, [conversion('o5', day(7), 10, 'matched', { clickId: 'ck2', match: { rule: 'click_id', profileId: 'P2', lowConfidence: false } })]);
+    await store.clicks.insert(WS, { workspace: WS, clickId: 'ck2', code: 'abc', touchId: 'c2', at: day(4), profileId: null, visitorHash: 'v', chatId: '-1001' });
+    await store.conversions.insertMany(WS, [conversion('o5', day(7), 10, 'matched', { clickId: 'ck2', match: { rule: 'click_id', profileId: 'P2', lowConfidence: false } })]);
     const row = (await createReports(store).funnel(WS, { period: MARCH, by: 'group' })).rows[0];
     expect(row).toMatchObject({ joined: 4, clicked: 2, converted: 2 });
   });
@@ -265,7 +265,7 @@ describe('journeys and export', () => {
     await store.profiles.put(WS, { id: 'P1', workspace: WS, identifiers: [{ type: 'tg_id', value: '101' }], usernames: ['alice'], stats: { ...emptyStats(), firstSeenAt: day(1) }, createdAt: day(1), updatedAt: day(1) });
     await store.identities.claim(WS, [{ type: 'tg_id', value: '101' }], 'P1');
     await store.touches.insertMany(WS, [t('j1', 'join', day(1), 'P1', G1, { via: 'invite_link', campaign: 'spring' }), t('k1', 'keyword', day(2), 'P1', G1, { keywords: ['price'] })]);
-    await store.attribution.conversions.insert(WS, conversion('o1', day(3), 99, 'matched', { match: { rule: 'click_id', profileId: 'P1', lowConfidence: false } }));
+    await store.conversions.insert(WS, conversion('o1', day(3), 99, 'matched', { match: { rule: 'click_id', profileId: 'P1', lowConfidence: false } }));
     const reports = createReports(store);
     const expected = {
       workspace: WS,

@@ -12,8 +12,8 @@ import { createMemoryStore } from '../src/store/memory-store.js';
 import { createMongoStore } from '../src/store/mongo-store.js';
 import type { Store } from '../src/store/store.js';
 import { storeContract } from './store-contract.js';
-import { communityContract } from './community-repos-contract.js';
-import { attributionReposContract } from './attribution-repos-contract.js';
+import { communityContract } from './community-contract.js';
+import { attributionReposContract } from './links-conversions-contract.js';
 
 const mongoUrl = process.env.MONGO_URL || undefined;
 const systemBinary = process.env.MONGOMS_SYSTEM_BINARY || undefined;

@@ -179,7 +179,7 @@ describe('telegram commands', () => {
     const [made, refused] = texts(h2, P.operator);
     const code = /https:\/\/go\.example\.test\/l\/([A-Za-z0-9]+)$/.exec(made ?? '')?.[1];
     expect(made).toMatch(/^Tracked link for campaign spring: /);
-    expect(await h2.store.attribution.links.get('acme', code ?? '')).toMatchObject({ destination: 'https://shop.example.com/p/1', campaign: 'spring', platform: 'telegram', createdBy: `telegram:${P.operator}` });
+    expect(await h2.store.links.get('acme', code ?? '')).toMatchObject({ destination: 'https://shop.example.com/p/1', campaign: 'spring', platform: 'telegram', createdBy: `telegram:${P.operator}` });
     expect(refused).toMatch(/evil\.example\.net is not on this workspace's allowed domains/);
   });
 

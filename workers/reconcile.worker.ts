@@ -85,11 +85,11 @@ export function makeReconcileProcessor(options: Omit<ReconcileWorkerOptions, 'co
       const profileId = result.match?.profileId ?? null;
       if (result.status !== 'missing' && profileId !== result.previousProfileId && settingsOrDefaults(options.settings, data.workspace).creditMode === 'consume') {
         // Consumed journeys: the person's later conversions start after this one now (or no longer do).
-        const conversion = await store.attribution.conversions.get(data.workspace, data.conversionId);
+        const conversion = await store.conversions.get(data.workspace, data.conversionId);
         const later: string[] = [];
         for (const pid of [profileId, result.previousProfileId]) {
           if (!pid || !conversion) continue;
-          const list = await store.attribution.conversions.list(data.workspace, { profileId: pid, from: conversion.occurredAt });
+          const list = await store.conversions.list(data.workspace, { profileId: pid, from: conversion.occurredAt });
           for (const c of list) if (c.id !== conversion.id && !later.includes(c.id)) later.push(c.id);
         }
         if (later.length > 0) await queue.enqueue(data.workspace, later, `n${conversionKey(data.conversionId)}${now().getTime().toString(36)}`);

@@ -3,7 +3,7 @@
  * (who, where, which command, what happened), never message text nor report content.
  */
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry } from '../store/community-repos.js';
+import type { AuditEntry } from '../store/store.js';
 import type { Store } from '../store/store.js';
 
 /** What a caller tells {@link recordAudit}; the id and time are filled in. */

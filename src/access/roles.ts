@@ -10,7 +10,7 @@
  */
 import type { WorkspaceConfig } from '../config.js';
 import type { Identifier } from '../identity/identifier.js';
-import type { RoleGrant } from '../store/community-repos.js';
+import type { RoleGrant } from '../store/store.js';
 
 export const ROLES = ['member', 'operator', 'manager', 'owner'] as const;
 export type Role = (typeof ROLES)[number];

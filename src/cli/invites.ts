@@ -7,7 +7,7 @@
  */
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { alignTable } from '../reports/format-report.js';
-import type { CommunityPlatform } from '../store/community-repos.js';
+import type { CommunityPlatform } from '../store/store.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
 

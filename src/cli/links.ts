@@ -60,7 +60,7 @@ export function makeLinksCommand(overrides: CliContextOverrides & { now?: () => 
       if (!settings) throw new UsageError(`workspace ${v.workspace} is not configured (MIDFUNNEL_CONFIG)`);
       const base = ctx.publicBaseUrl?.replace(/\/+$/, '') ?? '';
       if (sub === 'list') {
-        const links = await ctx.store.attribution.links.list(v.workspace);
+        const links = await ctx.store.links.list(v.workspace);
         if (v.json) io.stdout(`${JSON.stringify(links, null, 2)}\n`);
         else {
           const rows = links.map((l) => [`${base}/l/${l.code}`, l.platform, l.campaign ?? '', l.chatTitle ?? l.chatId ?? '', l.destination]);

@@ -6,7 +6,7 @@
 import type { WorkspaceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ReportsApi } from '../reports/report-types.js';
-import type { CommunityPlatform } from '../store/community-repos.js';
+import type { CommunityPlatform } from '../store/store.js';
 import type { Store } from '../store/store.js';
 
 export type ChatType = 'private' | 'group' | 'supergroup' | 'channel';

@@ -9,7 +9,7 @@
  */
 import { localDay } from '../reports/period.js';
 import type { ReportsApi } from '../reports/report-types.js';
-import type { DigestFrequency } from '../store/community-repos.js';
+import type { DigestFrequency } from '../store/store.js';
 import type { Answer } from './command-types.js';
 import { renderAttribution } from './render-reports.js';
 

@@ -57,13 +57,12 @@ export async function eraseMember(store: Store, workspace: string, platform: 'te
   // email), so neither a connector nor a later order brings them back under another id.
   for (const i of identifiers) await store.community.optOuts.add(workspace, identifierSubject(i), now.toISOString());
 
-  const { attribution } = store;
-  const unlinked = await attribution.conversions.unlinkRelated(workspace, { identifiers, profileIds, at: now.toISOString() });
+  const unlinked = await store.conversions.unlinkRelated(workspace, { identifiers, profileIds, at: now.toISOString() });
   result.conversions = unlinked.length;
-  result.credits = await attribution.credits.deleteMany(workspace, unlinked);
-  result.tokens = await attribution.memberTokens.deleteByMember(workspace, { identifiers, profileIds });
+  result.credits = await store.credits.deleteMany(workspace, unlinked);
+  result.tokens = await store.memberTokens.deleteByMember(workspace, { identifiers, profileIds });
   for (const profileId of profileIds) {
-    result.clicks += await attribution.clicks.deleteByProfile(workspace, profileId);
+    result.clicks += await store.clicks.deleteByProfile(workspace, profileId);
     result.touches += await store.touches.deleteByProfile(workspace, profileId);
     if (await store.profiles.delete(workspace, profileId)) result.profiles++;
     result.identifiers += await store.identities.deleteByProfile(workspace, profileId);

@@ -13,7 +13,7 @@ import { isModelName, MODEL_NAMES } from '../attribution/index.js';
 import { canonicalizeUrl, compileKeywords } from '../keywords/index.js';
 import { parsePeriod, PeriodError, PERIOD_USAGE, type Period } from '../reports/period.js';
 import { REPORT_DIMENSIONS, type ReportDimension, type ReportsApi } from '../reports/report-types.js';
-import type { AuditEntry, GrantedRole, RegisteredGroup } from '../store/community-repos.js';
+import type { AuditEntry, GrantedRole, RegisteredGroup } from '../store/store.js';
 import type { Answer, CommandDeps, CommandRequest, CommandResult, CommandSettings } from './command-types.js';
 import { PlatformRefusedError } from './command-types.js';
 import { COMMAND_SPECS, commandSpec, type CommandSpec } from './command-specs.js';

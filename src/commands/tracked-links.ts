@@ -39,7 +39,7 @@ export function createTrackedLinks(options: TrackedLinksOptions): TrackedLinksPo
       }
     },
     async personal(workspace, code, telegramUserId) {
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(code) || !(await options.store.attribution.links.get(workspace, code))) return null;
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(code) || !(await options.store.links.get(workspace, code))) return null;
       return personalLinkUrl(options.store, { workspace, code, baseUrl: base, member: { identifier: { type: 'tg_id', value: telegramUserId } } });
     },
   };

@@ -16,7 +16,7 @@
  */
 import { makePseudonymizer, type Pseudonymizer } from '../identity/pseudonymize.js';
 import type { SettingsLookup } from '../reconcile/workspace-settings.js';
-import type { ConversionRecord } from '../store/attribution-repos.js';
+import type { ConversionRecord } from '../store/store.js';
 import { parseConversion } from './parse-conversion.js';
 import { decodeCsv, readCsv, type CsvEncoding, type CsvRecord } from './read-csv.js';
 import { storeConversions, type StoreConversionsDeps } from './store-conversions.js';

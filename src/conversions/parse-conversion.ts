@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { identifierKey } from '../identity/identifier.js';
 import type { Pseudonymizer } from '../identity/pseudonymize.js';
 import { instantOfLocalTime } from '../reports/period.js';
-import type { ConversionRecord } from '../store/attribution-repos.js';
+import type { ConversionRecord } from '../store/store.js';
 import { customerIdentifiers } from './customer-identifiers.js';
 
 /** One bad field of a conversion: `{ field: 'customer.email', message: 'expected a string' }`. */

@@ -7,7 +7,7 @@
  * (Redis down), the conversion stays `pending` and the reconciler's sweep picks it up.
  */
 import type { Logger } from '../logger.js';
-import type { ConversionRecord } from '../store/attribution-repos.js';
+import type { ConversionRecord } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { differingFields } from './parse-conversion.js';
 
@@ -23,7 +23,7 @@ export interface StoreConversionsDeps {
 /** Stores one workspace's conversions (in order) and queues the new ones; one outcome per input. */
 export async function storeConversions(deps: StoreConversionsDeps, workspace: string, conversions: readonly ConversionRecord[]): Promise<StoreOutcome[]> {
   if (conversions.length === 0) return [];
-  const results = await deps.store.attribution.conversions.insertMany(workspace, conversions);
+  const results = await deps.store.conversions.insertMany(workspace, conversions);
   const outcomes = results.map((r, i): StoreOutcome => {
     if (r.status === 'inserted') return { status: 'accepted' };
     const mine = conversions[i] as ConversionRecord;

@@ -5,7 +5,7 @@
  */
 import { PLATFORMS, type Platform } from '../touch-event.js';
 import type { AttributionSettings } from '../reconcile/workspace-settings.js';
-import type { TrackedLink } from '../store/attribution-repos.js';
+import type { TrackedLink } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { CODE_LENGTH, randomBase62 } from './random-code.js';
 
@@ -65,12 +65,12 @@ export async function createLink(store: Store, settings: Pick<AttributionSetting
   if (input.chatTitle !== undefined) link.chatTitle = input.chatTitle;
   if (input.createdBy !== undefined) link.createdBy = input.createdBy;
   if (input.code !== undefined) {
-    if ((await store.attribution.links.insert(input.workspace, link)) === 'duplicate') throw new LinkError(`the code ${input.code} is taken; choose another or leave it out for a random one`);
+    if ((await store.links.insert(input.workspace, link)) === 'duplicate') throw new LinkError(`the code ${input.code} is taken; choose another or leave it out for a random one`);
     return link;
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     link.code = randomBase62(CODE_LENGTH);
-    if ((await store.attribution.links.insert(input.workspace, link)) === 'inserted') return link;
+    if ((await store.links.insert(input.workspace, link)) === 'inserted') return link;
   }
   throw new Error('five random link codes in a row were taken; the code space is exhausted or the store misbehaves');
 }

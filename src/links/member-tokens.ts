@@ -18,13 +18,13 @@ export async function issueMemberToken(store: Store, workspace: string, member: 
   let profileId = member.profileId ?? null;
   if (identifier && profileId === null) profileId = (await store.identities.find(workspace, [identifier])).get(identifierKey(identifier)) ?? null;
   if (identifier === null && profileId === null) throw new LinkError('a personal link needs the member’s identifier or profile id');
-  const issued = await store.attribution.memberTokens.issue(workspace, { workspace, token: randomBase62(TOKEN_LENGTH), member: identifier, profileId, createdAt: now.toISOString() });
+  const issued = await store.memberTokens.issue(workspace, { workspace, token: randomBase62(TOKEN_LENGTH), member: identifier, profileId, createdAt: now.toISOString() });
   return issued.token;
 }
 
 /** The personal URL of a tracked link for one member: `<base>/l/<code>/<token>`. */
 export async function personalLinkUrl(store: Store, options: { workspace: string; code: string; baseUrl: string; member: Member }): Promise<string> {
-  const link = await store.attribution.links.get(options.workspace, options.code);
+  const link = await store.links.get(options.workspace, options.code);
   if (!link) throw new LinkError(`no tracked link ${options.code} in workspace ${options.workspace}`);
   const token = await issueMemberToken(store, options.workspace, options.member);
   return `${options.baseUrl.replace(/\/+$/, '')}/l/${encodeURIComponent(link.code)}/${token}`;
@@ -33,7 +33,7 @@ export async function personalLinkUrl(store: Store, options: { workspace: string
 /** The profile a token stands for now (its identifier's current owner, else its profile), or null. */
 export async function profileOfToken(store: Store, workspace: string, token: string): Promise<string | null> {
   if (!/^[A-Za-z0-9]{10,64}$/.test(token)) return null;
-  const t = await store.attribution.memberTokens.get(workspace, token);
+  const t = await store.memberTokens.get(workspace, token);
   if (!t) return null;
   if (t.member) {
     const owner = (await store.identities.find(workspace, [t.member])).get(identifierKey(t.member));

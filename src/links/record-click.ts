@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { makePseudonymizer } from '../identity/pseudonymize.js';
 import type { Logger } from '../logger.js';
 import { makeTouchId, type TouchEvent } from '../touch-event.js';
-import type { ClickRecord, TrackedLink } from '../store/attribution-repos.js';
+import type { ClickRecord, TrackedLink } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { profileOfToken } from './member-tokens.js';
 import { isNotAClick } from './preview-bots.js';
@@ -86,8 +86,8 @@ export function clickTouch(
 /** Handles one visit; throws only when the link itself cannot be looked up (the store is down). */
 export async function recordLinkVisit(deps: RecordClickDeps, visit: LinkVisit): Promise<VisitOutcome> {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(visit.code)) return { status: 'unknown' };
-  const workspace = await deps.store.attribution.links.workspaceOfCode(visit.code);
-  const link = workspace === null ? null : await deps.store.attribution.links.get(workspace, visit.code);
+  const workspace = await deps.store.links.workspaceOfCode(visit.code);
+  const link = workspace === null ? null : await deps.store.links.get(workspace, visit.code);
   if (!link) return { status: 'unknown' };
 
   if (isNotAClick(visit.method, visit.headers)) {
@@ -121,7 +121,7 @@ export async function recordLinkVisit(deps: RecordClickDeps, visit: LinkVisit): 
     if (link.campaign !== undefined) click.campaign = link.campaign;
     const touch = clickTouch(link, click);
     click.touchId = touch.id;
-    await deps.store.attribution.clicks.insert(link.workspace, click);
+    await deps.store.clicks.insert(link.workspace, click);
     await deps.enqueueTouch(touch);
   } catch (err) {
     deps.log.warn({ code: link.code, err: err instanceof Error ? err.message : String(err) }, 'click not fully recorded');

@@ -1,5 +1,5 @@
 /** The destination a tracked link redirects to: its own URL plus UTM parameters and the click id. */
-import type { TrackedLink } from '../store/attribution-repos.js';
+import type { TrackedLink } from '../store/store.js';
 
 /** Name of the click id parameter the shop sends back (`click_id` / `mf_click` in conversions). */
 export const CLICK_PARAM = 'mf_click';

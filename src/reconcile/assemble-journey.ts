@@ -9,7 +9,7 @@
  *   credited to the campaign that recruited the person.
  * Each touch gets the channel the data-driven models see: platform, group and kind.
  */
-import type { CreditedTouch } from '../store/attribution-repos.js';
+import type { CreditedTouch } from '../store/store.js';
 import type { WorkspaceConfig } from '../config.js';
 import { touchCampaign, type TouchEvent } from '../touch-event.js';
 

@@ -23,7 +23,7 @@ import {
   type ShapleyFit,
 } from '../attribution/index.js';
 import { allTouches } from '../store/paging.js';
-import type { Coalition, CreditSet, CreditedTouch, StoredFit } from '../store/attribution-repos.js';
+import type { Coalition, CreditSet, CreditedTouch, StoredFit } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import { TOUCH_KINDS, type TouchEvent } from '../touch-event.js';
 import { assembleJourney } from './assemble-journey.js';
@@ -113,7 +113,7 @@ export function createFitCache(store: Store): { current: (workspace: string) => 
   const cache = new Map<string, LoadedFit>();
   return {
     async current(workspace) {
-      const latest = await store.attribution.fits.latest(workspace);
+      const latest = await store.fits.latest(workspace);
       if (!latest) return null;
       const hit = cache.get(workspace);
       if (hit?.id === latest.id) return hit;
@@ -181,6 +181,6 @@ export async function refitWorkspace(store: Store, workspace: string, options: {
   const journeys = await journeysForFit(store, workspace, { from, to });
   if (!journeys.some((j) => j.conversion !== null && j.channels.length > 0)) return null;
   const fit = buildFit({ workspace, id: options.id ?? `fit-${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, createdAt: new Date().toISOString(), from, to }, journeys);
-  await store.attribution.fits.put(workspace, fit);
+  await store.fits.put(workspace, fit);
   return fit;
 }

@@ -1,5 +1,5 @@
 /** Reading conversions and credit sets in pages (keyset paging), so no query returns an unbounded result. */
-import type { ConversionQuery, ConversionRecord, CreditQuery, CreditSet } from '../store/attribution-repos.js';
+import type { ConversionQuery, ConversionRecord, CreditQuery, CreditSet } from '../store/store.js';
 import type { Store } from '../store/store.js';
 
 /** Rows per page. */
@@ -9,7 +9,7 @@ export const PAGE = 5_000;
 export async function* everyConversion(store: Store, workspace: string, query: Omit<ConversionQuery, 'after' | 'limit'>): AsyncGenerator<ConversionRecord> {
   let after: { at: string; id: string } | undefined;
   for (;;) {
-    const page = await store.attribution.conversions.list(workspace, { ...query, limit: PAGE, ...(after ? { after } : {}) });
+    const page = await store.conversions.list(workspace, { ...query, limit: PAGE, ...(after ? { after } : {}) });
     yield* page;
     const last = page[page.length - 1];
     if (page.length < PAGE || !last) return;
@@ -21,7 +21,7 @@ export async function* everyConversion(store: Store, workspace: string, query: O
 export async function* everyCreditSet(store: Store, workspace: string, query: Omit<CreditQuery, 'after' | 'limit'>): AsyncGenerator<CreditSet> {
   let after: { at: string; id: string } | undefined;
   for (;;) {
-    const page = await store.attribution.credits.list(workspace, { ...query, limit: PAGE, ...(after ? { after } : {}) });
+    const page = await store.credits.list(workspace, { ...query, limit: PAGE, ...(after ? { after } : {}) });
     yield* page;
     const last = page[page.length - 1];
     if (page.length < PAGE || !last) return;

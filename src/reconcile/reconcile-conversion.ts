@@ -26,7 +26,7 @@ import { clickTouch } from '../links/record-click.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type { Locker } from '../lock.js';
 import { linkIdentifiers } from '../profile/record-touch.js';
-import type { ConversionMatch, ConversionRecord, CreditSet, MatchRule } from '../store/attribution-repos.js';
+import type { ConversionMatch, ConversionRecord, CreditSet, MatchRule } from '../store/store.js';
 import { allTouches } from '../store/paging.js';
 import type { Profile, Store } from '../store/store.js';
 import { makeTouchId, type TouchEvent } from '../touch-event.js';
@@ -71,7 +71,7 @@ type OwnedTouch = TouchEvent & { profileId: string | null };
 async function clickTouchOf(store: Store, workspace: string, clickId: string): Promise<OwnedTouch | null> {
   const stored = await store.touches.get(workspace, makeTouchId('web', 'click', clickId));
   if (stored) return stored;
-  const click = await store.attribution.clicks.get(workspace, clickId);
+  const click = await store.clicks.get(workspace, clickId);
   if (!click) return null;
   const link = { workspace, code: click.code, chatId: click.chatId, ...(click.chatTitle !== undefined ? { chatTitle: click.chatTitle } : {}), ...(click.campaign !== undefined ? { campaign: click.campaign } : {}) };
   return { ...clickTouch(link, click), id: click.touchId, profileId: click.profileId };
@@ -105,10 +105,10 @@ export async function reconcileConversion(deps: ReconcileDeps, workspace: string
 async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conversionId: string): Promise<ReconcileResult> {
   const { store } = deps;
   const now = (deps.now?.() ?? new Date()).toISOString();
-  const conversion = await store.attribution.conversions.get(workspace, conversionId);
+  const conversion = await store.conversions.get(workspace, conversionId);
   if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false };
   if (conversion.erasedAt !== undefined) {
-    await store.attribution.credits.delete(workspace, conversionId);
+    await store.credits.delete(workspace, conversionId);
     return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false };
   }
   const settings = settingsOrDefaults(deps.settings, workspace);
@@ -121,8 +121,8 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const match = await matchConversion(store, settings, usable);
 
   if (!match) {
-    await store.attribution.credits.delete(workspace, conversionId);
-    await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'unattributed', match: null, reconciledAt: now });
+    await store.credits.delete(workspace, conversionId);
+    await store.conversions.setOutcome(workspace, conversionId, { status: 'unattributed', match: null, reconciledAt: now });
     return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
   }
 
@@ -131,7 +131,7 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   let from = windowStart;
   const to = new Date(convAt + 1).toISOString();
   if (match.profileId && settings.creditMode === 'consume') {
-    const earlier = await store.attribution.conversions.list(workspace, { profileId: match.profileId, from: new Date(windowStart).toISOString(), to });
+    const earlier = await store.conversions.list(workspace, { profileId: match.profileId, from: new Date(windowStart).toISOString(), to });
     for (const c of earlier) {
       const at = Date.parse(c.occurredAt);
       if (c.id !== conversionId && (at < convAt || (at === convAt && c.id < conversionId))) from = Math.max(from, at + 1);
@@ -168,10 +168,10 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
     fitId: fit?.id ?? null,
     computedAt: now,
   };
-  await store.attribution.credits.put(workspace, set);
-  if (!(await store.attribution.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now }))) {
+  await store.credits.put(workspace, set);
+  if (!(await store.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now }))) {
     // Erased while this run worked: its credits must not outlive the unlinking.
-    await store.attribution.credits.delete(workspace, conversionId);
+    await store.credits.delete(workspace, conversionId);
     return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
   }
   return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null };

@@ -24,7 +24,7 @@ export async function conversionsAffectedByTouch(store: Store, settings: Setting
   // The profile's own copy of its identifiers (kept in step by the profile worker): one point read.
   const identifiers = (await store.profiles.get(ws, profileId))?.identifiers ?? [];
   const range = touch.kind === 'join' ? { from: new Date(at).toISOString() } : { from: new Date(at).toISOString(), to: new Date(at + lookback + 1).toISOString() };
-  const related = await store.attribution.conversions.related(ws, { identifiers, profileIds: [profileId, ...result.merged], ...range });
+  const related = await store.conversions.related(ws, { identifiers, profileIds: [profileId, ...result.merged], ...range });
   return related.map((c) => c.id);
 }
 

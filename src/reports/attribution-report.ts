@@ -10,7 +10,7 @@
  */
 import { MODEL_NAMES, isModelName, type ModelName } from '../attribution/index.js';
 import { everyConversion, everyCreditSet } from '../reconcile/read-pages.js';
-import type { CreditedTouch } from '../store/attribution-repos.js';
+import type { CreditedTouch } from '../store/store.js';
 import type { Store } from '../store/store.js';
 import type { Period } from './period.js';
 import type { Amount, AttributionReport, ModelComparison, ReportDimension } from './report-types.js';

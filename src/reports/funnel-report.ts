@@ -76,7 +76,7 @@ export async function funnelReport(store: Store, workspace: string, options: { p
       conversionsOf.set(pid, [...(conversionsOf.get(pid) ?? []), Date.parse(c.occurredAt)]);
       // A group link's click stays anonymous; the conversion carrying its click id says whose it was.
       if (c.clickId !== undefined) {
-        const click = await store.attribution.clicks.get(workspace, c.clickId);
+        const click = await store.clicks.get(workspace, c.clickId);
         if (click) {
           for (const key of cohortsOf.get(pid) ?? []) {
             const m = cohorts.get(key)?.members.get(pid);

@@ -1,115 +1,17 @@
 /**
- * The attribution repositories of the store: tracked links, member tokens, link clicks,
- * conversions, their credits, and the fitted data-driven models.
- * Every method takes the workspace first, like the rest of the store; the one exception is
- * {@link LinkRepo.workspaceOfCode}, because `GET /l/<code>` carries no workspace.
+ * Conversions (the shop's orders, leads, sign-ups), their credits per touch and model, and
+ * the fitted data-driven models. Ordering by instant then id in code-point order, inclusive
+ * `from` and exclusive `to`.
  *
- * Both adapters (`memory-attribution-repos.ts`, `mongo-attribution-repos.ts`) follow
- * `test/attribution-repos-contract.ts`: unique keys, first-write-wins inserts, ordering by
- * instant then id in code-point order, inclusive `from` and exclusive `to`.
- *
- * Erasure on request (`/forgetme`, see `commands/erase-member.ts`): a person's member tokens
- * ({@link MemberTokenRepo.deleteByMember}) and personal-link clicks
- * ({@link ClickRepo.deleteByProfile}) are deleted. Their conversions are the shop's records
- * (order id, value) and stay, unlinked from the person ({@link ConversionRepo.unlinkRelated}):
- * no identifiers, username, click id or match, `unattributed` with `erasedAt` set, and never
- * matched again; their credits are deleted ({@link CreditRepo.deleteMany}). Reports then count
- * the sale as unattributed, never as credited to the erased person's touches.
+ * Erasure on request (`/forgetme`, see `commands/erase-member.ts`): a person's conversions are
+ * the shop's records (order id, value) and stay, unlinked from the person
+ * ({@link ConversionRepo.unlinkRelated}): no identifiers, username, click id or match,
+ * `unattributed` with `erasedAt` set, and never matched again; their credits are deleted
+ * ({@link CreditRepo.deleteMany}). Reports then count the sale as unattributed.
  */
-import type { ModelName } from '../attribution/index.js';
-import type { Identifier } from '../identity/identifier.js';
-import type { Platform, TouchKind } from '../touch-event.js';
-import type { InsertResult } from './store.js';
-
-/** A short link that records a click and redirects (`GET /l/<code>`). */
-export interface TrackedLink {
-  workspace: string;
-  /** Random base62 code, unique across all workspaces (the URL carries no workspace). */
-  code: string;
-  /** Where the link leads; its host is on the workspace's allow-list. */
-  destination: string;
-  /** Where the link is posted (becomes `utm_source`). */
-  platform: Platform;
-  campaign?: string;
-  /** The group the link is posted in (chat id), and its title (becomes `utm_content`). */
-  chatId?: string;
-  chatTitle?: string;
-  createdAt: string;
-  /** Who created it (e.g. `telegram:<user id>`, `cli`). */
-  createdBy?: string;
-}
-
-export interface LinkRepo {
-  /** Stores a link; `duplicate` when its code exists in any workspace (the stored one stays). */
-  insert(workspace: string, link: TrackedLink): Promise<InsertResult>;
-  get(workspace: string, code: string): Promise<TrackedLink | null>;
-  /** Links ordered by code (code-point order), after `afterCode` when given; default limit 1,000. */
-  list(workspace: string, options?: { afterCode?: string; limit?: number }): Promise<TrackedLink[]>;
-  /**
-   * The workspace owning a code, or null. The single read not scoped to a workspace: a
-   * tracked link's URL carries only its code.
-   */
-  workspaceOfCode(code: string): Promise<string | null>;
-}
-
-/** An unguessable token in a personal link (`/l/<code>/<token>`) standing for one member. */
-export interface MemberToken {
-  workspace: string;
-  token: string;
-  /**
-   * The member's strong identifier (e.g. their Telegram id), followed through profile merges
-   * at click time; null when the token was issued for a profile id alone.
-   */
-  member: Identifier | null;
-  /** The member's profile when the token was issued (used when `member` is null or unowned); null if none yet. */
-  profileId: string | null;
-  createdAt: string;
-}
-
-export interface MemberTokenRepo {
-  /**
-   * Stores `token` unless the same member (its identifier, else its profile id) has one
-   * already; returns the token in force for that member either way.
-   */
-  issue(workspace: string, token: MemberToken): Promise<MemberToken>;
-  get(workspace: string, token: string): Promise<MemberToken | null>;
-  /**
-   * Deletes every token standing for one person (erasure on request): those whose `member` is
-   * one of `identifiers`, and those issued for one of `profileIds`. Returns how many were
-   * deleted; a later `issue` for the same member stores a new token.
-   */
-  deleteByMember(workspace: string, person: { identifiers: readonly Identifier[]; profileIds: readonly string[] }): Promise<number>;
-}
-
-/** One counted click on a tracked link; its touch goes through the touch queue. */
-export interface ClickRecord {
-  workspace: string;
-  /** Random id appended to the destination as `mf_click`; unique per workspace. */
-  clickId: string;
-  code: string;
-  /** Id of the `link_click` touch this click became. */
-  touchId: string;
-  at: string;
-  /** The member of a personal link at click time; null for an anonymous (group) click. */
-  profileId: string | null;
-  /** Keyed hash of the visitor (IP and user agent); never the IP itself. */
-  visitorHash: string;
-  /** The link's group and campaign, so the click can stand in for its touch. */
-  chatId: string;
-  chatTitle?: string;
-  campaign?: string;
-}
-
-export interface ClickRepo {
-  insert(workspace: string, click: ClickRecord): Promise<InsertResult>;
-  get(workspace: string, clickId: string): Promise<ClickRecord | null>;
-  count(workspace: string): Promise<number>;
-  /**
-   * Deletes every click whose member (`profileId`) is this profile: the clicks through the
-   * person's personal links (erasure on request). Anonymous clicks stay. Returns how many.
-   */
-  deleteByProfile(workspace: string, profileId: string): Promise<number>;
-}
+import type { ModelName } from '../../attribution/index.js';
+import type { Identifier } from '../../identity/identifier.js';
+import type { Platform, TouchKind } from '../../touch-event.js';
 
 /** The rules a conversion can be matched by, in the order they are tried. */
 export const MATCH_RULES = ['click_id', 'phone', 'wa_id', 'tg_id', 'email', 'external_id', 'coupon', 'tg_username'] as const;
@@ -326,11 +228,3 @@ export interface FitRepo {
   latest(workspace: string): Promise<StoredFit | null>;
 }
 
-export interface AttributionRepos {
-  links: LinkRepo;
-  memberTokens: MemberTokenRepo;
-  clicks: ClickRepo;
-  conversions: ConversionRepo;
-  credits: CreditRepo;
-  fits: FitRepo;
-}

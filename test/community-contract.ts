@@ -5,7 +5,7 @@
  * reachable, like the store contract.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, CampaignInviteLink, GroupUpsert } from '../src/store/community-repos.js';
+import type { AuditEntry, CampaignInviteLink, GroupUpsert } from '../src/store/store.js';
 import type { Store } from '../src/store/store.js';
 
 export interface CommunityContractOptions {

@@ -1,171 +1,18 @@
 /**
- * In-memory attribution repositories (see `attribution-repos.ts`); the memory store
- * composes them. Like MongoDB: unique keys with first-write-wins, canonical UTC times,
- * ordering by instant then id in code-point order, and real indexes (conversions and
- * credits sorted by time, conversions by profile and by identifier), so the benchmark
- * measures indexed reads rather than scans.
+ * In-memory conversions, credits and fits (see `conversion-repo.ts`). Like MongoDB: unique
+ * keys with first-write-wins, canonical UTC times, ordering by instant then id in code-point
+ * order, and real indexes (conversions and credits sorted by time, conversions by profile
+ * and by identifier), so the benchmark measures indexed reads rather than scans.
  *
- * Writes are copied. Conversions and credit sets, the bulk of the data, are then kept
- * deep-frozen and handed out as they are (no copy per read): a caller can never change
- * what the store holds (a write to a returned object throws), and reports over 100,000
- * conversions do not spend their time copying. Other records are copied on the way out.
+ * Conversions and credit sets, the bulk of the data, are kept deep-frozen and handed out as
+ * they are (no copy per read): a caller can never change what the store holds (a write to a
+ * returned object throws), and reports over 100,000 conversions do not spend their time
+ * copying. Fits are copied on the way out.
  */
-import { identifierKey } from '../identity/identifier.js';
-import type {
-  AttributionRepos,
-  ClickRecord,
-  ClickRepo,
-  ConversionInsert,
-  ConversionRecord,
-  ConversionRepo,
-  CreditRepo,
-  CreditSet,
-  FitRepo,
-  LinkRepo,
-  MemberToken,
-  MemberTokenRepo,
-  StoredFit,
-  TrackedLink,
-} from './attribution-repos.js';
-import { assertSameWorkspace, compareCodePoints, instantOf, plainCopy, resolveLimit } from './memory-store.js';
-
-/** Rows `list` returns when the query gives no `limit`. */
-export const DEFAULT_LIST_LIMIT = 10_000;
-/** Links `links.list` returns when no `limit` is given. */
-export const DEFAULT_LINK_LIMIT = 1_000;
-/** Fits kept per workspace. */
-export const FITS_KEPT = 3;
-
-/** The key a member token is unique on: its identifier, else its profile. */
-export function memberKeyOf(t: Pick<MemberToken, 'member' | 'profileId'>): string {
-  return t.member ? identifierKey(t.member) : `profile|${t.profileId}`;
-}
-
-/** Canonical UTC form of an ISO time, or a RangeError naming `what`. */
-export function canonicalTime(iso: string, what: string): string {
-  return new Date(instantOf(iso, what)).toISOString();
-}
-
-function bucket<V>(all: Map<string, Map<string, V>>, workspace: string): Map<string, V> {
-  let b = all.get(workspace);
-  if (!b) {
-    b = new Map();
-    all.set(workspace, b);
-  }
-  return b;
-}
-
-interface TimedRow<T> {
-  value: T;
-  at: number;
-  id: string;
-}
-
-function compareTimed(a: { at: number; id: string }, b: { at: number; id: string }): number {
-  return a.at - b.at || compareCodePoints(a.id, b.id);
-}
-
-/**
- * Rows of one workspace kept by id and, lazily, sorted by (time, id): inserts append, the
- * first read after a write sorts (TimSort: near-linear on mostly ordered data).
- */
-class TimeIndex<T> {
-  readonly byId = new Map<string, TimedRow<T>>();
-  #sorted: Array<TimedRow<T>> = [];
-  #dirty = false;
-
-  set(id: string, at: number, value: T): void {
-    const prev = this.byId.get(id);
-    const row = { value, at, id };
-    this.byId.set(id, row);
-    if (prev) {
-      if (prev.at !== at) {
-        this.#sorted = this.#sorted.filter((r) => r.id !== id);
-        this.#sorted.push(row);
-        this.#dirty = true;
-      } else {
-        const i = this.#position(prev);
-        if (this.#sorted[i] === prev) this.#sorted[i] = row;
-        else this.#sorted = this.#sorted.map((r) => (r.id === id ? row : r));
-      }
-      return;
-    }
-    this.#sorted.push(row);
-    this.#dirty = true;
-  }
-
-  delete(id: string): boolean {
-    const prev = this.byId.get(id);
-    if (!prev) return false;
-    this.byId.delete(id);
-    this.#sorted = this.#sorted.filter((r) => r.id !== id);
-    return true;
-  }
-
-  #sort(): void {
-    if (this.#dirty) {
-      this.#sorted.sort(compareTimed);
-      this.#dirty = false;
-    }
-  }
-
-  #position(key: { at: number; id: string }): number {
-    this.#sort();
-    let lo = 0;
-    let hi = this.#sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareTimed(this.#sorted[mid] as TimedRow<T>, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Rows with from ≤ at < to (and strictly after `after`), in order, by binary search. */
-  *range(from: number, to: number, after?: { at: number; id: string }): Generator<TimedRow<T>> {
-    this.#sort();
-    let start = this.#position({ at: from, id: '' });
-    if (after && compareTimed(after, { at: from, id: '' }) >= 0) {
-      start = this.#position(after);
-      const at = this.#sorted[start];
-      if (at && at.at === after.at && at.id === after.id) start++;
-    }
-    for (let i = start; i < this.#sorted.length; i++) {
-      const row = this.#sorted[i] as TimedRow<T>;
-      if (row.at >= to) return;
-      if (after && compareTimed(row, after) <= 0) continue;
-      yield row;
-    }
-  }
-
-  /** Every row in storage order, unsorted and unindexed (the benchmark's baseline). */
-  all(): IterableIterator<TimedRow<T>> {
-    return this.byId.values();
-  }
-}
-
-function timeBounds(q: { from?: string; to?: string }): { from: number; to: number } {
-  return {
-    from: q.from === undefined ? -Infinity : instantOf(q.from, 'from'),
-    to: q.to === undefined ? Infinity : instantOf(q.to, 'to'),
-  };
-}
-
-function afterKey(after: { at: string; id: string } | undefined): { at: number; id: string } | undefined {
-  return after === undefined ? undefined : { at: instantOf(after.at, 'after.at'), id: after.id };
-}
-
-/** Freezes a value and everything in it; returns it. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/** A deep, frozen copy as MongoDB would store it (see `plainCopy`). */
-const frozenCopy = <T>(value: T): T => deepFreeze(plainCopy(value));
+import { identifierKey } from '../../identity/identifier.js';
+import { TimeIndex, afterKey, bucket, compareTimed, frozenCopy, timeBounds, type TimedRow } from '../memory-tables.js';
+import { DEFAULT_LIST_LIMIT, FITS_KEPT, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
+import type { ConversionInsert, ConversionRecord, ConversionRepo, CreditRepo, CreditSet, FitRepo, StoredFit } from './conversion-repo.js';
 
 /** A stored conversion: what its indexes need, and the frozen document. */
 interface ConversionDoc {
@@ -193,8 +40,11 @@ function thawCredits(set: CreditSet, models: readonly string[] | undefined): Cre
   return Object.freeze({ ...set, models: Object.freeze(picked) });
 }
 
-/** In-memory attribution repos plus `scanCredits`, an unindexed read the benchmark compares against. */
-export interface MemoryAttributionRepos extends AttributionRepos {
+/** In-memory conversion repositories plus `scanCredits`, an unindexed read the benchmark compares against. */
+export interface MemoryConversions {
+  conversions: ConversionRepo;
+  credits: CreditRepo;
+  fits: FitRepo;
   /**
    * Every credit set of a workspace (with the given models only) in storage order, read
    * without the time index: the benchmark's baseline.
@@ -202,11 +52,7 @@ export interface MemoryAttributionRepos extends AttributionRepos {
   scanCredits(workspace: string, models?: readonly string[]): CreditSet[];
 }
 
-export function createMemoryAttributionRepos(): MemoryAttributionRepos {
-  const linkRows = new Map<string, TrackedLink>();
-  const tokenRows = new Map<string, Map<string, MemberToken>>();
-  const tokenByMember = new Map<string, Map<string, string>>();
-  const clickRows = new Map<string, Map<string, ClickRecord>>();
+export function createMemoryConversions(): MemoryConversions {
   const conversionRows = new Map<string, TimeIndex<ConversionDoc>>();
   const byProfile = new Map<string, Map<string, Set<string>>>();
   const byIdentifier = new Map<string, Map<string, Set<string>>>();
@@ -229,89 +75,6 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
       b.set(key, s);
     }
     s.add(id);
-  };
-
-  const links: LinkRepo = {
-    async insert(workspace, link) {
-      assertSameWorkspace(`link ${link.code}`, workspace, link.workspace);
-      if (linkRows.has(link.code)) return 'duplicate';
-      linkRows.set(link.code, plainCopy(link));
-      return 'inserted';
-    },
-    async get(workspace, code) {
-      const l = linkRows.get(code);
-      return l && l.workspace === workspace ? plainCopy(l) : null;
-    },
-    async list(workspace, options = {}) {
-      const limit = resolveLimit(options.limit, DEFAULT_LINK_LIMIT);
-      return [...linkRows.values()]
-        .filter((l) => l.workspace === workspace && (options.afterCode === undefined || compareCodePoints(l.code, options.afterCode) > 0))
-        .sort((a, b) => compareCodePoints(a.code, b.code))
-        .slice(0, limit)
-        .map((l) => plainCopy(l));
-    },
-    async workspaceOfCode(code) {
-      return linkRows.get(code)?.workspace ?? null;
-    },
-  };
-
-  const memberTokens: MemberTokenRepo = {
-    async issue(workspace, token) {
-      assertSameWorkspace('member token', workspace, token.workspace);
-      const key = memberKeyOf(token);
-      const existing = bucket(tokenByMember, workspace).get(key);
-      if (existing !== undefined) return plainCopy(bucket(tokenRows, workspace).get(existing) as MemberToken);
-      if (bucket(tokenRows, workspace).has(token.token)) throw new Error('member token collision; issue a new random token');
-      bucket(tokenRows, workspace).set(token.token, plainCopy(token));
-      bucket(tokenByMember, workspace).set(key, token.token);
-      return plainCopy(token);
-    },
-    async get(workspace, token) {
-      const t = tokenRows.get(workspace)?.get(token);
-      return t ? plainCopy(t) : null;
-    },
-    async deleteByMember(workspace, person) {
-      const rows = tokenRows.get(workspace);
-      if (!rows) return 0;
-      const keys = new Set(person.identifiers.map(identifierKey));
-      const profiles = new Set(person.profileIds);
-      let deleted = 0;
-      for (const [value, t] of [...rows]) {
-        if (!((t.member && keys.has(identifierKey(t.member))) || (t.profileId !== null && profiles.has(t.profileId)))) continue;
-        rows.delete(value);
-        tokenByMember.get(workspace)?.delete(memberKeyOf(t));
-        deleted++;
-      }
-      return deleted;
-    },
-  };
-
-  const clicks: ClickRepo = {
-    async insert(workspace, click) {
-      assertSameWorkspace(`click ${click.clickId}`, workspace, click.workspace);
-      const b = bucket(clickRows, workspace);
-      if (b.has(click.clickId)) return 'duplicate';
-      b.set(click.clickId, plainCopy({ ...click, at: canonicalTime(click.at, `click ${click.clickId} at`) }));
-      return 'inserted';
-    },
-    async get(workspace, clickId) {
-      const c = clickRows.get(workspace)?.get(clickId);
-      return c ? plainCopy(c) : null;
-    },
-    async count(workspace) {
-      return clickRows.get(workspace)?.size ?? 0;
-    },
-    async deleteByProfile(workspace, profileId) {
-      const rows = clickRows.get(workspace);
-      if (!rows) return 0;
-      let deleted = 0;
-      for (const [id, c] of [...rows]) {
-        if (c.profileId !== profileId) continue;
-        rows.delete(id);
-        deleted++;
-      }
-      return deleted;
-    },
   };
 
   const insertConversion = (workspace: string, id: string, at: number, doc: ConversionDoc, identifiers: ConversionRecord['identifiers']): ConversionInsert => {
@@ -463,11 +226,7 @@ export function createMemoryAttributionRepos(): MemoryAttributionRepos {
       return last ? plainCopy(last) : null;
     },
   };
-
   return {
-    links,
-    memberTokens,
-    clicks,
     conversions,
     credits,
     fits,

@@ -4,7 +4,7 @@
  * the in-memory adapter always and on MongoDB when one is reachable.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClickRecord, ConversionRecord, CreditSet, StoredFit, TrackedLink } from '../src/store/attribution-repos.js';
+import type { ClickRecord, ConversionRecord, CreditSet, StoredFit, TrackedLink } from '../src/store/store.js';
 import type { Store } from '../src/store/store.js';
 
 const A = 'a';
@@ -95,7 +95,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('links', () => {
       it('a code is unique across workspaces: the first stays, the owner is found without a workspace', async () => {
-        const r = store.attribution.links;
+        const r = store.links;
         expect(await r.insert(A, link('abc', A, { campaign: 'spring', chatId: '-1001', chatTitle: '团购群' }))).toBe('inserted');
         expect(await r.insert(B, link('abc', B))).toBe('duplicate');
         expect(await r.workspaceOfCode('abc')).toBe(A);
@@ -105,7 +105,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('lists a workspace’s links by code with afterCode and limit', async () => {
-        const r = store.attribution.links;
+        const r = store.links;
         for (const c of ['b2', 'A1', 'a3', 'Z9']) await r.insert(A, link(c));
         await r.insert(B, link('b1', B));
         expect((await r.list(A)).map((l) => l.code)).toEqual(['A1', 'Z9', 'a3', 'b2']);
@@ -116,7 +116,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('member tokens', () => {
       it('issue keeps one token per member (by identifier, else profile) and get finds it', async () => {
-        const r = store.attribution.memberTokens;
+        const r = store.memberTokens;
         const first = await r.issue(A, { workspace: A, token: 'tok1', member: { type: 'tg_id', value: '101' }, profileId: 'p1', createdAt: '2026-03-01T00:00:00.000Z' });
         expect(first.token).toBe('tok1');
         const again = await r.issue(A, { workspace: A, token: 'tok2', member: { type: 'tg_id', value: '101' }, profileId: 'p9', createdAt: '2026-03-02T00:00:00.000Z' });
@@ -132,7 +132,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('clicks', () => {
       it('stores a click once per workspace, with its time canonical', async () => {
-        const r = store.attribution.clicks;
+        const r = store.clicks;
         expect(await r.insert(A, click('c1'))).toBe('inserted');
         expect(await r.insert(A, { ...click('c1'), code: 'other' })).toBe('duplicate');
         expect(await r.insert(B, click('c1', B))).toBe('inserted');
@@ -144,7 +144,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('conversions', () => {
       it('insert keeps the first body; a duplicate returns the stored one', async () => {
-        const r = store.attribution.conversions;
+        const r = store.conversions;
         const first = conversion('o1', '2026-03-05T10:00:00+08:00', { identifiers: [{ type: 'phone', value: 'h:p' }], utm: { campaign: '春季' } });
         expect(await r.insert(A, first)).toEqual({ status: 'inserted' });
         const dup = await r.insert(A, conversion('o1', '2026-03-06T00:00:00Z', { value: 99 }));
@@ -155,7 +155,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('insertMany answers per item, in order, duplicates within the batch included', async () => {
-        const r = store.attribution.conversions;
+        const r = store.conversions;
         await r.insert(A, conversion('o1', '2026-03-01T00:00:00Z'));
         const out = await r.insertMany(A, [conversion('o2', '2026-03-02T00:00:00Z'), conversion('o1', '2026-03-03T00:00:00Z'), conversion('o2', '2026-03-04T00:00:00Z', { value: 5 })]);
         expect(out.map((o) => o.status)).toEqual(['inserted', 'duplicate', 'duplicate']);
@@ -165,7 +165,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('lists by instant then id (code points), with from inclusive, to exclusive, status and keyset paging', async () => {
-        const r = store.attribution.conversions;
+        const r = store.conversions;
         await r.insertMany(A, [
           conversion('b', '2026-03-02T00:00:00Z'),
           conversion('a', '2026-03-02T08:00:00+08:00'),
@@ -183,7 +183,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('setOutcome records the match; profile queries and related() follow it', async () => {
-        const r = store.attribution.conversions;
+        const r = store.conversions;
         await r.insertMany(A, [
           conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [{ type: 'phone', value: 'h:1' }] }),
           conversion('o2', '2026-03-02T00:00:00Z', { identifiers: [{ type: 'email', value: 'h:e' }, { type: 'tg_id', value: '7' }] }),
@@ -205,7 +205,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('credits', () => {
       it('put creates or replaces one conversion’s credits; get, delete and count', async () => {
-        const r = store.attribution.credits;
+        const r = store.credits;
         await r.put(A, credits('o1', '2026-03-05T10:00:00+08:00'));
         expect(await r.get(A, 'o1')).toEqual({ ...credits('o1', ''), conversionAt: '2026-03-05T02:00:00.000Z' });
         const replaced = { ...credits('o1', '2026-03-05T02:00:00.000Z'), touches: [], models: { linear: { conversions: [], value: [] } } };
@@ -219,7 +219,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('lists by conversion time then id, in a range, with chosen models only and keyset paging', async () => {
-        const r = store.attribution.credits;
+        const r = store.credits;
         for (const [id, at] of [['c', '2026-03-03T00:00:00Z'], ['a', '2026-03-02T00:00:00Z'], ['b', '2026-03-02T00:00:00Z'], ['z', '2026-02-01T00:00:00Z']] as const) await r.put(A, credits(id, at));
         const all = await r.list(A, { from: '2026-03-01T00:00:00Z', to: '2026-03-04T00:00:00Z' });
         expect(all.map((s) => s.conversionId)).toEqual(['a', 'b', 'c']);
@@ -236,10 +236,10 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
     describe('copies', () => {
       it('what a caller changes in a written or returned conversion or credit set never reaches the store', async () => {
         const written = conversion('o1', '2026-03-01T00:00:00Z', { identifiers: [{ type: 'tg_id', value: '1' }] });
-        await store.attribution.conversions.insert(A, written);
+        await store.conversions.insert(A, written);
         written.identifiers.push({ type: 'tg_id', value: '2' });
         const set = credits('o1', '2026-03-01T00:00:00Z');
-        await store.attribution.credits.put(A, set);
+        await store.credits.put(A, set);
         (set.models.linear as { conversions: number[] }).conversions[0] = 99;
         const tryChange = (f: () => void): void => {
           try {
@@ -248,18 +248,18 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
             // A frozen object refusing the change is as good as a copy.
           }
         };
-        const got = await store.attribution.conversions.get(A, 'o1');
+        const got = await store.conversions.get(A, 'o1');
         tryChange(() => (got as ConversionRecord).identifiers.push({ type: 'tg_id', value: '3' }));
-        const listed = await store.attribution.credits.list(A, { models: ['linear'] });
+        const listed = await store.credits.list(A, { models: ['linear'] });
         tryChange(() => ((listed[0] as CreditSet).models.linear as { conversions: number[] }).conversions.push(7));
-        expect((await store.attribution.conversions.get(A, 'o1'))?.identifiers).toEqual([{ type: 'tg_id', value: '1' }]);
-        expect((await store.attribution.credits.get(A, 'o1'))?.models.linear).toEqual({ conversions: [0.5, 0.5], value: [15, 15] });
+        expect((await store.conversions.get(A, 'o1'))?.identifiers).toEqual([{ type: 'tg_id', value: '1' }]);
+        expect((await store.credits.get(A, 'o1'))?.models.linear).toEqual({ conversions: [0.5, 0.5], value: [15, 15] });
       });
     });
 
     describe('erasure', () => {
       it('memberTokens.deleteByMember deletes a person’s tokens (by identifier, else profile), in that workspace only', async () => {
-        const r = store.attribution.memberTokens;
+        const r = store.memberTokens;
         const token = (workspace: string, value: string, member: { type: 'tg_id'; value: string } | null, profileId: string | null) => ({ workspace, token: value, member, profileId, createdAt: '2026-03-01T00:00:00.000Z' });
         await r.issue(A, token(A, 'tokA1', { type: 'tg_id', value: '101' }, null));
         await r.issue(A, token(A, 'tokA2', null, 'p1'));
@@ -277,7 +277,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('clicks.deleteByProfile deletes a member’s clicks, in that workspace only; anonymous clicks stay', async () => {
-        const r = store.attribution.clicks;
+        const r = store.clicks;
         await r.insert(A, { ...click('c1'), profileId: 'p1' });
         await r.insert(A, { ...click('c2'), profileId: 'p1' });
         await r.insert(A, click('c3'));
@@ -294,7 +294,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('conversions.unlinkRelated keeps the orders but strips the person, in that workspace only; setOutcome then refuses', async () => {
-        const r = store.attribution.conversions;
+        const r = store.conversions;
         const phone = { type: 'phone' as const, value: 'h:p1' };
         const tg = { type: 'tg_id' as const, value: '101' };
         const matched = (profileId: string) => ({ status: 'matched' as const, match: { rule: 'tg_id' as const, profileId, lowConfidence: false }, reconciledAt: '2026-03-10T00:00:00.000Z' });
@@ -337,7 +337,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
       });
 
       it('credits.deleteMany deletes the given conversions’ credits, in that workspace only', async () => {
-        const r = store.attribution.credits;
+        const r = store.credits;
         for (const id of ['o1', 'o2', 'o3']) await r.put(A, credits(id, '2026-03-01T00:00:00Z'));
         await r.put(B, credits('o1', '2026-03-01T00:00:00Z', B));
         expect(await r.deleteMany(A, ['o1', 'o3', 'nope', 'o1'])).toBe(2);
@@ -349,7 +349,7 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
 
     describe('fits', () => {
       it('latest is the most recent; the last three are kept; coalitions round-trip whatever their number', async () => {
-        const r = store.attribution.fits;
+        const r = store.fits;
         expect(await r.latest(A)).toBeNull();
         await r.put(A, fit('f1', '2026-03-01T00:00:00Z'));
         await r.put(A, fit('f3', '2026-03-03T00:00:00Z', 12_001));

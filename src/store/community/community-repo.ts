@@ -8,7 +8,7 @@
  * the configuration's `roles` use. Times are ISO strings, returned in canonical UTC form.
  * Lists have a fixed order (given on each method) that both adapters keep.
  */
-import type { InsertResult } from './store.js';
+import type { InsertResult } from '../rules.js';
 
 /** Platforms a community lives on. */
 export type CommunityPlatform = 'telegram' | 'whatsapp';

@@ -1,5 +1,5 @@
 /**
- * MongoDB community repositories (see `community-repos.ts`) on the store's connection.
+ * MongoDB community repositories (see `community-repo.ts`) on the store's connection.
  * Thin: each method is one or two operations; times that are sorted or compared are BSON
  * Dates and come back as canonical ISO text. Every unique key and every query has an
  * index, created by `init()` (the store's `init()` calls it).
@@ -15,54 +15,23 @@ import type {
   RegisteredGroup,
   RoleGrant,
   TrackedKeyword,
-} from './community-repos.js';
-import { assertSameWorkspace, instantOf, plainCopy, resolveLimit } from './memory-store.js';
-import { DEFAULT_AUDIT_LIMIT } from './memory-community-repos.js';
+} from './community-repo.js';
+import { fromDoc, insertOnce as insertDoc, isDuplicateKey, retryOnDuplicate, HIDDEN, SCHEMA_OPTIONS } from '../mongo-support.js';
+import { DEFAULT_AUDIT_LIMIT, assertSameWorkspace, instantOf, plainCopy, resolveLimit } from '../rules.js';
 
 const { Schema } = mongoose;
-const HIDDEN = { _id: 0, __v: 0 } as const;
-const DUPLICATE_KEY = 11000;
-
-const options = { strict: false, minimize: false, versionKey: false, id: false, autoIndex: false, autoCreate: false } as const;
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === DUPLICATE_KEY;
-}
 
 const date = (iso: string, what: string): Date => new Date(instantOf(iso, what));
-const iso = (d: unknown): string => (d instanceof Date ? d.toISOString() : String(d));
-
-/**
- * Runs an upsert; on a duplicate-key error (two first writes of one key racing: the loser's
- * insert hits the unique index) runs it once more, when the document exists and it matches.
- */
-async function retryOnDuplicate<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    return write();
-  }
-}
 
 /** `fields` without the given keys (the filter's equality fields, which an upsert inserts by itself). */
 function without(fields: Record<string, unknown>, keys: readonly string[]): Doc {
   return Object.fromEntries(Object.entries(fields).filter(([k]) => !keys.includes(k)));
 }
 
-/** Copies a lean document without `_id`/`__v`, turning the named Date fields into ISO text (null stays null). */
-export function fromDoc<T>(doc: Record<string, unknown>, dateFields: readonly string[]): T {
-  const out: Record<string, unknown> = { ...doc };
-  delete out._id;
-  delete out.__v;
-  for (const f of dateFields) if (out[f] instanceof Date) out[f] = iso(out[f]);
-  return out as T;
-}
-
 type Doc = Record<string, unknown>;
 
 function schema(fields: Record<string, unknown>, collection: string): mongoose.Schema<Doc> {
-  return new Schema<Doc>(fields, { ...options, collection });
+  return new Schema<Doc>(fields, { ...SCHEMA_OPTIONS, collection });
 }
 
 const S = { type: String };
@@ -119,16 +88,7 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
   const OptOut = model('CommunityOptOut', optOutSchema);
   const JoinRequest = model('CommunityJoinRequest', joinRequestSchema);
 
-  /** Inserts a document; a duplicate key is reported as 'duplicate', never thrown. */
-  const insertOnce = async (m: Model<Doc>, doc: Doc): Promise<'inserted' | 'duplicate'> => {
-    try {
-      await m.collection.insertOne({ ...doc });
-      return 'inserted';
-    } catch (err) {
-      if (isDuplicateKey(err)) return 'duplicate';
-      throw err;
-    }
-  };
+  const insertOnce = (m: Model<Doc>, doc: Doc): Promise<'inserted' | 'duplicate'> => insertDoc(m, doc);
 
   const repos: CommunityRepos = {
     groups: {

@@ -1,56 +1,29 @@
 /**
- * MongoDB attribution repositories (see `attribution-repos.ts`) on the store's connection.
- * Thin: each method is one or two operations, every unique key and query backed by an
- * index created in `init()`. Times are BSON Dates, returned as canonical ISO text.
+ * MongoDB conversions, credits and fits (see `conversion-repo.ts`). Thin: each method is one
+ * or two operations, every unique key and query backed by an index created in `init()`.
+ * Times are BSON Dates, returned as canonical ISO text.
  *
  * Collections and indexes:
- * - `links`: unique `code` (global: the URL has no workspace); `workspace, code` for lists.
- * - `member_tokens`: unique `workspace, token`; unique `workspace, memberKey` (one token per
- *   member); `workspace, profileId` (a person's tokens, erasure).
- * - `clicks`: unique `workspace, clickId`; `workspace, profileId` (a person's clicks, erasure).
  * - `conversions`: unique `workspace, id`; `workspace, occurredAt, id` (periods, paging);
+ *   `workspace, status, occurredAt, id` (pending ones for the sweep);
  *   `workspace, match.profileId, occurredAt, id` (a person's conversions);
  *   multikey `workspace, identifierKeys` (conversions of a profile's identifiers).
  * - `credits`: one document per conversion, unique `workspace, conversionId`;
  *   `workspace, conversionAt, conversionId` (report periods).
- * - `fits` + `fit_chunks`: a fit's Shapley coalitions are split into chunks of 5,000 so no
- *   document nears the 16 MB limit; unique `workspace, id` and `workspace, fitId, seq`.
+ * - `fits` + `fit_chunks`: a fit's Shapley coalitions are split into chunks so no document
+ *   nears the 16 MB limit; unique `workspace, id` and `workspace, fitId, seq`.
  */
 import mongoose from 'mongoose';
-import type { AnyBulkWriteOperation, Connection, FilterQuery, SchemaOptions } from 'mongoose';
-import { identifierKey } from '../identity/identifier.js';
-import type {
-  AttributionRepos,
-  ClickRecord,
-  Coalition,
-  ConversionInsert,
-  ConversionRecord,
-  CreditSet,
-  MemberToken,
-  StoredFit,
-  TrackedLink,
-} from './attribution-repos.js';
-import { DEFAULT_LINK_LIMIT, DEFAULT_LIST_LIMIT, FITS_KEPT, canonicalTime, memberKeyOf } from './memory-attribution-repos.js';
-import { assertSameWorkspace, instantOf, plainCopy, resolveLimit } from './memory-store.js';
+import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
+import { identifierKey } from '../../identity/identifier.js';
+import { HIDDEN, SCHEMA_OPTIONS, afterFilter, duplicateIndexes, insertOnce as insertOne, isDuplicateKey, strip, timeRange } from '../mongo-support.js';
+import { DEFAULT_LIST_LIMIT, FITS_KEPT, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
+import type { Coalition, ConversionInsert, ConversionRecord, ConversionRepo, CreditRepo, CreditSet, FitRepo, StoredFit } from './conversion-repo.js';
 
 const { Schema } = mongoose;
-const HIDDEN = { _id: 0, __v: 0 } as const;
-const DUPLICATE_KEY = 11000;
 const CHUNK = 5_000;
 
-const options = {
-  strict: false,
-  minimize: false,
-  versionKey: false,
-  id: false,
-  autoIndex: false,
-  autoCreate: false,
-} satisfies SchemaOptions;
-
 /** Stored shapes: times that are sorted or compared are BSON Dates. */
-export type LinkDoc = TrackedLink;
-export type TokenDoc = MemberToken & { memberKey: string };
-export type ClickDoc = Omit<ClickRecord, 'at'> & { at: Date };
 export type ConversionDoc = Omit<ConversionRecord, 'occurredAt'> & { occurredAt: Date; identifierKeys: string[] };
 export type CreditDoc = Omit<CreditSet, 'conversionAt'> & { conversionAt: Date };
 /** A fit without its coalitions; `chunks` says how many `fit_chunks` documents (seq 0..chunks-1) hold them. */
@@ -62,67 +35,33 @@ export interface FitChunkDoc {
   coalitions: Coalition[];
 }
 
-const linkSchema = new Schema<LinkDoc>({ workspace: String, code: String }, { ...options, collection: 'links' });
-linkSchema.index({ code: 1 }, { unique: true, name: 'code_unique' });
-linkSchema.index({ workspace: 1, code: 1 }, { name: 'workspace_code' });
-
-const tokenSchema = new Schema<TokenDoc>({ workspace: String, token: String, memberKey: String, profileId: String }, { ...options, collection: 'member_tokens' });
-tokenSchema.index({ workspace: 1, token: 1 }, { unique: true, name: 'workspace_token_unique' });
-tokenSchema.index({ workspace: 1, memberKey: 1 }, { unique: true, name: 'workspace_member_unique' });
-tokenSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
-
-const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, at: Date, profileId: String }, { ...options, collection: 'clicks' });
-clickSchema.index({ workspace: 1, clickId: 1 }, { unique: true, name: 'workspace_click_unique' });
-clickSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
-
 const conversionSchema = new Schema<ConversionDoc>(
   { workspace: String, id: String, occurredAt: Date, status: String, identifierKeys: { type: [String], default: undefined }, match: { type: Schema.Types.Mixed }, erasedAt: String },
-  { ...options, collection: 'conversions' },
+  { ...SCHEMA_OPTIONS, collection: 'conversions' },
 );
 conversionSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id_unique' });
 conversionSchema.index({ workspace: 1, occurredAt: 1, id: 1 }, { name: 'workspace_time' });
+// list({ status }) (the sweep's pending and unattributed conversions) in order.
+conversionSchema.index({ workspace: 1, status: 1, occurredAt: 1, id: 1 }, { name: 'workspace_status_time' });
 conversionSchema.index({ workspace: 1, 'match.profileId': 1, occurredAt: 1, id: 1 }, { name: 'workspace_profile_time' });
 conversionSchema.index({ workspace: 1, identifierKeys: 1 }, { name: 'workspace_identifiers' });
 
 const creditSchema = new Schema<CreditDoc>(
   { workspace: String, conversionId: String, conversionAt: Date, models: { type: Schema.Types.Mixed }, touches: { type: Schema.Types.Mixed } },
-  { ...options, collection: 'credits' },
+  { ...SCHEMA_OPTIONS, collection: 'credits' },
 );
 creditSchema.index({ workspace: 1, conversionId: 1 }, { unique: true, name: 'workspace_conversion_unique' });
 creditSchema.index({ workspace: 1, conversionAt: 1, conversionId: 1 }, { name: 'workspace_time' });
 
-const fitSchema = new Schema<FitDoc>({ workspace: String, id: String, createdAt: Date, markov: { type: Schema.Types.Mixed } }, { ...options, collection: 'fits' });
+const fitSchema = new Schema<FitDoc>({ workspace: String, id: String, createdAt: Date, markov: { type: Schema.Types.Mixed } }, { ...SCHEMA_OPTIONS, collection: 'fits' });
 fitSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id_unique' });
 fitSchema.index({ workspace: 1, createdAt: -1, id: -1 }, { name: 'workspace_latest' });
 
 const fitChunkSchema = new Schema<FitChunkDoc>(
   { workspace: String, fitId: String, seq: Number, coalitions: { type: Schema.Types.Mixed } },
-  { ...options, collection: 'fit_chunks' },
+  { ...SCHEMA_OPTIONS, collection: 'fit_chunks' },
 );
 fitChunkSchema.index({ workspace: 1, fitId: 1, seq: 1 }, { unique: true, name: 'workspace_fit_seq_unique' });
-
-function isDuplicateKey(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { code?: unknown; err?: { code?: unknown } };
-  return (e.code ?? e.err?.code) === DUPLICATE_KEY;
-}
-
-/** Indexes of a bulk write's operations that failed on a duplicate key; throws any other failure. */
-function duplicateIndexes(error: unknown): Set<number> {
-  if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
-  if (error.result.getWriteConcernError() !== undefined) throw error;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  if (writeErrors.length === 0 || !writeErrors.every(isDuplicateKey)) throw error;
-  return new Set(writeErrors.map((w) => w.index));
-}
-
-/** A lean document without `_id`/`__v`. */
-export function strip<T>(doc: object): T {
-  const out = { ...doc } as Record<string, unknown>;
-  delete out._id;
-  delete out.__v;
-  return out as T;
-}
 
 const iso = (d: Date): string => d.toISOString();
 
@@ -138,24 +77,6 @@ export function fromConversionDoc(doc: ConversionDoc): ConversionRecord {
   const out = strip<ConversionDoc>(doc) as Partial<ConversionDoc>;
   delete out.identifierKeys;
   return { ...(out as ConversionDoc), occurredAt: iso(doc.occurredAt) };
-}
-
-/** The document a click is stored as. */
-export function toClickDoc(workspace: string, click: ClickRecord): ClickDoc {
-  assertSameWorkspace(`click ${click.clickId}`, workspace, click.workspace);
-  return { ...plainCopy(click), at: new Date(instantOf(click.at, `click ${click.clickId} at`)) };
-}
-
-/** The click a lean document stands for. */
-export function fromClickDoc(doc: ClickDoc): ClickRecord {
-  return { ...strip<ClickDoc>(doc), at: iso(doc.at) };
-}
-
-/** The member token a lean document stands for (without the internal `memberKey`). */
-export function fromTokenDoc(doc: TokenDoc): MemberToken {
-  const out = strip<Partial<TokenDoc>>(doc);
-  delete out.memberKey;
-  return out as MemberToken;
 }
 
 /** The document one conversion's credits are stored as. */
@@ -185,109 +106,14 @@ export function fromFitDocs(doc: FitDoc, chunks: readonly FitChunkDoc[]): Stored
   return { ...rest, createdAt: iso(doc.createdAt), coalitions: parts.flatMap((c) => c.coalitions) };
 }
 
-function timeRange(q: { from?: string; to?: string }): { $gte?: Date; $lt?: Date } | undefined {
-  if (q.from === undefined && q.to === undefined) return undefined;
-  const r: { $gte?: Date; $lt?: Date } = {};
-  if (q.from !== undefined) r.$gte = new Date(instantOf(q.from, 'from'));
-  if (q.to !== undefined) r.$lt = new Date(instantOf(q.to, 'to'));
-  return r;
-}
-
-/** `(time, id) > after` as a filter on the given field names. */
-function afterFilter(timeField: string, idField: string, after: { at: string; id: string }): Record<string, unknown> {
-  const at = new Date(instantOf(after.at, 'after.at'));
-  return { $or: [{ [timeField]: { $gt: at } }, { [timeField]: at, [idField]: { $gt: after.id } }] };
-}
-
-export function createMongoAttributionRepos(connection: Connection): { repos: AttributionRepos; init: () => Promise<void> } {
-  const Link = connection.model<LinkDoc>('Link', linkSchema);
-  const Token = connection.model<TokenDoc>('MemberToken', tokenSchema);
-  const Click = connection.model<ClickDoc>('Click', clickSchema);
+/** The MongoDB conversion repositories on `connection`. */
+export function createMongoConversions(connection: Connection): { conversions: ConversionRepo; credits: CreditRepo; fits: FitRepo; models: Array<Model<never>> } {
   const Conversion = connection.model<ConversionDoc>('Conversion', conversionSchema);
   const Credit = connection.model<CreditDoc>('Credit', creditSchema);
   const Fit = connection.model<FitDoc>('Fit', fitSchema);
   const FitChunk = connection.model<FitChunkDoc>('FitChunk', fitChunkSchema);
 
-  const insertOne = async <D>(model: mongoose.Model<D>, doc: D): Promise<'inserted' | 'duplicate'> => {
-    try {
-      await model.collection.insertOne({ ...(doc as object) });
-      return 'inserted';
-    } catch (err) {
-      if (isDuplicateKey(err)) return 'duplicate';
-      throw err;
-    }
-  };
-
-  const repos: AttributionRepos = {
-    links: {
-      async insert(workspace, link) {
-        assertSameWorkspace(`link ${link.code}`, workspace, link.workspace);
-        return insertOne(Link, plainCopy(link));
-      },
-      async get(workspace, code) {
-        const doc = await Link.findOne({ workspace, code }, HIDDEN).lean<LinkDoc>();
-        return doc ? strip<TrackedLink>(doc) : null;
-      },
-      async list(workspace, opts = {}) {
-        const limit = resolveLimit(opts.limit, DEFAULT_LINK_LIMIT);
-        if (limit === 0) return [];
-        const filter: FilterQuery<LinkDoc> = { workspace };
-        if (opts.afterCode !== undefined) filter.code = { $gt: opts.afterCode };
-        const docs = await Link.find(filter, HIDDEN).sort({ code: 1 }).limit(limit).lean<LinkDoc[]>();
-        return docs.map((d) => strip<TrackedLink>(d));
-      },
-      async workspaceOfCode(code) {
-        const doc = await Link.findOne({ code }, { _id: 0, workspace: 1 }).lean<{ workspace: string }>();
-        return doc?.workspace ?? null;
-      },
-    },
-
-    memberTokens: {
-      async issue(workspace, token) {
-        assertSameWorkspace('member token', workspace, token.workspace);
-        const memberKey = memberKeyOf(token);
-        try {
-          // The filter's equality fields (workspace, memberKey) are part of the inserted document.
-          const { token: value, member, profileId, createdAt } = plainCopy(token);
-          await Token.updateOne({ workspace, memberKey }, { $setOnInsert: { token: value, member, profileId, createdAt } }, { upsert: true });
-        } catch (err) {
-          // A concurrent issue for the same member inserted first (its token stands), or a token collision.
-          if (!isDuplicateKey(err)) throw err;
-        }
-        const doc = await Token.findOne({ workspace, memberKey }, HIDDEN).lean<TokenDoc>();
-        if (!doc) throw new Error('member token collision; issue a new random token');
-        return fromTokenDoc(doc);
-      },
-      async get(workspace, token) {
-        const doc = await Token.findOne({ workspace, token }, HIDDEN).lean<TokenDoc>();
-        return doc ? fromTokenDoc(doc) : null;
-      },
-      async deleteByMember(workspace, person) {
-        const or: Array<FilterQuery<TokenDoc>> = [];
-        // A token's memberKey is its identifier's key when it has one (`memberKeyOf`).
-        if (person.identifiers.length > 0) or.push({ memberKey: { $in: person.identifiers.map(identifierKey) } });
-        if (person.profileIds.length > 0) or.push({ profileId: { $in: [...person.profileIds] } });
-        if (or.length === 0) return 0;
-        return (await Token.deleteMany({ workspace, $or: or })).deletedCount;
-      },
-    },
-
-    clicks: {
-      async insert(workspace, click) {
-        return insertOne(Click, toClickDoc(workspace, click));
-      },
-      async get(workspace, clickId) {
-        const doc = await Click.findOne({ workspace, clickId }, HIDDEN).lean<ClickDoc>();
-        return doc ? fromClickDoc(doc) : null;
-      },
-      async count(workspace) {
-        return Click.countDocuments({ workspace });
-      },
-      async deleteByProfile(workspace, profileId) {
-        return (await Click.deleteMany({ workspace, profileId })).deletedCount;
-      },
-    },
-
+  const repos: { conversions: ConversionRepo; credits: CreditRepo; fits: FitRepo } = {
     conversions: {
       async insert(workspace, conversion) {
         const [r] = await repos.conversions.insertMany(workspace, [conversion]);
@@ -447,11 +273,5 @@ export function createMongoAttributionRepos(connection: Connection): { repos: At
       },
     },
   };
-
-  return {
-    repos,
-    async init() {
-      for (const model of [Link, Token, Click, Conversion, Credit, Fit, FitChunk] as const) await model.createIndexes();
-    },
-  };
+  return { ...repos, models: [Conversion, Credit, Fit, FitChunk] as unknown as Array<Model<never>> };
 }

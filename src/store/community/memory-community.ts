@@ -1,5 +1,5 @@
 /**
- * In-memory community repositories (see `community-repos.ts`); the memory store composes
+ * In-memory community repositories (see `community-repo.ts`); the memory store composes
  * them. Same unique keys, first-write-wins inserts, upserts, orders and canonical UTC
  * times as the MongoDB adapter; every returned object is a copy.
  */
@@ -23,45 +23,9 @@ import type {
   RegisteredGroup,
   RoleGrant,
   TrackedKeyword,
-} from './community-repos.js';
-import { assertSameWorkspace, compareCodePoints, instantOf, plainCopy, resolveLimit } from './memory-store.js';
-
-/** Rows `audit.list` returns when no `limit` is given. */
-export const DEFAULT_AUDIT_LIMIT = 1_000;
-
-/** Canonical UTC form of an ISO time; throws a RangeError naming `what` for a non-date. */
-export function canonicalTime(iso: string, what: string): string {
-  return new Date(instantOf(iso, what)).toISOString();
-}
-
-/** Orders by the given keys in turn (strings by code point, numbers numerically). */
-export function compareBy<T>(...keys: Array<(x: T) => string | number>): (a: T, b: T) => number {
-  return (a, b) => {
-    for (const k of keys) {
-      const x = k(a);
-      const y = k(b);
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : compareCodePoints(String(x), String(y));
-      if (c !== 0) return c;
-    }
-    return 0;
-  };
-}
-
-function table<V>(): { of: (workspace: string) => Map<string, V> } {
-  const all = new Map<string, Map<string, V>>();
-  return {
-    of(workspace) {
-      let t = all.get(workspace);
-      if (!t) {
-        t = new Map();
-        all.set(workspace, t);
-      }
-      return t;
-    },
-  };
-}
-
-const key = (...parts: string[]): string => parts.join('\u0000');
+} from './community-repo.js';
+import { key, table } from '../memory-tables.js';
+import { DEFAULT_AUDIT_LIMIT, assertSameWorkspace, canonicalTime, compareBy, instantOf, plainCopy, resolveLimit } from '../rules.js';
 
 export function createMemoryCommunityRepos(): CommunityRepos {
   const groupRows = table<RegisteredGroup>();

@@ -1,0 +1,194 @@
+/**
+ * MongoDB profiles and identities (see `profile-repo.ts`), collections `profiles` and
+ * `identities`. Identity claims are upserts with `$setOnInsert`, so concurrent claims leave
+ * exactly one owner (the unique index on workspace, type and value decides).
+ */
+import mongoose from 'mongoose';
+import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
+import { identifierKey, type Identifier } from '../../identity/identifier.js';
+import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, isDuplicateKey } from '../mongo-support.js';
+import { assertSameWorkspace, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
+import type { IdentityRepo, Profile, ProfileRepo } from './profile-repo.js';
+
+const { Schema } = mongoose;
+
+/** One strong identifier and the profile that owns it (unique per workspace, type and value). */
+export interface IdentityDoc {
+  workspace: string;
+  type: string;
+  value: string;
+  profileId: string;
+}
+
+/** A profile document: the Profile as it is. */
+export interface ProfileDoc {
+  workspace: string;
+  id: string;
+  identifiers: unknown[];
+  usernames: string[];
+  stats: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const identitySchema = new Schema<IdentityDoc>(
+  {
+    workspace: { type: String },
+    type: { type: String },
+    value: { type: String },
+    profileId: { type: String },
+  },
+  { ...SCHEMA_OPTIONS, collection: 'identities' },
+);
+// One owner per identifier: claim() relies on this for race safety.
+identitySchema.index({ workspace: 1, type: 1, value: 1 }, { unique: true, name: 'workspace_identifier_unique' });
+// ofProfile(), reassign().
+identitySchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
+
+const profileSchema = new Schema<ProfileDoc>(
+  {
+    workspace: { type: String },
+    id: { type: String },
+    identifiers: { type: Schema.Types.Mixed },
+    usernames: { type: [String], default: undefined },
+    stats: { type: Schema.Types.Mixed },
+    createdAt: { type: String },
+    updatedAt: { type: String },
+  },
+  { ...SCHEMA_OPTIONS, collection: 'profiles' },
+);
+// get/put/delete by id; list() pages by id.
+profileSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id_unique' });
+// findByUsername() (multikey).
+profileSchema.index({ workspace: 1, usernames: 1 }, { name: 'workspace_usernames' });
+
+/** The document a profile is stored as (a plain copy: undefined fields dropped). */
+export function toProfileDoc(workspace: string, profile: Profile): ProfileDoc {
+  assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
+  return plainCopy(profile) as unknown as ProfileDoc;
+}
+
+/** The profile a lean document stands for: no `_id`/`__v`; every other field as stored. */
+export function fromProfileDoc(doc: ProfileDoc): Profile {
+  const out = { ...doc } as Record<string, unknown>;
+  delete out._id;
+  delete out.__v;
+  return out as unknown as Profile;
+}
+
+/** The MongoDB profiles and identities on `connection`; `open()` throws once the store is closed. */
+export function createMongoProfiles(
+  connection: Connection,
+  open: () => void,
+): { identities: IdentityRepo; profiles: ProfileRepo; models: Array<Model<IdentityDoc> | Model<ProfileDoc>> } {
+  const Identity = connection.model<IdentityDoc>('Identity', identitySchema);
+  const ProfileModel = connection.model<ProfileDoc>('Profile', profileSchema);
+
+  /** Owners of the given identifiers, one query using the unique index per type. */
+  const owners = async (workspace: string, list: readonly Identifier[]): Promise<Map<string, string>> => {
+    const found = new Map<string, string>();
+    if (list.length === 0) return found;
+    const valuesByType = new Map<string, string[]>();
+    for (const i of distinctIdentifiers(list)) {
+      const values = valuesByType.get(i.type) ?? [];
+      values.push(i.value);
+      valuesByType.set(i.type, values);
+    }
+    const or = [...valuesByType].map(([type, values]) => ({ type, value: { $in: values } }));
+    const docs = await Identity.find({ workspace, $or: or }, HIDDEN).lean<IdentityDoc[]>();
+    for (const d of docs) found.set(identifierKey({ type: d.type as Identifier['type'], value: d.value }), d.profileId);
+    return found;
+  };
+
+  const identities: IdentityRepo = {
+    async find(workspace, list) {
+      open();
+      return owners(workspace, list);
+    },
+    async claim(workspace, list, profileId) {
+      open();
+      const wanted = distinctIdentifiers(list);
+      if (wanted.length === 0) return new Map();
+      const ops: Array<AnyBulkWriteOperation<IdentityDoc>> = wanted.map((i) => ({
+        updateOne: {
+          filter: { workspace, type: i.type, value: i.value },
+          update: { $setOnInsert: { profileId } },
+          upsert: true,
+        },
+      }));
+      try {
+        await Identity.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+      } catch (err) {
+        // Two concurrent upserts of one identifier: one inserts, the other may get E11000.
+        // Either way the identifier now has exactly one owner, which the read below returns.
+        if (!duplicatesOnly(err)) throw err;
+      }
+      const after = await owners(workspace, wanted);
+      for (const i of wanted) {
+        if (!after.has(identifierKey(i))) throw new Error(`identity ${identifierKey(i)} has no owner after claim(); the identities collection lost a write`);
+      }
+      return after;
+    },
+    async reassign(workspace, fromProfileId, toProfileId) {
+      open();
+      if (fromProfileId === toProfileId) return 0;
+      const res = await Identity.updateMany({ workspace, profileId: fromProfileId }, { $set: { profileId: toProfileId } });
+      return res.modifiedCount;
+    },
+    async ofProfile(workspace, profileId) {
+      open();
+      const docs = await Identity.find({ workspace, profileId }, HIDDEN).lean<IdentityDoc[]>();
+      return sortIdentifiers(docs.map((d) => ({ type: d.type as Identifier['type'], value: d.value })));
+    },
+    async deleteByProfile(workspace, profileId) {
+      open();
+      return (await Identity.deleteMany({ workspace, profileId })).deletedCount;
+    },
+  };
+
+  const profiles: ProfileRepo = {
+    async get(workspace, id) {
+      open();
+      const doc = await ProfileModel.findOne({ workspace, id }, HIDDEN).lean<ProfileDoc>();
+      return doc ? fromProfileDoc(doc) : null;
+    },
+    async put(workspace, profile) {
+      open();
+      const doc = toProfileDoc(workspace, profile);
+      try {
+        await ProfileModel.replaceOne({ workspace, id: profile.id }, doc, { upsert: true });
+      } catch (err) {
+        // A concurrent first put of the same id inserted it between our match and insert;
+        // the document exists now, so replacing it again cannot race the same way.
+        if (!isDuplicateKey(err)) throw err;
+        await ProfileModel.replaceOne({ workspace, id: profile.id }, doc, { upsert: true });
+      }
+    },
+    async delete(workspace, id) {
+      open();
+      const res = await ProfileModel.deleteOne({ workspace, id });
+      return res.deletedCount === 1;
+    },
+    async findByUsername(workspace, username) {
+      open();
+      const docs = await ProfileModel.find({ workspace, usernames: username }, HIDDEN).sort({ id: 1 }).lean<ProfileDoc[]>();
+      return docs.map(fromProfileDoc);
+    },
+    async list(workspace, options = {}) {
+      open();
+      // No limit given: every profile. (MongoDB reads limit(0) as "no limit", so 0 returns early.)
+      const limit = options.limit === undefined ? undefined : resolveLimit(options.limit, 0);
+      if (limit === 0) return [];
+      const filter: mongoose.FilterQuery<ProfileDoc> = { workspace };
+      if (options.afterId !== undefined) filter.id = { $gt: options.afterId };
+      const sorted = ProfileModel.find(filter, HIDDEN).sort({ id: 1 });
+      const docs = await (limit === undefined ? sorted : sorted.limit(limit)).lean<ProfileDoc[]>();
+      return docs.map(fromProfileDoc);
+    },
+    async count(workspace) {
+      open();
+      return ProfileModel.countDocuments({ workspace });
+    },
+  };
+  return { identities, profiles, models: [Identity, ProfileModel] };
+}

@@ -1,0 +1,42 @@
+/**
+ * Touches: every normalized touch event as stored, with the profile it was credited to.
+ * Unique per (workspace, touch id); listed in (occurredAt, id) order.
+ */
+import type { TouchEvent, TouchKind } from '../../touch-event.js';
+import type { InsertResult } from '../rules.js';
+
+/** A touch as stored: the event plus the profile it was credited to (null: anonymous). */
+export type StoredTouch = TouchEvent & {
+  profileId: string | null;
+  /** True once the profile's stats include this touch. */
+  applied: boolean;
+};
+
+export interface TouchQuery {
+  profileId?: string;
+  chatId?: string;
+  kinds?: readonly TouchKind[];
+  /** Inclusive lower bound on occurredAt (ISO). */
+  from?: string;
+  /** Exclusive upper bound on occurredAt (ISO). */
+  to?: string;
+  /** Most rows returned; default 10,000. */
+  limit?: number;
+}
+
+export interface TouchRepo {
+  /** Inserts one touch; a touch whose id is already stored is left as it is. */
+  insert(workspace: string, touch: StoredTouch): Promise<InsertResult>;
+  /** Batch insert, same semantics per touch; returns how many were new. */
+  insertMany(workspace: string, touches: readonly StoredTouch[]): Promise<{ inserted: number; duplicates: number }>;
+  get(workspace: string, id: string): Promise<StoredTouch | null>;
+  /** Touches matching the query, ordered by occurredAt then id, ascending. */
+  list(workspace: string, query: TouchQuery): Promise<StoredTouch[]>;
+  markApplied(workspace: string, id: string): Promise<void>;
+  /** Moves every touch of `fromProfileId` to `toProfileId`; returns how many moved. */
+  reassign(workspace: string, fromProfileId: string, toProfileId: string): Promise<number>;
+  count(workspace: string): Promise<number>;
+  /** Deletes every touch of a profile (erasure on request); returns how many were deleted. */
+  deleteByProfile(workspace: string, profileId: string): Promise<number>;
+}
+
