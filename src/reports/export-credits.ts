@@ -27,7 +27,7 @@ export const EXPORT_COLUMNS = [
   'group_title',
   'campaign',
   'keywords',
-  'link_code',
+  'links',
   'model',
   'credited_conversions',
   'credited_value',
@@ -53,7 +53,7 @@ export async function exportCredits(store: Store, workspace: string, options: { 
         continue;
       }
       set.touches.forEach((t, i) => {
-        const row = [...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), t.linkCode ?? '', model, credit.conversions[i] ?? 0, credit.value[i] ?? 0];
+        const row = [...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), (t.links ?? []).join(' | '), model, credit.conversions[i] ?? 0, credit.value[i] ?? 0];
         lines.push(row.map(csvCell).join(','));
       });
     }
