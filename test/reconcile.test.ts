@@ -5,7 +5,7 @@
  * conversions re-credited when an earlier one arrives, the sweep, invalid jobs).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkspaceConfig } from '../src/config.js';
+import { workspaceConfigSchema, type WorkspaceConfig } from '../src/config.js';
 import { createMemoryLocker } from '../src/lock.js';
 import { createLogger } from '../src/logger.js';
 import { recordTouch } from '../src/profile/record-touch.js';
@@ -33,20 +33,10 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
 
+/** A workspace as the configuration file would give it (schema defaults for everything not set). */
 function workspace(extra: Partial<WorkspaceConfig> = {}): WorkspaceConfig {
   return {
-    id: WS,
-    keywords: [],
-    defaultRegion: 'CN',
-    telegram: { bots: [] },
-    whatsapp: { accounts: [] },
-    allowedDomains: [],
-    lookbackDays: 30,
-    creditMode: 'consume',
-    timezone: 'UTC',
-    coupons: [{ code: 'SPRING10', campaign: 'spring', chatId: '-1001', platform: 'telegram' }],
-    roles: { owners: [], managers: [], operators: [] },
-    managersChats: [],
+    ...workspaceConfigSchema.parse({ id: WS, defaultRegion: 'CN', coupons: [{ code: 'SPRING10', campaign: 'spring', chatId: '-1001', platform: 'telegram' }] }),
     ...extra,
   };
 }
