@@ -51,18 +51,17 @@ function shownName(words: readonly string[]): string {
  */
 export async function findGroup(store: Store, req: Pick<CommandRequest, 'workspace' | 'platform'>, words: readonly string[]): Promise<{ group: RegisteredGroup; rest: string[] } | { error: string }> {
   const groups = await store.community.groups.list(req.workspace, { platform: req.platform });
-  let several: { name: string; found: RegisteredGroup[] } | undefined;
   for (let n = words.length; n >= 1; n--) {
-    const name = words.slice(0, n).join(' ');
-    const found = matchGroups(groups, name);
+    const found = matchGroups(groups, words.slice(0, n).join(' '));
     if (found.length === 1 && found[0]) return { group: found[0], rest: words.slice(n) };
-    if (found.length > 1) several ??= { name, found };
   }
-  if (several) {
-    return { error: `Several groups match “${clip(several.name, 40)}”: ${several.found.slice(0, 5).map((g) => `${clip(g.title, 24)} (${g.chatId})`).join(', ')}. Use the id.` };
-  }
+  // Nothing names exactly one group: the answer is about the name as typed (without a trailing period).
   const name = shownName(words);
   if (name === '') return { error: 'Name the group: group=<id or title>.' };
+  const several = matchGroups(groups, name);
+  if (several.length > 1) {
+    return { error: `Several groups match “${clip(name, 40)}”: ${several.slice(0, 5).map((g) => `${clip(g.title, 24)} (${g.chatId})`).join(', ')}. Use the id.` };
+  }
   return { error: `No group matches “${clip(name, 40)}”. Use the group’s id or title (a title with spaces may follow group= as it is, or in quotes: group="${clip(name, 40)}")` };
 }
 
