@@ -157,6 +157,11 @@ export class ReportQueue {
   }
 
   async close(): Promise<void> {
+    // Closing while BullMQ still initializes the connection leaves its init rejecting with
+    // no listener (an unhandled rejection): let it settle first (briefly; Redis may be down).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.queue.waitUntilReady().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+    clearTimeout(timer);
     await this.queue.close();
   }
 }
