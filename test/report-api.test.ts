@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startRoles, type RunningRoles } from '../app/roles.js';
 import type { CliIo } from '../src/cli/io.js';
 import { makeReportCommand } from '../src/cli/report.js';
-import type { Config } from '../src/config.js';
+import { ConfigError, parseWorkspacesFile, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { createReports } from '../src/reports/index.js';
 import type { AttributionReport, ReportsApi } from '../src/reports/report-types.js';
@@ -281,5 +281,17 @@ describe('one set of figures', () => {
       expect(table).toMatch(new RegExp(`${label}\\s+${round1(r.conversions)}\\s+${round1(r.value)}\\s`));
     }
     expect(table).toContain(`Conversions: ${cli.totals.conversions} (value ${cli.totals.value} CNY)`);
+  });
+});
+
+describe('apiKeys in the workspace configuration', () => {
+  it('takes keys from the environment, refuses short ones and one key in two workspaces', () => {
+    const env = { ACME_REPORTS_KEY: KEY_ACME };
+    const [w] = parseWorkspacesFile(JSON.stringify({ workspaces: [{ id: 'acme', apiKeys: ['${ACME_REPORTS_KEY}'] }] }), 'w.json', env);
+    expect(w?.apiKeys).toEqual([KEY_ACME]);
+    expect(() => parseWorkspacesFile(JSON.stringify({ workspaces: [{ id: 'acme', apiKeys: ['short'] }] }), 'w.json', env)).toThrow(/w\.json\.workspaces\.0\.apiKeys\.0: at least 16 printable characters/);
+    const twice = JSON.stringify({ workspaces: [{ id: 'acme', apiKeys: [KEY_ACME] }, { id: 'other', apiKeys: [KEY_ACME] }] });
+    expect(() => parseWorkspacesFile(twice, 'w.json', env)).toThrow(ConfigError);
+    expect(() => parseWorkspacesFile(twice, 'w.json', env)).toThrow(/apiKeys\[0\] is also a key of workspace 'acme'/);
   });
 });
