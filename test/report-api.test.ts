@@ -15,7 +15,8 @@ import { createLogger } from '../src/logger.js';
 import { createReports } from '../src/reports/index.js';
 import type { AttributionReport, ReportsApi } from '../src/reports/report-types.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
-import type { ConversionRecord, CreditSet, CreditedTouch, Store } from '../src/store/store.js';
+import type { ConversionRecord, CreditedTouch, Store } from '../src/store/store.js';
+import { conversionRecord, creditSet } from './support/credits.js';
 import { fakeReports } from './support/fake-reports.js';
 import { commandUpdate, P, privateChat, startTelegramHarness, testConfig, WORKSPACES, type TelegramHarness } from './support/telegram-harness.js';
 
@@ -29,23 +30,7 @@ afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
 
-function conversion(id: string, at: string, value: number, status: ConversionRecord['status']): ConversionRecord {
-  return {
-    workspace: 'acme',
-    id,
-    type: 'purchase',
-    occurredAt: at,
-    value,
-    currency: 'CNY',
-    identifiers: [],
-    fingerprint: id,
-    source: 'webhook',
-    receivedAt: at,
-    status,
-    match: status === 'matched' ? { rule: 'tg_id', profileId: `p_${id}`, lowConfidence: false } : null,
-    reconciledAt: status === 'pending' ? null : at,
-  };
-}
+const conversion = (id: string, at: string, value: number, status: ConversionRecord['status']): ConversionRecord => conversionRecord('acme', id, at, value, status);
 
 const J: CreditedTouch = { touchId: 't-j', at: '2026-03-02T00:00:00.000Z', kind: 'join', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring', channel: 'telegram/-1001/join' };
 const K: CreditedTouch = { touchId: 't-k', at: '2026-03-03T00:00:00.000Z', kind: 'message', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring', keywords: ['price'], channel: 'telegram/-1001/keyword' };
@@ -57,21 +42,7 @@ async function seed(store: Store): Promise<void> {
   const c3 = conversion('c3', '2026-03-12T00:00:00.000Z', 40, 'matched');
   await store.conversions.insertMany('acme', [c1, c3, conversion('c4', '2026-03-13T00:00:00.000Z', 25, 'unattributed'), conversion('c5', '2026-03-14T00:00:00.000Z', 15, 'pending')]);
   const all = (conversions: number[], value: number[]) => ({ conversions, value });
-  const set = (c: ConversionRecord, touches: CreditedTouch[], models: CreditSet['models']): CreditSet => ({
-    workspace: 'acme',
-    conversionId: c.id,
-    conversionAt: c.occurredAt,
-    value: c.value,
-    currency: c.currency,
-    type: c.type,
-    rule: 'tg_id',
-    profileId: c.match?.profileId ?? null,
-    lowConfidence: false,
-    touches,
-    models,
-    fitId: 'f1',
-    computedAt: c.occurredAt,
-  });
+  const set = creditSet;
   await store.credits.put(
     'acme',
     set(c1, [J, K, C], {
