@@ -13,12 +13,18 @@
  *   until it is sent (`noticed`) before answering, so it never overtakes it.
  * - `sent`: how many answers went out (a retried job goes on after them); `done`: all did
  *   (a job run again after that sends nothing).
+ * One run at a time delivers: it holds a lock key ({@link DELIVERY_LOCK_MS}, renewed after
+ * each answer), so a stalled job picked up again while its first run still sends waits for
+ * it instead of sending the answers twice; if that run died, the lock expires and the next
+ * one goes on after the answers already sent.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failFast } from '../queue/fail-fast.js';
+import { waitReady } from '../queue/redis.js';
 import { REPORT_JOB_OPTIONS } from '../queue/job-options.js';
-import { reportsQueueName, reportStateKey } from '../queue/keys.js';
+import { reportDeliveryLockKey, reportsQueueName, reportStateKey } from '../queue/keys.js';
 import type { CommunityPlatform, DigestFrequency } from '../store/store.js';
 import type { ReportJob } from './command-handler.js';
 
@@ -26,6 +32,8 @@ import type { ReportJob } from './command-handler.js';
 export const NOTICE_AFTER_MS = 2_000;
 /** What the asking side says when a report takes longer. */
 export const WORKING_ON_IT = 'Working on it… the report follows in a moment.';
+/** How long a delivering run holds its lock without sending another answer. */
+export const DELIVERY_LOCK_MS = 60_000;
 /** How long a report job's delivery state is kept. */
 export const REPORT_STATE_TTL_MS = 24 * 3600_000;
 
@@ -79,6 +87,11 @@ export class ReportQueue {
     this.queue = new Queue<ReportJobData>(reportsQueueName(this.#prefix), { connection: options.connection, defaultJobOptions: REPORT_JOB_OPTIONS });
   }
 
+  /** The delivery state lives on the producer connection, which does not queue commands while it connects. */
+  async #ready(): Promise<void> {
+    if (this.#connection.status !== 'ready') await waitReady(this.#connection, this.#timeoutMs);
+  }
+
   #key(jobId: string): string {
     return reportStateKey(this.#prefix, jobId);
   }
@@ -115,6 +128,7 @@ export class ReportQueue {
    * `finishMs` for it to finish, so the chat's next update is handled after the answers.
    */
   async awaitAnswers(jobId: string, options: { notice: () => Promise<void>; waitMs?: number; finishMs?: number }): Promise<'answered' | 'noticed' | 'answering'> {
+    await this.#ready();
     if (await this.#until(jobId, 'done', options.waitMs ?? NOTICE_AFTER_MS)) return 'answered';
     const first = await this.#claimFirst(jobId, 'notice');
     if (first === 'notice') {
@@ -138,21 +152,43 @@ export class ReportQueue {
    * answers went out before (a job run again).
    */
   async deliverOnce(jobId: string, deliver: (from: number, sent: (n: number) => Promise<void>) => Promise<void>, options: { noticeWaitMs?: number } = {}): Promise<'delivered' | 'already'> {
-    if ((await this.#connection.hget(this.#key(jobId), 'done')) !== null) return 'already';
+    await this.#ready();
+    const key = this.#key(jobId);
+    if ((await this.#connection.hget(key, 'done')) !== null) return 'already';
     if ((await this.#claimFirst(jobId, 'answer')) === 'notice') await this.#until(jobId, 'noticed', options.noticeWaitMs ?? 15_000);
-    const from = Number((await this.#connection.hget(this.#key(jobId), 'sent')) ?? '0');
-    await deliver(Number.isSafeInteger(from) && from > 0 ? from : 0, (n) => this.#set(jobId, 'sent', String(n)));
-    await this.#set(jobId, 'done', '1');
-    return 'delivered';
+    const lock = reportDeliveryLockKey(this.#prefix, jobId);
+    const token = randomUUID();
+    const waitEnd = Date.now() + DELIVERY_LOCK_MS + 30_000;
+    while ((await this.#connection.set(lock, token, 'PX', DELIVERY_LOCK_MS, 'NX')) !== 'OK') {
+      // Another run delivers: once it is done there is nothing left to send.
+      if ((await this.#connection.hget(key, 'done')) !== null) return 'already';
+      if (Date.now() > waitEnd) throw new Error(`report ${jobId}: another run holds the delivery`);
+      await sleep(this.#pollMs * 4);
+    }
+    try {
+      if ((await this.#connection.hget(key, 'done')) !== null) return 'already';
+      const from = Number((await this.#connection.hget(key, 'sent')) ?? '0');
+      await deliver(Number.isSafeInteger(from) && from > 0 ? from : 0, async (n) => {
+        await this.#set(jobId, 'sent', String(n));
+        await this.#connection.pexpire(lock, DELIVERY_LOCK_MS);
+      });
+      await this.#set(jobId, 'done', '1');
+      return 'delivered';
+    } finally {
+      // Only our own lock is released (it may have expired and been taken by another run).
+      await this.#connection.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lock, token).catch(() => undefined);
+    }
   }
 
   /** Whether a job's answers are out. */
   async delivered(jobId: string): Promise<boolean> {
+    await this.#ready();
     return (await this.#connection.hget(this.#key(jobId), 'done')) !== null;
   }
 
   /** Waits up to `timeoutMs` for a job's answers to be out. */
-  waitDelivered(jobId: string, timeoutMs: number): Promise<boolean> {
+  async waitDelivered(jobId: string, timeoutMs: number): Promise<boolean> {
+    await this.#ready();
     return this.#until(jobId, 'done', timeoutMs);
   }
 

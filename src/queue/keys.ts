@@ -102,3 +102,8 @@ export function digestRunJobId(workspace: string, chatId: string, runKey: string
 export function reportStateKey(prefix: string, jobId: string): string {
   return `${prefix}:report:${jobId}`;
 }
+
+/** Redis key held by the one run of a report job that is delivering its answers (expires if that run dies). */
+export function reportDeliveryLockKey(prefix: string, jobId: string): string {
+  return `${prefix}:report-lock:${jobId}`;
+}
