@@ -4,7 +4,8 @@
  * `bot.handleUpdate` (see `update-worker.ts`), whether they came by webhook or polling.
  *
  * Handlers turn updates into touch events and enqueue them (`TouchQueue`); commands go
- * to the platform-neutral command layer and its answers are sent back. Edited messages,
+ * to the platform-neutral command layer and its answers are sent back, except reports,
+ * which are queued for the report worker (`report-worker.ts`). Edited messages,
  * messages from bots (and from this bot), channel posts and update types the bot does not
  * use are logged at debug level and dropped. A handler error goes to `bot.catch`, which
  * classifies it and rethrows so the update job fails and is kept (see `errors.ts`).
