@@ -25,6 +25,8 @@ import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
 import { registerTelegramWebhookRoute } from '../bots/telegram/webhook-route.js';
 import type { ReportsApi } from '../src/reports/report-types.js';
 import { createReports } from '../src/reports/index.js';
+import { ReportQueue, type ModelsPort } from '../src/commands/index.js';
+import { registerReportApi } from './report-api-route.js';
 import { createReconcileWorker } from '../workers/reconcile.worker.js';
 import { registerConversionRoutes } from '../src/conversions/conversion-routes.js';
 import { redisClickDedupe, registerLinkRoutes } from '../src/links/link-routes.js';
@@ -64,8 +66,10 @@ export interface StartRolesOptions {
   log: Logger;
   /** Use this store instead of opening the configured one (tests, demo). */
   store?: Store;
-  /** Report computations for the bot commands (tests; otherwise the product's own). */
+  /** Report computations for the bot commands and the report API (tests; otherwise the product's own). */
   reports?: ReportsApi;
+  /** Fits of the data-driven models for `/models` and `/refit` (wired to the reconciler). */
+  models?: ModelsPort;
   metrics?: Metrics;
 }
 
@@ -121,8 +125,11 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const telegramUpdates = new TelegramUpdateQueue({ connection: producer, prefix: config.queuePrefix });
     closers.push({ name: 'telegram update queue', close: () => telegramUpdates.close() });
     const reconcileQueue = new ReconcileQueue({ connection: producer, prefix: config.queuePrefix });
+    // Report commands and digest runs: the telegram role adds and answers them.
+    const reportQueue = new ReportQueue({ connection: producer, prefix: config.queuePrefix });
+    closers.push({ name: 'report queue', close: () => reportQueue.close() });
     // A BullMQ object with no 'error' listener crashes the process on a Redis hiccup.
-    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue]) {
+    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue, reportQueue.queue]) {
       q.on('error', (err: Error) => log.debug({ err: err.message, queue: q.name }, 'queue connection error'));
     }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
@@ -131,6 +138,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
     webhookQueue.queue.on('error', (err: Error) => log.debug({ err: err.message, queue: webhookQueue.queue.name }, 'queue connection error'));
     closers.push({ name: 'webhook queue', close: () => webhookQueue.close() });
+    const reports = options.reports ?? createReports(store, config.workspaces);
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
 
     if (roles.includes('workers')) {
@@ -214,6 +222,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         log,
       });
       registerConversionRoutes(app, { store, settings, hashKey: hash.key, enqueue: enqueueReconcile, log });
+      registerReportApi(app, { reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws) });
       registerTelegramWebhookRoute(app, { bots: telegramBotAccounts(config, hash.key), enqueue: (id, u) => telegramUpdates.add(id, u), log });
       address = await app.listen(config.port, config.host);
       closers.push({ name: 'http', close: () => app.close() });
@@ -223,7 +232,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     if (roles.includes('telegram')) {
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis telegram worker', close: () => conn.quit().catch(() => conn.disconnect()) });
-      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports: options.reports ?? createReports(store, config.workspaces) });
+      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports, reportQueue, ...(options.models ? { models: options.models } : {}) });
       const role = telegram;
       closers.push({ name: 'telegram', close: () => role.close() });
       log.info({ bots: role.bots.size, mode: role.mode }, 'telegram role started');

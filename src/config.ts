@@ -56,6 +56,8 @@ export const workspaceConfigSchema = z.object({
       operators: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
     })
     .default({ owners: [], managers: [], operators: [] }),
+  /** Keys that read this workspace's reports over HTTP (`Authorization: Bearer <key>`); 32+ random characters recommended. */
+  apiKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/, 'at least 16 printable characters without spaces (openssl rand -hex 32)')).max(100).optional(),
   /** Chats where manager reports may be answered besides private chats, as `telegram:<chat id>`. */
   managersChats: z.array(z.string().regex(/^(telegram:-?\d+|whatsapp:\S+)$/, 'telegram:<chat id>')).default([]),
   /** Outgoing webhooks: signed events delivered to integrators (see `src/webhooks`). */
@@ -158,6 +160,15 @@ export function parseWorkspacesFile(text: string, path: string, env: Record<stri
   for (const w of parsed.data.workspaces) {
     if (ids.has(w.id)) throw new ConfigError(`${path}: workspace id '${w.id}' appears twice`);
     ids.add(w.id);
+  }
+  // A report API key names its workspace: one key in two workspaces could read either.
+  const keyOwners = new Map<string, string>();
+  for (const w of parsed.data.workspaces) {
+    for (const [i, key] of (w.apiKeys ?? []).entries()) {
+      const owner = keyOwners.get(key);
+      if (owner !== undefined && owner !== w.id) throw new ConfigError(`${path}: workspaces.${w.id}.apiKeys[${i}] is also a key of workspace '${owner}'; give each workspace its own keys`);
+      keyOwners.set(key, w.id);
+    }
   }
   return parsed.data.workspaces;
 }

@@ -161,7 +161,7 @@ describe('erasure on request (/forgetme), end to end', () => {
     expect(code).toMatch(/^[A-Z0-9]{6}$/);
     await postUpdate(base, commandUpdate(`/forgetme ${code}`, alice, privateChat(alice.id)));
     const answers = await until(async () => textsTo(stub, alice.id), (t) => t.length === 2, 'the erasure answer');
-    expect(answers[1]).toMatch(/^Done: your data is erased \(2 activity records, 1 profile\)\. 1 order\(s\) stay in the shop’s figures, no longer linked to you\./);
+    expect(answers[1]).toMatch(/^Done: your data is erased \(2 activity records, 1 profile\)\. 1 order stays in the shop’s figures, no longer linked to you\./);
     await settle(app);
 
     // Nothing of Alice's remains: profile, touches, identifiers, her click, her token.

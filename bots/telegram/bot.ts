@@ -4,7 +4,8 @@
  * `bot.handleUpdate` (see `update-worker.ts`), whether they came by webhook or polling.
  *
  * Handlers turn updates into touch events and enqueue them (`TouchQueue`); commands go
- * to the platform-neutral command layer and its answers are sent back. Edited messages,
+ * to the platform-neutral command layer and its answers are sent back, except reports,
+ * which are queued for the report worker (`report-worker.ts`). Edited messages,
  * messages from bots (and from this bot), channel posts and update types the bot does not
  * use are logged at debug level and dropped. A handler error goes to `bot.catch`, which
  * classifies it and rethrows so the update job fails and is kept (see `errors.ts`).
@@ -15,11 +16,17 @@ import { subjectOf } from '../../src/access/roles.js';
 import {
   createCommandHandler,
   parseCommand,
+  WORKING_ON_IT,
   type CommandHandler,
+  type CommandResult,
   type CommandSettings,
+  type ModelsPort,
+  type ReportJob,
+  type ReportQueue,
   type TrackedLinksPort,
   type WorkspaceKeywords,
 } from '../../src/commands/index.js';
+import { reportCommandJobId } from '../../src/queue/keys.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
 import type { Logger } from '../../src/logger.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
@@ -44,6 +51,16 @@ export interface BotServices {
   settings: (workspace: string) => CommandSettings | undefined;
   reports?: ReportsApi;
   links?: (workspace: string) => TrackedLinksPort | undefined;
+  /** Fits of the data-driven models (`/models` status, `/refit`). */
+  models?: ModelsPort;
+  /**
+   * The report queue: report commands are checked here and answered by the report worker
+   * (`report-worker.ts`); the update handler waits `reportNoticeMs` at most, then says
+   * “working on it”.
+   */
+  reportJobs: Pick<ReportQueue, 'add' | 'awaitAnswers'>;
+  /** How long a command's update waits for its report before “working on it”; default 2 s. */
+  reportNoticeMs?: number;
   /** The deployment's keyed-hash secret (phones from shared contacts). */
   hashKey: string;
   log: Logger;
@@ -90,6 +107,8 @@ export interface TelegramBot {
   /** Asks Telegram who the bot is (getMe) and builds the command layer; idempotent. */
   init(): Promise<UserFromGetMe>;
   handleUpdate(update: Update): Promise<void>;
+  /** Computes a report job of this bot's command layer (the report worker delivers the result). */
+  runReport(job: ReportJob, options?: { lastAttempt?: boolean }): Promise<{ result: CommandResult; botUsername: string }>;
 }
 
 export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
@@ -124,6 +143,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         store,
         ...(services.reports ? { reports: services.reports } : {}),
         ...(links ? { links } : {}),
+        ...(services.models ? { models: services.models } : {}),
         settings: services.settings,
         platform: createTelegramPlatform(telegram, info.username),
         log: blog,
@@ -167,11 +187,16 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     if (kept.length > 0) await services.touches.enqueueMany(kept);
   };
 
-  const runCommand = async (msg: Message, name: string, args: string[]): Promise<void> => {
+  /**
+   * A command: checked here; a report is queued (job id from the bot and the update, so a
+   * re-handled update is one report) and answered by the report worker. The update waits a
+   * moment for it, then says “working on it” instead of holding the update any longer.
+   */
+  const runCommand = async (msg: Message, name: string, args: string[], updateId: number): Promise<void> => {
     if (!commands || !me || !msg.from) throw new Error('the bot was not initialized (getMe) before handling a command');
     const chat = msg.chat;
     if (chat.type === 'channel') return;
-    const result = await commands.handle({
+    const prepared = await commands.prepare({
       workspace: ws,
       platform: 'telegram',
       account: account.botId,
@@ -181,8 +206,19 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       args,
       now: now(),
     });
-    if (name === 'forgetme') services.optOuts.forget(ws, subjectOf('telegram', String(msg.from.id)));
-    await deliverResult(telegram, me.username, { chatId: String(chat.id), userId: String(msg.from.id) }, result);
+    const where = { chatId: String(chat.id), userId: String(msg.from.id) };
+    if (name === 'forgetme') services.optOuts.forget(ws, subjectOf('telegram', where.userId));
+    if (prepared.kind === 'answered') return deliverResult(telegram, me.username, where, prepared.result);
+    const jobId = reportCommandJobId(account.botId, updateId);
+    await services.reportJobs.add(jobId, { kind: 'command', platform: 'telegram', account: account.botId, job: prepared.job, where });
+    await services.reportJobs.awaitAnswers(jobId, {
+      ...(services.reportNoticeMs !== undefined ? { waitMs: services.reportNoticeMs } : {}),
+      notice: async () => {
+        await telegram.sendMessage(prepared.job.deliver === 'private' ? where.userId : where.chatId, WORKING_ON_IT).catch((err: unknown) => {
+          blog.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not say “working on it”; the report follows anyway');
+        });
+      },
+    });
   };
 
   const onMessage = async (msg: Message, seq: number): Promise<void> => {
@@ -214,7 +250,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         const touch = mapDmStart(msg, command.args[0], { workspace: ws, botId: account.botId, seq });
         if (touch) await enqueue([touch]);
       }
-      await runCommand(msg, command.name, command.args);
+      await runCommand(msg, command.name, command.args, seq);
       return;
     }
     const from = msg.from;
@@ -351,6 +387,11 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     bot: bot as unknown as Telegraf,
     telegram,
     init,
+    async runReport(job, options) {
+      await init();
+      if (!commands || !me) throw new Error('the bot was not initialized (getMe) before running a report');
+      return { result: await commands.runReport(job, options), botUsername: me.username };
+    },
     async handleUpdate(update) {
       // telegraf throws on an update with no payload it can name; such an update is dropped, not failed.
       const type = Object.keys(update).find((k) => k !== 'update_id' && typeof (update as unknown as Record<string, unknown>)[k] === 'object');

@@ -10,16 +10,20 @@
  * - Registers command menus (`setMyCommands`) per scope: members' commands by default and
  *   in private chats, operators' commands for group administrators, and each configured
  *   person's and managers' chat's own menu.
- * - Sends scheduled digests (checked every minute; each run claimed in the store first).
+ * - Runs the report worker (`report-worker.ts`): report commands and digest runs are
+ *   computed on the report queue and answered through these bots, never inside the update
+ *   handler. Any telegram process may answer any report (every process has every bot).
+ * - Sends scheduled digests (checked every minute; each run claimed in the store first,
+ *   then computed and sent on the report queue).
  *
  * Start-up calls to Telegram retry in the background, so a Bot API outage at start does
  * not stop the process; `ready` resolves once every bot has finished them.
  */
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BotCommand } from 'telegraf/types';
 import { configuredPeople } from '../../src/access/roles.js';
-import { buildDigest, commandMenu, createTrackedLinks, createWorkspaceKeywords, dueRunKey, type TrackedLinksPort } from '../../src/commands/index.js';
+import { commandMenu, createTrackedLinks, createWorkspaceKeywords, dueRunKey, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
@@ -29,7 +33,8 @@ import { telegramBotAccounts } from './bot-accounts.js';
 import { createOptOutCheck, createTelegramBot, type TelegramBot } from './bot.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './polling.js';
 import { SendLimiter } from './rate-limit.js';
-import { sendAnswers } from './send-answers.js';
+import { digestRunJobId } from '../../src/queue/keys.js';
+import { createTelegramReportWorker } from './report-worker.js';
 import { createTelegramUpdateWorker, type TelegramUpdateWorkerOptions } from './update-worker.js';
 import type { TelegramUpdateQueue } from './update-queue.js';
 
@@ -45,6 +50,16 @@ export interface TelegramRoleOptions {
   log: Logger;
   /** Report computations; without them manager commands answer that reports are not available. */
   reports?: ReportsApi;
+  /** The report queue (producer side; its worker runs here). */
+  reportQueue: ReportQueue;
+  /** Fits of the data-driven models (`/models` status, `/refit`); without them `/refit` says it is not available. */
+  models?: ModelsPort;
+  /** How long a command's update waits for its report before “working on it”; default 2 s. */
+  reportNoticeMs?: number;
+  /** Reports computed at once in this process; default 2. */
+  reportConcurrency?: number;
+  /** Called after each report job (tests observe progress). */
+  onReportDone?: (job: Job<ReportJobData>, error?: Error) => void;
   /** `webhook` when `config.publicBaseUrl` is set, `polling` otherwise, unless given. */
   mode?: 'webhook' | 'polling';
   /** Seconds per getUpdates long poll; default 25. */
@@ -61,6 +76,8 @@ export interface TelegramRole {
   bots: ReadonlyMap<string, TelegramBot>;
   mode: 'webhook' | 'polling';
   worker: Worker;
+  /** The report worker (report commands, digest runs). */
+  reportWorker: Worker;
   /** Resolves when every bot finished its start-up calls (getMe, menus, webhook or polling). */
   ready: Promise<void>;
   /** Sends the digests due at `now` (default: the current time); returns how many went out. */
@@ -115,6 +132,9 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     optOuts: createOptOutCheck(store),
     settings: settingsOf,
     ...(options.reports ? { reports: options.reports } : {}),
+    ...(options.models ? { models: options.models } : {}),
+    reportJobs: options.reportQueue,
+    ...(options.reportNoticeMs !== undefined ? { reportNoticeMs: options.reportNoticeMs } : {}),
     // Tracked links need the public URL short links live under.
     links: (ws: string): TrackedLinksPort | undefined => {
       if (!baseUrl) return undefined;
@@ -141,9 +161,20 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     concurrency: options.concurrency ?? 8,
     ...(options.onHandled ? { onHandled: options.onHandled } : {}),
   });
+  const reportWorker = createTelegramReportWorker({
+    connection: options.workerConnection,
+    prefix: config.queuePrefix,
+    bots,
+    queue: options.reportQueue,
+    ...(options.reports ? { reports: options.reports } : {}),
+    timeZoneOf: (ws) => settingsOf(ws)?.timezone,
+    log,
+    concurrency: options.reportConcurrency ?? 2,
+    ...(options.onReportDone ? { onDone: options.onReportDone } : {}),
+  });
   // A stop right after start must close a connected worker (closing one still connecting
   // makes BullMQ emit an error nobody handles); after 10 s it keeps connecting by itself.
-  await Promise.race([worker.waitUntilReady().catch(() => undefined), sleepUnref(10_000)]);
+  await Promise.race([Promise.all([worker.waitUntilReady(), reportWorker.waitUntilReady()]).catch(() => undefined), sleepUnref(10_000)]);
 
   let closed = false;
   const pollers: Polling[] = [];
@@ -189,8 +220,11 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
         const bot = bots.get(sub.account) ?? workspaceBots[0];
         if (!bot || !(await store.community.digests.claimRun(w.id, 'telegram', sub.chatId, runKey))) continue;
         try {
-          await sendAnswers(bot.telegram, sub.chatId, await buildDigest(options.reports, w.id, sub.frequency, at, w.timezone));
-          sent++;
+          // Computed and sent by the report worker; the run waits for it (a timer, not a chat update).
+          const jobId = digestRunJobId(w.id, sub.chatId, runKey);
+          await options.reportQueue.add(jobId, { kind: 'digest', platform: 'telegram', account: bot.account.botId, workspace: w.id, chatId: sub.chatId, frequency: sub.frequency, at: at.toISOString(), runKey });
+          if (await options.reportQueue.waitDelivered(jobId, DIGEST_WAIT_MS)) sent++;
+          else log.warn({ workspace: w.id, chat: sub.chatId, runKey }, 'digest not sent yet; the report queue keeps trying');
         } catch (err) {
           log.warn({ workspace: w.id, chat: sub.chatId, runKey, err: err instanceof Error ? err.message : String(err) }, 'digest not sent');
         }
@@ -212,6 +246,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     bots,
     mode,
     worker,
+    reportWorker,
     ready,
     runDigests,
     async close() {
@@ -220,9 +255,13 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       await Promise.all(pollers.map((p) => p.stop()));
       await worker.close();
       await digestRun;
+      await reportWorker.close();
     },
   };
 }
+
+/** How long a digest run waits for the report worker to send it. */
+const DIGEST_WAIT_MS = 120_000;
 
 function sleepUnref(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

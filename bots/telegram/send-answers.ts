@@ -37,23 +37,38 @@ export function splitText(text: string, max = MAX_TEXT): string[] {
   return pieces.length > 0 ? pieces : [''];
 }
 
-/** Sends answers into one chat, in order. */
-export async function sendAnswers(telegram: Telegram, chatId: string, answers: readonly Answer[]): Promise<void> {
-  for (const a of answers) {
-    switch (a.type) {
-      case 'text':
-        for (const piece of splitText(a.text)) {
-          if (a.monospace) await telegram.sendMessage(chatId, `<pre>${escapeHtml(piece)}</pre>`, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
-          else await telegram.sendMessage(chatId, piece, { link_preview_options: { is_disabled: true } });
-        }
-        break;
-      case 'photo':
-        await telegram.sendPhoto(chatId, { source: a.png, filename: 'chart.png' }, { caption: a.caption.slice(0, MAX_CAPTION) });
-        break;
-      case 'document':
-        await telegram.sendDocument(chatId, { source: a.content, filename: a.filename }, a.caption ? { caption: a.caption.slice(0, MAX_CAPTION) } : {});
-        break;
-    }
+/**
+ * Where a delivery resumes: `from` answers were sent already (a retried report job); `sent(n)`
+ * is awaited after each answer with the number of answers out (the report queue records it).
+ */
+export interface DeliveryProgress {
+  from?: number;
+  sent?: (n: number) => Promise<void>;
+}
+
+/** Sends one answer into one chat. */
+async function sendAnswer(telegram: Telegram, chatId: string, a: Answer): Promise<void> {
+  switch (a.type) {
+    case 'text':
+      for (const piece of splitText(a.text)) {
+        if (a.monospace) await telegram.sendMessage(chatId, `<pre>${escapeHtml(piece)}</pre>`, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
+        else await telegram.sendMessage(chatId, piece, { link_preview_options: { is_disabled: true } });
+      }
+      break;
+    case 'photo':
+      await telegram.sendPhoto(chatId, { source: a.png, filename: 'chart.png' }, { caption: a.caption.slice(0, MAX_CAPTION) });
+      break;
+    case 'document':
+      await telegram.sendDocument(chatId, { source: a.content, filename: a.filename }, a.caption ? { caption: a.caption.slice(0, MAX_CAPTION) } : {});
+      break;
+  }
+}
+
+/** Sends answers into one chat, in order (from `progress.from` on). */
+export async function sendAnswers(telegram: Telegram, chatId: string, answers: readonly Answer[], progress: DeliveryProgress = {}): Promise<void> {
+  for (let i = progress.from ?? 0; i < answers.length; i++) {
+    await sendAnswer(telegram, chatId, answers[i] as Answer);
+    await progress.sent?.(i + 1);
   }
 }
 
@@ -64,22 +79,29 @@ function cannotWritePrivately(err: unknown): boolean {
 
 /**
  * Delivers a command result: into the chat it came from, or privately to the sender with
- * a short note in the group.
+ * a short note in the group (the note counts as one more answer in `progress`).
  */
-export async function deliverResult(telegram: Telegram, botUsername: string, where: { chatId: string; userId: string }, result: CommandResult): Promise<void> {
+export async function deliverResult(telegram: Telegram, botUsername: string, where: { chatId: string; userId: string }, result: CommandResult, progress: DeliveryProgress = {}): Promise<void> {
   if (result.answers.length === 0) return;
   if (result.deliver === 'here') {
-    await sendAnswers(telegram, where.chatId, result.answers);
+    await sendAnswers(telegram, where.chatId, result.answers, progress);
     return;
   }
-  try {
-    await sendAnswers(telegram, where.userId, result.answers);
-  } catch (err) {
-    if (!cannotWritePrivately(err)) throw err;
-    await telegram.sendMessage(where.chatId, `I can only answer that in a private chat. Open one with me (https://t.me/${botUsername}), press Start, then ask again here.`, {
-      link_preview_options: { is_disabled: true },
-    });
-    return;
+  const n = result.answers.length;
+  if ((progress.from ?? 0) < n) {
+    try {
+      await sendAnswers(telegram, where.userId, result.answers, progress);
+    } catch (err) {
+      if (!cannotWritePrivately(err)) throw err;
+      await telegram.sendMessage(where.chatId, `I can only answer that in a private chat. Open one with me (https://t.me/${botUsername}), press Start, then ask again here.`, {
+        link_preview_options: { is_disabled: true },
+      });
+      await progress.sent?.(n + 1);
+      return;
+    }
   }
-  if (result.groupNote) await telegram.sendMessage(where.chatId, result.groupNote);
+  if (result.groupNote && (progress.from ?? 0) <= n) {
+    await telegram.sendMessage(where.chatId, result.groupNote);
+    await progress.sent?.(n + 1);
+  }
 }

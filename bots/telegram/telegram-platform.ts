@@ -1,7 +1,7 @@
 /**
  * The command layer's platform operations on one Telegram bot: admin checks (cached a
- * few minutes, so /help and access checks do not call Telegram on every command) and
- * campaign invite links.
+ * few minutes, so /help and access checks do not call Telegram on every command),
+ * campaign invite links, and a member's first name for `/journey` (asked, never stored).
  */
 import { TelegramError, type Telegram } from 'telegraf';
 import { PlatformRefusedError, type ChatPlatform } from '../../src/commands/index.js';
@@ -41,6 +41,16 @@ export function createTelegramPlatform(telegram: Telegram, botUsername: string, 
         return { url: link.invite_link };
       } catch (err) {
         return refused('create the invite link', err);
+      }
+    },
+    async memberName(chatId, userId) {
+      try {
+        const m = await telegram.getChatMember(chatId, Number(userId));
+        return m.user.first_name || null;
+      } catch (err) {
+        // Not in that chat (any more), or the chat is gone: Telegram does not know them there.
+        if (err instanceof TelegramError && err.code >= 400 && err.code < 500 && err.code !== 429) return null;
+        throw err;
       }
     },
     async revokeInviteLink(chatId, url) {

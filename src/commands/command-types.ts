@@ -3,11 +3,44 @@
  * request and a few platform operations) and what comes back (answers as data, which
  * the connector renders: Telegram messages, photos, documents).
  */
+import type { Role } from '../access/roles.js';
 import type { WorkspaceConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ReportsApi } from '../reports/report-types.js';
 import type { CommunityPlatform } from '../store/store.js';
 import type { Store } from '../store/store.js';
+
+/**
+ * Access classes (enforced in `access.ts`):
+ * - `member`: anyone, anywhere.
+ * - `operator`: workspace operators (and managers, owners) anywhere; a group's
+ *   administrators in that group. Answers asked for in a group go to the sender privately.
+ * - `group-operator`: like `operator`, about one group: the group it is sent in, or
+ *   `group=<id or title>` in a private chat (administrators of that group may then use it).
+ * - `manager`: managers and owners in a private chat with the bot, or anyone in one of
+ *   the workspace's managers' chats; never answered in a member group.
+ * - `owner`: owners in a private chat.
+ */
+export type AccessClass = 'member' | 'operator' | 'group-operator' | 'manager' | 'owner';
+
+/** The least role that may run a command of this class outside the per-group rules. */
+export const ROLE_NEEDED: Readonly<Record<AccessClass, Role>> = { member: 'member', operator: 'operator', 'group-operator': 'operator', manager: 'manager', owner: 'owner' };
+
+export interface CommandSpec {
+  name: string;
+  access: AccessClass;
+  /** One-line usage, shown on bad arguments and in /help. */
+  usage: string;
+  /** Short description for the command menu (3–256 characters). */
+  description: string;
+  /** Whether requests are written to the audit log even when answered (reports, changes). */
+  audited: boolean;
+  /**
+   * A report: its arguments are checked where the command arrives, and it is computed and
+   * answered on the report queue (never inside a chat platform's update handler).
+   */
+  report?: boolean;
+}
 
 export type ChatType = 'private' | 'group' | 'supergroup' | 'channel';
 
@@ -78,6 +111,39 @@ export interface ChatPlatform {
   createInviteLink(chatId: string, options: { name: string; createsJoinRequest: boolean }): Promise<{ url: string }>;
   /** Revokes an invite link; throws PlatformRefusedError when the platform says no. */
   revokeInviteLink(chatId: string, url: string): Promise<void>;
+  /**
+   * The first name a member shows in a chat, asked of the platform (never stored); null
+   * when the platform does not know them there. Optional: without it names are not shown.
+   */
+  memberName?(chatId: string, userId: string): Promise<string | null>;
+}
+
+/** One month's data-driven fit as `/models` shows it (the reconciler's fit status). */
+export interface FitStatusLine {
+  /** `YYYY-MM` (UTC): the fit credits the conversions of this month. */
+  month: string;
+  /** Null when the month was never fitted. */
+  fitId: string | null;
+  fittedAt: string | null;
+  journeys: number;
+  conversions: number;
+  /** Data changed since the fit, or its re-credit has not finished: a refit is queued or due. */
+  dirty: boolean;
+}
+
+/**
+ * The data-driven models' fits (Markov, Shapley): their status per month and on-demand
+ * refits. Wired to the reconciler (`fitStatus`, `requestRefit`); absent: `/refit` says it
+ * is not available and `/models` leaves the fit line out.
+ */
+export interface ModelsPort {
+  status(workspace: string): Promise<FitStatusLine[]>;
+  /**
+   * Queues a refit of every month with conversions, or of the months of `period`; resolves
+   * to a short line saying what was queued. A refusal (too many months, an empty period)
+   * throws an error named `RefitRequestError` whose message is shown as a usage answer.
+   */
+  requestRefit(workspace: string, period?: { from: string; to: string }): Promise<string>;
 }
 
 /** Tracked short links (`src/links`), once that service exists. */
@@ -100,6 +166,8 @@ export interface CommandDeps {
   reports?: ReportsApi;
   /** Tracked links; absent: `/link` answers that links are not configured. */
   links?: TrackedLinksPort;
+  /** Fits of the data-driven models; absent: `/refit` answers that refits are not available. */
+  models?: ModelsPort;
   settings: (workspace: string) => CommandSettings | undefined;
   platform: ChatPlatform;
   log: Logger;

@@ -13,6 +13,7 @@ import type {
   ModelComparison,
 } from '../reports/report-types.js';
 import type { Answer } from './command-types.js';
+import { memberLabel, plural, rowLabel } from './wording.js';
 
 /** Widest label column in tables, in display cells (a CJK character is two). */
 export const LABEL_CELLS = 16;
@@ -82,7 +83,7 @@ function periodLine(p: { label: string; from: string; to: string }, timeZone: st
 const DIMENSION_TITLE: Record<string, string> = { group: 'group', campaign: 'campaign', keyword: 'keyword', link: 'link', platform: 'platform' };
 
 function moreLine(hidden: number): string[] {
-  return hidden > 0 ? [`… ${hidden} more rows (use /export for all)`] : [];
+  return hidden > 0 ? [`… ${hidden} more ${plural(hidden, 'row')} (use /export for all)`] : [];
 }
 
 export interface RenderOptions {
@@ -108,15 +109,15 @@ export async function renderAttribution(r: AttributionReport, o: RenderOptions):
       ? 'No credited conversions in this period.'
       : table(
           [DIMENSION_TITLE[r.by] ?? r.by, 'conv', 'value', 'last', 'Δ'],
-          shown.map((row) => [clip(row.label, LABEL_CELLS), num(row.credited.conversions), num(row.credited.value), num(row.lastTouch.conversions), signed(row.difference.conversions)]),
+          shown.map((row) => [clip(rowLabel(r.by, row), LABEL_CELLS), num(row.credited.conversions), num(row.credited.value), num(row.lastTouch.conversions), signed(row.difference.conversions)]),
         ) + (r.rows.length > shown.length ? '\n' + moreLine(r.rows.length - shown.length).join('') : '');
   const answers: Answer[] = [];
   if (o.charts !== false && r.rows.length > 0) {
     const png = await renderBarChart({
       title: `Credited conversions by ${DIMENSION_TITLE[r.by] ?? r.by}`,
-      subtitle: `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} conversions, ${pct(r.totals.matchRate)} matched`,
+      subtitle: `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} ${plural(r.totals.conversions, 'conversion')}, ${pct(r.totals.matchRate)} matched`,
       series: [r.model, 'last touch'],
-      rows: r.rows.map((row) => ({ label: row.label, values: [row.credited.conversions, row.lastTouch.conversions] })),
+      rows: r.rows.map((row) => ({ label: rowLabel(r.by, row), values: [row.credited.conversions, row.lastTouch.conversions] })),
     });
     answers.push({ type: 'photo', png, caption: `Attribution by ${r.by} · ${r.period.label} · ${r.model} vs last touch` });
   }
@@ -138,7 +139,7 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
       ? 'No credited conversions in this period.'
       : table(
           [c.by, ...c.models.map((m) => MODEL_SHORT[m] ?? m)],
-          shown.map((row) => [clip(row.label, 12), ...c.models.map((m) => num(row.byModel[m]?.conversions ?? 0))]),
+          shown.map((row) => [clip(rowLabel(c.by, row), 12), ...c.models.map((m) => num(row.byModel[m]?.conversions ?? 0))]),
         ) + (c.rows.length > shown.length ? '\n' + moreLine(c.rows.length - shown.length).join('') : '');
   const answers: Answer[] = [];
   if (o.charts !== false && c.rows.length > 0) {
@@ -146,7 +147,7 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
       title: `Every model by ${c.by}`,
       subtitle: `${c.period.label} · credited conversions per model`,
       series: c.models.map((m) => MODEL_SHORT[m] ?? m),
-      rows: c.rows.map((row) => ({ label: row.label, values: c.models.map((m) => row.byModel[m]?.conversions ?? 0) })),
+      rows: c.rows.map((row) => ({ label: rowLabel(c.by, row), values: c.models.map((m) => row.byModel[m]?.conversions ?? 0) })),
       maxRows: 6,
     });
     answers.push({ type: 'photo', png, caption: `Models compared by ${c.by} · ${c.period.label}` });
@@ -165,7 +166,7 @@ export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?:
       : table(
           [f.by, 'joined', 'engaged', 'clicked', 'conv', 'days'],
           shown.map((r) => [
-            clip(r.label, 12),
+            clip(rowLabel(f.by, r), 12),
             num(r.joined),
             `${num(r.engaged)} ${pct(r.engagedRate)}`,
             `${num(r.clicked)} ${pct(r.clickedRate)}`,
@@ -178,7 +179,7 @@ export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?:
     const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => f.rows.reduce((s, r) => s + r[k], 0);
     const one = f.rows.length === 1 ? f.rows[0] : undefined;
     const png = await renderFunnelChart({
-      title: `Funnel · ${one ? one.label : `all ${f.by}s`}`,
+      title: `Funnel · ${one ? rowLabel(f.by, one) : `all ${f.by}s`}`,
       subtitle: f.period.label,
       steps: [
         { label: 'joined', value: sum('joined') },
@@ -186,7 +187,7 @@ export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?:
         { label: 'clicked', value: sum('clicked') },
         { label: 'converted', value: sum('converted') },
       ],
-      ...(one && one.medianDaysToConvert !== null ? { footnote: `median ${num(one.medianDaysToConvert)} days from joining to converting` } : {}),
+      ...(one && one.medianDaysToConvert !== null ? { footnote: `median ${num(one.medianDaysToConvert)} ${plural(one.medianDaysToConvert, 'day')} from joining to converting` } : {}),
     });
     answers.push({ type: 'photo', png, caption: `Funnel · ${f.period.label}` });
   }
@@ -250,7 +251,7 @@ function localTime(iso: string, timeZone: string): string {
 }
 
 /** `/journey`: one line per touch and conversion, in time order, in the workspace's time zone. */
-export function renderJourney(j: JourneyReport, o: RenderOptions): Answer[] {
+export function renderJourney(j: JourneyReport, o: RenderOptions & { who?: string }): Answer[] {
   type Line = { at: string; text: string };
   const lines: Line[] = [
     ...j.touches.map((t) => ({
@@ -269,9 +270,9 @@ export function renderJourney(j: JourneyReport, o: RenderOptions): Answer[] {
   const hidden = Math.max(0, lines.length - MAX_JOURNEY_LINES) + (j.touchesOmitted ?? 0);
   const shown = lines.slice(Math.max(0, lines.length - MAX_JOURNEY_LINES));
   const head = [
-    `Journey of ${j.usernames.length > 0 ? j.usernames.map((u) => `@${u}`).join(', ') : j.profileId}`,
-    `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} touches · ${j.conversions.length} conversions`,
+    `Journey of ${o.who ?? memberLabel(j)}`,
+    `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`,
   ].join('\n');
-  const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier lines\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
+  const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier ${plural(hidden, 'line')}\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
   return [{ type: 'text', text: `${head}\n\n${body}`, monospace: true }];
 }

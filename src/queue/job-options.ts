@@ -47,3 +47,16 @@ export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
   removeOnFail: { age: 30 * 24 * 3600, count: 100_000 },
 };
+
+/**
+ * Report jobs (report commands, digest runs): a transient failure (store, Redis, the chat
+ * platform's network) retries a few times, soon, because someone is waiting; the last
+ * attempt answers that the report failed. Finished jobs are kept a day, so a re-added job id
+ * is a no-op; delivery itself is guarded by the job's delivery state (`report-queue.ts`).
+ */
+export const REPORT_JOB_OPTIONS: JobsOptions = {
+  attempts: 4,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 20_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 20_000 },
+};

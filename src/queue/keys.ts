@@ -92,3 +92,28 @@ export function webhookQueueName(prefix: string): string {
 export function webhookJobId(workspace: string, subscriptionId: string, eventDigest: string): string {
   return `w.${assertNoColon(workspace, 'workspace')}.${assertNoColon(subscriptionId, 'subscription id')}.${assertNoColon(eventDigest, 'event digest')}`;
 }
+
+/** Queue carrying report jobs (report commands, digest runs) to the report worker in the telegram role. */
+export function reportsQueueName(prefix: string): string {
+  return `${prefix}-reports`;
+}
+
+/** Job id of the report a chat command asked for: bot id and the update's `update_id`, so a re-handled update is one report. */
+export function reportCommandJobId(botId: string, updateId: number): string {
+  return `rc.${telegramUpdateJobId(botId, updateId).slice('tg.'.length)}`;
+}
+
+/** Job id of one digest run: workspace, chat and run key (`2026-03-02`, `2026-W10`). */
+export function digestRunJobId(workspace: string, chatId: string, runKey: string): string {
+  return `rd.${assertNoColon(workspace, 'workspace')}.${assertNoColon(chatId, 'chat id')}.${assertNoColon(runKey, 'run key')}`;
+}
+
+/** Redis hash holding a report job's delivery state (who answers first, answers sent, done). */
+export function reportStateKey(prefix: string, jobId: string): string {
+  return `${prefix}:report:${jobId}`;
+}
+
+/** Redis key held by the one run of a report job that is delivering its answers (expires if that run dies). */
+export function reportDeliveryLockKey(prefix: string, jobId: string): string {
+  return `${prefix}:report-lock:${jobId}`;
+}

@@ -78,6 +78,8 @@ export interface FunnelRow {
   convertedRate: number;
   /** Median days from joining to the first conversion, among those who converted. */
   medianDaysToConvert: number | null;
+  /** Value of the conversions counted in `converted`, when the report computes it. */
+  value?: number;
 }
 
 export interface FunnelReport {
@@ -85,6 +87,8 @@ export interface FunnelReport {
   period: Period;
   by: 'group' | 'campaign';
   rows: FunnelRow[];
+  /** Every row together, people counted once (key `all`), when the report computes it. */
+  all?: FunnelRow;
 }
 
 export interface GroupStatsReport {

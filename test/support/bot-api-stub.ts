@@ -41,6 +41,8 @@ export class BotApiStub {
   readonly bots = new Map<string, StubBot>();
   /** `<chat id>|<user id>` → status (`creator`, `administrator`). */
   readonly members = new Map<string, string>();
+  /** First names getChatMember answers with, by user id (default `X`). */
+  readonly firstNames = new Map<string, string>();
   /** Users who never opened a private chat with the bot (sendMessage to them → 403). */
   readonly noPrivateChat = new Set<string>();
   readonly #failures: Failure[] = [];
@@ -175,7 +177,7 @@ export class BotApiStub {
         return { invite_link: p.invite_link, creator: me, creates_join_request: false, is_primary: false, is_revoked: true };
       case 'getChatMember': {
         const status = this.members.get(`${String(p.chat_id)}|${String(p.user_id)}`) ?? 'member';
-        return { status, user: { id: Number(p.user_id), is_bot: String(p.user_id) === botId, first_name: 'X' } };
+        return { status, user: { id: Number(p.user_id), is_bot: String(p.user_id) === botId, first_name: this.firstNames.get(String(p.user_id)) ?? 'X' } };
       }
       case 'setMyCommands':
       case 'deleteMyCommands':

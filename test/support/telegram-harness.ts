@@ -19,6 +19,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createProducerConnection, createWorkerConnection } from '../../src/queue/redis.js';
 import { TouchQueue } from '../../src/queue/touch-queue.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
+import { ReportQueue } from '../../src/commands/index.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store, StoredTouch } from '../../src/store/store.js';
 import { createProfileWorker } from '../../workers/profile.worker.js';
@@ -128,6 +129,7 @@ export interface TelegramHarness {
   config: Config;
   touchQueue: TouchQueue;
   updateQueue: TelegramUpdateQueue;
+  reportQueue: ReportQueue;
   /** Failed update jobs seen by the worker (kept for inspection). */
   failed: Array<{ job: Job<TelegramUpdateJobData>; error: Error }>;
   /** Pushes updates through getUpdates and waits until they are handled and their touches stored. */
@@ -163,6 +165,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const metrics = createMetrics();
   const touchQueue = new TouchQueue({ connection: producer, prefix, metrics });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
+  const reportQueue = new ReportQueue({ connection: producer, prefix });
   const profileWorker = createProfileWorker({ connection: profileConn, store, locker: createMemoryLocker(), log, metrics, prefix, concurrency: 4 });
   const handled = new Set<number>();
   const failed: TelegramHarness['failed'] = [];
@@ -171,6 +174,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
     store,
     touches: touchQueue,
     updateQueue,
+    reportQueue,
     workerConnection: updateConn,
     hashKey: HASH_KEY,
     log,
@@ -211,6 +215,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
     config,
     touchQueue,
     updateQueue,
+    reportQueue,
     failed,
     waitHandled,
     async feed(updates, botId = BOT) {
@@ -223,8 +228,10 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
       await profileWorker.close();
       await touchQueue.queue.obliterate({ force: true }).catch(() => undefined);
       await updateQueue.queue.obliterate({ force: true }).catch(() => undefined);
+      await reportQueue.queue.obliterate({ force: true }).catch(() => undefined);
       await touchQueue.close();
       await updateQueue.close();
+      await reportQueue.close();
       await deleteKeys(cleaner, [`${prefix}*`, `bull:${prefix}*`]);
       await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), cleaner.quit()]);
       await stub.close();

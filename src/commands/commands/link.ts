@@ -1,0 +1,23 @@
+/** `/link <url> [campaign]`: a tracked short link (made in a group, it belongs to that group). */
+import { canonicalizeUrl } from '../../keywords/index.js';
+import { UsageError } from '../arguments.js';
+import { CAMPAIGN, CAMPAIGN_RULE, defineCommand, text } from '../command-module.js';
+
+export const link = defineCommand({
+  spec: { name: 'link', access: 'operator', usage: '/link <url> [campaign]', description: 'Make a tracked short link', audited: true },
+  async run(ctx) {
+    const { req, deps, access, positional } = ctx;
+    if (!deps.links) return { answers: [text('Tracked links are not configured on this installation yet.')], detail: 'not configured' };
+    const url = positional[0] === undefined ? null : canonicalizeUrl(positional[0]);
+    if (url === null || positional.length > 2) throw new UsageError(link.spec.usage);
+    const campaign = positional[1];
+    if (campaign !== undefined && !CAMPAIGN.test(campaign)) throw new UsageError(CAMPAIGN_RULE);
+    const made = await deps.links.create(req.workspace, {
+      url,
+      createdBy: access.subject,
+      ...(campaign !== undefined ? { campaign } : {}),
+      ...(access.group ? { chatId: access.group.chatId } : {}),
+    });
+    return { answers: [text(`Tracked link${campaign ? ` for campaign ${campaign}` : ''}: ${made.shortUrl}`)], detail: `code ${made.code}` };
+  },
+});

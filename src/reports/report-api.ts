@@ -1,0 +1,367 @@
+/**
+ * Reports over HTTP for integrators and BI tools, framework-neutral: a request (report
+ * name, query, headers) in, a response (status, headers, body) out. The HTTP server adapts
+ * it to its routing (`GET /v1/reports/<name>`). It calls the same report functions as the
+ * bot commands and the CLI (`ReportsApi`), with the same parameters as the commands.
+ *
+ * `GET /v1/reports/<name>?workspace=W&period=P[&by=D][&model=M][&group=…][&campaign=…][&member=…][&format=csv]`
+ * - names: `attribution`, `models`, `funnel`, `groupstats`, `journey`, `export`.
+ * - Authorization: `Bearer <key>`, a key listed in the workspace's `apiKeys`. No key or an
+ *   unknown key: 401; a key of another workspace (or of none named `W`): 403. Keys are
+ *   compared in constant time (as SHA-256 digests). Refusals carry no figures.
+ * - Bad parameters: 400 with one reason per field (`errors: [{ field, message }]`).
+ * - JSON: `{ report, workspace, period: {from, to, label}, totals: {conversions, value,
+ *   matched, unattributed, …}, rows: [{key, label, conversions, value, …}], … }`; funnel
+ *   rows add `joined`, `engaged`, `clicked`, `converted` (distinct people) and one row keyed
+ *   `all`. `format=csv` (and `export`, which is CSV only): `text/csv; charset=utf-8` with a
+ *   BOM and one header row, cells defused as the export's (`csvCell`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ReportError } from './attribution-report.js';
+import { csvCell } from './export-credits.js';
+import type { Period } from './period.js';
+import { exportFileName, memberLabel, rowLabel } from './report-labels.js';
+import { matchGroups, parseDimension, parseModel, parseReportPeriod, ReportParamError, type NamedGroup } from './report-params.js';
+import type { AttributionReport, FunnelRow, ReportDimension, ReportsApi } from './report-types.js';
+
+/** The reports the API answers. */
+export const REPORT_API_NAMES = ['attribution', 'models', 'funnel', 'groupstats', 'journey', 'export'] as const;
+export type ReportApiName = (typeof REPORT_API_NAMES)[number];
+
+export interface ReportApiRequest {
+  /** The report's name (the last path segment). */
+  name: string;
+  query: URLSearchParams;
+  /** Request headers, names in lower case (as node:http gives them). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface ReportApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What the API needs of a workspace's configuration. */
+export interface ReportApiWorkspace {
+  id: string;
+  timezone?: string;
+  apiKeys?: readonly string[];
+}
+
+export interface ReportApiOptions {
+  reports: ReportsApi;
+  /** The configured workspaces (their `apiKeys` and time zones). */
+  workspaces: readonly ReportApiWorkspace[];
+  /** A workspace's registered groups (`group=` by id or title, and the rows of `groupstats`). */
+  groups: (workspace: string) => Promise<readonly NamedGroup[]>;
+  now?: () => Date;
+}
+
+/** Parameters each report takes besides `workspace` and `format`. */
+const PARAMS: Record<ReportApiName, readonly string[]> = {
+  attribution: ['period', 'by', 'model', 'group', 'campaign'],
+  models: ['period', 'by', 'model', 'group', 'campaign'],
+  funnel: ['period', 'by', 'group', 'campaign'],
+  groupstats: ['period', 'group', 'model'],
+  journey: ['member', 'period'],
+  export: ['period'],
+};
+
+type Json = Record<string, unknown>;
+type FieldError = { field: string; message: string };
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): ReportApiResponse {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+function bearerOf(headers: ReportApiRequest['headers']): string | null {
+  const h = headers.authorization;
+  const value = Array.isArray(h) ? h[0] : h;
+  const m = /^Bearer[ \t]+([\x21-\x7e]{1,1024})[ \t]*$/i.exec(value ?? '');
+  return m?.[1] ?? null;
+}
+
+/** The workspace whose key this is, comparing every configured key in constant time. */
+function ownerOfKey(keys: ReadonlyArray<{ workspace: string; digest: Buffer }>, key: string): string | null {
+  const d = digest(key);
+  let owner: string | null = null;
+  for (const k of keys) {
+    // No early exit: the time taken does not depend on which key (if any) matched.
+    if (timingSafeEqual(d, k.digest) && owner === null) owner = k.workspace;
+  }
+  return owner;
+}
+
+/** Rows of a table as CSV: the union of their (flattened) fields as one header row, a BOM first. */
+export function rowsToCsv(rows: readonly Json[]): string {
+  const flat = rows.map((r) => flatten(r));
+  const columns: string[] = [];
+  const seen = new Set<string>();
+  for (const r of flat) {
+    for (const k of Object.keys(r)) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
+    }
+  }
+  const lines = [columns.map(csvCell).join(','), ...flat.map((r) => columns.map((c) => csvCell(r[c] as string | number | boolean | null | undefined)).join(','))];
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
+
+/** `{a: {b: 1}, c: [x, y]}` → `{'a.b': 1, c: 'x | y'}`. */
+function flatten(value: Json, prefix = '', out: Json = {}): Json {
+  for (const [k, v] of Object.entries(value)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Json, name, out);
+    else if (Array.isArray(v)) out[name] = v.map(String).join(' | ');
+    else out[name] = v;
+  }
+  return out;
+}
+
+function totalsOf(t: AttributionReport['totals']): Json {
+  return {
+    conversions: t.conversions,
+    value: t.value,
+    matched: t.matched,
+    unattributed: t.unattributed.conversions,
+    unattributed_value: t.unattributed.value,
+    match_rate: t.matchRate,
+    low_confidence: t.lowConfidence,
+    ...(t.pending !== undefined ? { pending: t.pending } : {}),
+  };
+}
+
+function funnelRow(by: string, r: FunnelRow, key = r.key, label = rowLabel(by, r)): Json {
+  return {
+    key,
+    label,
+    conversions: r.converted,
+    value: r.value ?? null,
+    joined: r.joined,
+    engaged: r.engaged,
+    clicked: r.clicked,
+    converted: r.converted,
+    engaged_rate: r.engagedRate,
+    clicked_rate: r.clickedRate,
+    converted_rate: r.convertedRate,
+    median_days_to_convert: r.medianDaysToConvert,
+  };
+}
+
+const periodJson = (p: Period): Json => ({ from: p.from, to: p.to, label: p.label });
+
+/** The report API handler. */
+export function createReportApi(options: ReportApiOptions): (req: ReportApiRequest) => Promise<ReportApiResponse> {
+  const { reports } = options;
+  const now = options.now ?? (() => new Date());
+  const keys = options.workspaces.flatMap((w) => (w.apiKeys ?? []).map((k) => ({ workspace: w.id, digest: digest(k) })));
+  const settingsOf = (id: string): ReportApiWorkspace | undefined => options.workspaces.find((w) => w.id === id);
+
+  return async (req) => {
+    const key = bearerOf(req.headers);
+    const owner = key === null ? null : ownerOfKey(keys, key);
+    if (owner === null) {
+      return json(401, { error: 'unauthorized', message: key === null ? 'send the workspace’s API key as Authorization: Bearer <key>' : 'unknown API key' }, { 'www-authenticate': 'Bearer realm="midfunnel reports"' });
+    }
+    const errors: FieldError[] = [];
+    const q = new Map<string, string>();
+    for (const [k, v] of req.query) {
+      if (q.has(k)) errors.push({ field: k, message: 'given more than once' });
+      q.set(k, v);
+    }
+    const workspace = q.get('workspace');
+    if (workspace === undefined || workspace === '') return json(400, { error: 'bad_request', errors: [{ field: 'workspace', message: 'required: the workspace id' }] });
+    if (workspace !== owner || !settingsOf(workspace)) return json(403, { error: 'forbidden', message: 'this API key does not read that workspace' });
+    if (!(REPORT_API_NAMES as readonly string[]).includes(req.name)) {
+      return json(404, { error: 'not_found', message: `no report '${req.name.slice(0, 40)}'; reports: ${REPORT_API_NAMES.join(', ')}` });
+    }
+    const name = req.name as ReportApiName;
+    const allowed = new Set(['workspace', 'format', ...PARAMS[name]]);
+    for (const k of q.keys()) if (!allowed.has(k)) errors.push({ field: k, message: `unknown parameter; ${name} takes ${[...allowed].join(', ')}` });
+    const field = <T>(f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (err) {
+        if (err instanceof ReportParamError) {
+          errors.push({ field: err.field, message: err.message });
+          return undefined;
+        }
+        throw err;
+      }
+    };
+    const format = q.get('format') ?? (name === 'export' ? 'csv' : 'json');
+    if (format !== 'json' && format !== 'csv') errors.push({ field: 'format', message: 'format= must be json or csv' });
+    else if (name === 'export' && format !== 'csv') errors.push({ field: 'format', message: 'export is CSV only (format=csv)' });
+    const tz = settingsOf(workspace)?.timezone ?? 'UTC';
+    const at = now();
+    const periodParam = q.get('period');
+    const period = name === 'journey' && periodParam === undefined ? undefined : field(() => parseReportPeriod(periodParam, at, tz));
+    const wantsDimension = name === 'attribution' || name === 'models' || name === 'funnel';
+    const campaign = q.get('campaign');
+    const groupName = q.get('group');
+    const byParam = q.get('by') ?? (campaign !== undefined && name !== 'groupstats' ? 'campaign' : undefined);
+    const by = wantsDimension ? field(() => (name === 'funnel' ? parseDimension(byParam, ['group', 'campaign'] as const) : parseDimension(byParam))) : undefined;
+    const model = field(() => parseModel(q.get('model')));
+    if (groupName !== undefined && by !== undefined && by !== 'group') errors.push({ field: 'group', message: 'group= goes with by=group' });
+    if (campaign !== undefined && by !== undefined && by !== 'campaign') errors.push({ field: 'campaign', message: 'campaign= goes with by=campaign' });
+    let group: NamedGroup | undefined;
+    if (groupName !== undefined && errors.length === 0) {
+      const found = matchGroups(await options.groups(workspace), groupName);
+      if (found.length === 1) group = found[0];
+      else errors.push({ field: 'group', message: found.length === 0 ? 'no group has this id or title' : `several groups match: ${found.slice(0, 5).map((g) => g.chatId).join(', ')}; use the id` });
+    }
+    const member = q.get('member');
+    if (name === 'journey' && (member === undefined || member.trim() === '')) errors.push({ field: 'member', message: 'required: @username, Telegram user id or profile id' });
+    if (errors.length > 0) return json(400, { error: 'bad_request', errors });
+
+    const answer = (body: Json, rows: Json[]): ReportApiResponse => {
+      if (format === 'csv') {
+        return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${name}-${workspace}.csv"` }, body: rowsToCsv(rows) };
+      }
+      return json(200, { report: name, workspace, ...body, rows });
+    };
+    const filterKey = group?.chatId ?? campaign;
+    const keep = (row: { key: string }): boolean => filterKey === undefined || row.key === filterKey;
+
+    try {
+      switch (name) {
+        case 'attribution': {
+          const r = await reports.attribution(workspace, { period: period as Period, by: by as ReportDimension, model: model as string });
+          const rows = r.rows.filter(keep).map((row) => ({
+            key: row.key,
+            label: rowLabel(r.by, row),
+            conversions: row.credited.conversions,
+            value: row.credited.value,
+            last_touch: { conversions: row.lastTouch.conversions, value: row.lastTouch.value },
+            difference: { conversions: row.difference.conversions, value: row.difference.value },
+            ...(row.credited.byCurrency ? { value_by_currency: row.credited.byCurrency } : {}),
+          }));
+          return answer({ period: periodJson(r.period), by: r.by, model: r.model, totals: totalsOf(r.totals), currencies: r.currencies, notes: r.notes ?? [] }, rows);
+        }
+        case 'models': {
+          const r = await reports.compareModels(workspace, { period: period as Period, by: by as ReportDimension });
+          const rows = r.rows.filter(keep).map((row) => ({
+            key: row.key,
+            label: rowLabel(r.by, row),
+            conversions: row.byModel[model as string]?.conversions ?? 0,
+            value: row.byModel[model as string]?.value ?? 0,
+            by_model: Object.fromEntries(r.models.map((m) => [m, { conversions: row.byModel[m]?.conversions ?? 0, value: row.byModel[m]?.value ?? 0 }])),
+          }));
+          return answer({ period: periodJson(r.period), by: r.by, model, models: r.models, totals: totalsOf(r.totals), notes: r.notes ?? [] }, rows);
+        }
+        case 'funnel': {
+          const fby = by as 'group' | 'campaign';
+          const [f, t] = await Promise.all([
+            reports.funnel(workspace, { period: period as Period, by: fby, ...(filterKey !== undefined ? { key: filterKey } : {}) }),
+            reports.attribution(workspace, { period: period as Period, by: 'platform', model: 'last_touch' }),
+          ]);
+          const rows = f.rows.map((r) => funnelRow(fby, r));
+          const notes: string[] = [];
+          let all: Json;
+          if (f.all) all = funnelRow(fby, f.all, 'all', `all ${fby}s`);
+          else if (f.rows.length === 1 && f.rows[0]) all = funnelRow(fby, f.rows[0], 'all', `all ${fby}s`);
+          else {
+            const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => f.rows.reduce((s, r) => s + r[k], 0);
+            all = funnelRow(fby, { key: 'all', label: '', joined: sum('joined'), engaged: sum('engaged'), clicked: sum('clicked'), converted: sum('converted'), engagedRate: 0, clickedRate: 0, convertedRate: 0, medianDaysToConvert: null }, 'all', `all ${fby}s`);
+            const j = Number(all.joined);
+            Object.assign(all, { engaged_rate: j ? Number(all.engaged) / j : 0, clicked_rate: j ? Number(all.clicked) / j : 0, converted_rate: j ? Number(all.converted) / j : 0 });
+            if (f.rows.length > 1) notes.push('the all row sums the rows: a person in several rows is counted in each');
+          }
+          return answer({ period: periodJson(f.period), by: fby, totals: totalsOf(t.totals), notes }, [...rows, all]);
+        }
+        case 'groupstats': {
+          const p = period as Period;
+          const groups = group ? [group] : [...(await options.groups(workspace))];
+          const [scope, credited] = await Promise.all([
+            reports.groupStats(workspace, { period: p, ...(group ? { chatId: group.chatId } : {}) }),
+            reports.attribution(workspace, { period: p, by: 'group', model: model as string }),
+          ]);
+          const creditOf = new Map(credited.rows.map((r) => [r.key, r.credited]));
+          const statRow = (key: string, label: string, g: typeof scope): Json => {
+            const sum = (k: 'messages' | 'keywordHits' | 'joins' | 'leaves'): number => g.days.reduce((s, d) => s + d[k], 0);
+            const c = key === 'all' ? { conversions: credited.rows.reduce((s, r) => s + r.credited.conversions, 0), value: credited.rows.reduce((s, r) => s + r.credited.value, 0) } : creditOf.get(key);
+            return {
+              key,
+              label,
+              conversions: c?.conversions ?? 0,
+              value: c?.value ?? 0,
+              joins: sum('joins'),
+              leaves: sum('leaves'),
+              net: sum('joins') - sum('leaves'),
+              active_members: g.activeMembers,
+              messages: sum('messages'),
+              keyword_hits: sum('keywordHits'),
+            };
+          };
+          const rows: Json[] = [];
+          for (const g of groups) rows.push(group ? statRow(g.chatId, g.title, scope) : statRow(g.chatId, g.title, await reports.groupStats(workspace, { period: p, chatId: g.chatId })));
+          if (!group) rows.push(statRow('all', 'all groups', scope));
+          return answer(
+            {
+              period: periodJson(scope.period),
+              model,
+              totals: totalsOf(credited.totals),
+              days: scope.days.map((d) => ({ day: d.day, messages: d.messages, keyword_hits: d.keywordHits, joins: d.joins, leaves: d.leaves })),
+              joins_by_campaign: scope.joinsByCampaign.map((c) => ({ key: c.campaign ?? '(none)', label: c.campaign ?? rowLabel('campaign', { key: '(none)', label: '(none)' }), joins: c.joins, leaves: c.leaves })),
+              top_keywords: scope.topKeywords,
+            },
+            rows,
+          );
+        }
+        case 'journey': {
+          const j = await reports.journey(workspace, member as string);
+          if (!j) return json(404, { error: 'not_found', message: 'no member by that @username, user id or profile id in this workspace' });
+          const inPeriod = (iso: string): boolean => period === undefined || (iso >= period.from && iso < period.to);
+          type Line = { at: string; row: Json };
+          const lines: Line[] = [
+            ...j.touches.map((t, i) => ({
+              at: t.at,
+              row: {
+                key: `touch-${i + 1 + (j.touchesOmitted ?? 0)}`,
+                label: [t.kind, t.chatTitle ?? (t.platform === 'web' ? '' : t.chatId)].filter(Boolean).join(' · '),
+                at: t.at,
+                kind: t.kind,
+                platform: t.platform,
+                group_id: t.chatId,
+                group_title: t.chatTitle ?? null,
+                campaign: t.campaign ?? null,
+                keywords: t.keywords ?? [],
+                conversions: 0,
+                value: 0,
+              },
+            })),
+            ...j.conversions.map((c) => ({ at: c.at, row: { key: c.id, label: 'conversion', at: c.at, kind: 'conversion', conversions: 1, value: c.value, currency: c.currency, rule: c.rule } })),
+          ]
+            .filter((l) => inPeriod(l.at))
+            .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+          const convs = j.conversions.filter((c) => inPeriod(c.at));
+          const matched = convs.filter((c) => c.rule !== 'unattributed').length;
+          const shownPeriod = period ?? { from: lines[0]?.at ?? j.firstSeenAt ?? at.toISOString(), to: at.toISOString(), label: 'all' };
+          return answer(
+            {
+              period: periodJson(shownPeriod),
+              member: { profile_id: j.profileId, label: memberLabel(j), usernames: j.usernames, first_seen_at: j.firstSeenAt, touches_omitted: j.touchesOmitted ?? 0 },
+              totals: { conversions: convs.length, value: convs.reduce((s, c) => s + c.value, 0), matched, unattributed: convs.length - matched },
+            },
+            lines.map((l) => l.row),
+          );
+        }
+        case 'export': {
+          const csv = await reports.exportCredits(workspace, { period: period as Period });
+          return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${exportFileName(workspace, period as Period, tz)}"` }, body: csv };
+        }
+      }
+    } catch (err) {
+      // The reports' own checks (kept in step with ours): a bad model or dimension.
+      if (err instanceof ReportError) return json(400, { error: 'bad_request', errors: [{ field: /model/.test(err.message) ? 'model' : 'by', message: err.message }] });
+      throw err;
+    }
+  };
+}
