@@ -82,3 +82,11 @@ export function telegramUpdateJobId(botId: string, updateId: number): string {
 export function whatsappAccountLeaseKey(prefix: string, accountId: string): string {
   return `${prefix}:lease:whatsapp:${assertNoColon(accountId, 'account id')}`;
 }
+
+/**
+ * Redis key of the capped list keeping rejected payloads for inspection (redacted, bounded),
+ * per source (`telegram`): payloads answered 400 because they can never be queued.
+ */
+export function rejectedPayloadsKey(prefix: string, source: string): string {
+  return `${prefix}:rejected:${assertNoColon(source, 'source')}`;
+}
