@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { failFast } from '../queue/fail-fast.js';
 import { CLICK_DEDUPE_SECONDS, recordLinkVisit, type RecordClickDeps } from './record-click.js';
 
 const NOT_FOUND = 'This link does not exist or is no longer active.\n';
@@ -37,11 +38,16 @@ export function registerLinkRoutes(app: FastifyInstance, deps: RecordClickDeps):
   app.get('/l/:code/:token', handler);
 }
 
-/** `dedupe` for {@link RecordClickDeps} on a Redis connection: `SET key id EX ttl NX`, else the stored id. */
+/**
+ * `dedupe` for {@link RecordClickDeps} on a (producer) Redis connection: `SET key id EX ttl NX`,
+ * else the stored id. A connection still connecting is waited for briefly (a click right
+ * after start is deduped too); one that is down fails within 2 s.
+ */
 export function redisClickDedupe(redis: Redis, ttlSeconds = CLICK_DEDUPE_SECONDS): RecordClickDeps['dedupe'] {
-  return async (key, clickId) => {
-    if ((await redis.set(key, clickId, 'EX', ttlSeconds, 'NX')) === 'OK') return clickId;
-    // Taken: a click within the hour. (Expired in between: the key is gone and this one counts anew.)
-    return (await redis.get(key)) ?? clickId;
-  };
+  return (key, clickId) =>
+    failFast(redis, 2_000, 'click dedupe', async () => {
+      if ((await redis.set(key, clickId, 'EX', ttlSeconds, 'NX')) === 'OK') return clickId;
+      // Taken: a click within the hour. (Expired in between: the key is gone and this one counts anew.)
+      return (await redis.get(key)) ?? clickId;
+    });
 }
