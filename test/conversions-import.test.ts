@@ -201,7 +201,7 @@ describe('midfunnel conversions import (CLI)', () => {
     expect(await cmd(['import', 'h.csv', '--workspace', WS], header)).toBe(1);
     expect(header.err).toMatch(/^midfunnel conversions: h.csv: the header has no column for: id, occurred_at, value/);
     await expect(cmd(['import', 'h.csv', '--workspace', WS, '--encoding', 'latin9'], io({}))).rejects.toThrow(/--encoding latin9: use one of auto, utf8, gbk, utf16le/);
-    await expect(cmd(['import', 'h.csv', '--workspace', 'other'], io({ '/data/h.csv': Buffer.from('x') }))).rejects.toThrow(/--workspace other is not a configured workspace/);
+    await expect(cmd(['import', 'h.csv', '--workspace', 'other'], io({ '/data/h.csv': Buffer.from('x') }))).rejects.toThrow(/workspace other is not configured/);
     expect(await store.conversions.count(WS)).toBe(0);
   });
 });

@@ -16,6 +16,7 @@ import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { UsageError, type CliCommand, type CliIo } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
+import { requireWorkspace } from './require-workspace.js';
 
 const USAGE = `usage: midfunnel conversions import FILE.csv [--workspace W] [--currency CNY] [--type purchase] [--encoding ${CSV_ENCODINGS.join('|')}] [--json]
        midfunnel conversions refit|sweep --workspace W`;
@@ -77,6 +78,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
       if (v.workspace === undefined) throw new UsageError(`--workspace is required\n${USAGE}`);
       const ctx = await openCliContext(io.env, overrides);
       try {
+        requireWorkspace(ctx.workspaces, v.workspace);
         const q = ctx.reconcileQueue();
         if (sub === 'refit') io.stdout(`refit queued (${await q.requestRefit(v.workspace)})\n`);
         else {
@@ -101,7 +103,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
     }
     const ctx = await openCliContext(io.env, overrides);
     try {
-      if (v.workspace !== undefined && !ctx.settings(v.workspace)) throw new UsageError(`--workspace ${v.workspace} is not a configured workspace (MIDFUNNEL_CONFIG)`);
+      if (v.workspace !== undefined) requireWorkspace(ctx.workspaces, v.workspace);
       let enqueueFailed = false;
       const queue = (() => {
         try {
