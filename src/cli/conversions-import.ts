@@ -11,6 +11,7 @@
  * 2 bad command line.
  */
 import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
 import { ImportHeaderError, importConversionsCsv, type ImportSummary } from '../conversions/import-conversions.js';
 import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
@@ -35,14 +36,25 @@ refit    queues a refit of the Markov and Shapley models now (they refit daily a
 sweep    queues pending, unattributed and low-confidence conversions to be matched again.
 `;
 
-/** Draws a progress bar on stderr when it is a terminal. */
-function progressBar(io: CliIo): ((done: number, total: number) => void) | undefined {
+/**
+ * A progress bar (cli-progress) on stderr when it is a terminal; nothing otherwise (logs and
+ * pipes get the summary only). `stop` draws the final state and ends the line.
+ */
+function progressBar(io: CliIo): { update: (done: number, total: number) => void; stop: () => void } | undefined {
   if (!io.isTTY) return undefined;
-  return (done, total) => {
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    io.stderr(`\rimporting [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} rows`);
-    if (done === total) io.stderr('\n');
+  const stream = { isTTY: true, columns: 100, write: (text: string) => (io.stderr(text), true) } as unknown as NodeJS.WriteStream;
+  const bar = new cliProgress.SingleBar({ stream, format: 'importing [{bar}] {value}/{total} rows', barCompleteChar: '#', barIncompleteChar: '.', barsize: 30, hideCursor: false, fps: 10 });
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else bar.update(done);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
   };
 }
 
@@ -112,7 +124,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
           return undefined;
         }
       })();
-      const onProgress = progressBar(io);
+      const progress = progressBar(io);
       let summary: ImportSummary;
       try {
         summary = await importConversionsCsv(
@@ -140,17 +152,19 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
             ...(v.workspace !== undefined ? { workspace: v.workspace } : {}),
             ...(v.currency !== undefined ? { currency: v.currency } : {}),
             ...(v.type !== undefined ? { type: v.type } : {}),
-            ...(onProgress ? { onProgress } : {}),
+            ...(progress ? { onProgress: progress.update } : {}),
             ...(overrides.now ? { now: overrides.now } : {}),
           },
         );
       } catch (err) {
+        progress?.stop();
         if (err instanceof ImportHeaderError) {
           io.stderr(`midfunnel conversions: ${file}: ${err.message}\n`);
           return 1;
         }
         throw err;
       }
+      progress?.stop();
       io.stdout(v.json ? `${JSON.stringify({ file, ...summary }, null, 2)}\n` : summaryText(file, summary));
       if (enqueueFailed) io.stderr('note: Redis did not take the reconcile jobs; the conversions are stored and the service reconciles them on its next sweep\n');
       return summary.rejected.length > 0 ? 1 : 0;
