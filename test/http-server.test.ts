@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
+import { spawn } from 'node:child_process';
 
 const running: RunningRoles[] = [];
 afterEach(async () => {
@@ -90,5 +91,22 @@ describe('HTTP server', () => {
     expect(await r404.json()).toEqual({ error: 'not found' });
     const r405 = await fetch(`${base}/healthz`, { method: 'POST' });
     expect(r405.status).toBe(405);
+  });
+
+  it('serves health and metrics alone on HEALTH_PORT for a role without the HTTP server; the container health check reads it', async () => {
+    const { base, app } = await start({ HEALTH_PORT: '0' }, ['workers']);
+    expect(app.roles).toEqual(['workers']);
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE midfunnel_events_processed_total counter');
+    // Only health: no product routes on this port.
+    expect((await fetch(`${base}/l/abc`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/conversions`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const script = join(import.meta.dirname, '..', 'scripts', 'healthcheck.mjs');
+    // Run it as a separate process (the server here must keep answering meanwhile).
+    const check = (env: Record<string, string>): Promise<number | null> =>
+      new Promise((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' }).on('exit', resolve));
+    expect(await check({ PORT: '1', HEALTH_PORT: String(app.address?.port) })).toBe(0);
+    expect(await check({ PORT: '1' })).toBe(1);
   });
 });
