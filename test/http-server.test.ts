@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
 import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import { closeHttpApp, createHttpApp, listenHttpApp } from '../src/http/http-app.js';
 
 const running: RunningRoles[] = [];
 afterEach(async () => {
@@ -108,5 +110,33 @@ describe('HTTP server', () => {
       new Promise((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' }).on('exit', resolve));
     expect(await check({ PORT: '1', HEALTH_PORT: String(app.address?.port) })).toBe(0);
     expect(await check({ PORT: '1' })).toBe(1);
+  });
+
+  it('validates a route’s zod schemas and answers every bad field at once, as JSON with no stack trace', async () => {
+    // The way later routes (report API, dashboard) declare their inputs.
+    const app = createHttpApp({ log: createLogger('silent') });
+    app.get('/v1/things/:name', { schema: { params: z.object({ name: z.string().regex(/^[a-z]+$/, 'lower-case letters') }), querystring: z.object({ workspace: z.string().min(1), limit: z.coerce.number().int().max(100, 'at most 100') }) } }, async (request) => ({
+      params: request.params,
+      query: request.query,
+    }));
+    app.get('/boom', async () => {
+      throw new Error('secret internals');
+    });
+    const address = await listenHttpApp(app, 0, '127.0.0.1');
+    const base = `http://127.0.0.1:${address.port}`;
+    try {
+      const ok = await fetch(`${base}/v1/things/abc?workspace=acme&limit=5`);
+      expect(await ok.json()).toEqual({ params: { name: 'abc' }, query: { workspace: 'acme', limit: 5 } });
+      const bad = await fetch(`${base}/v1/things/abc?limit=500`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error: 'invalid request', fields: [{ field: 'query.workspace', message: 'required' }, { field: 'query.limit', message: 'at most 100' }] });
+      const badParam = await fetch(`${base}/v1/things/ABC?workspace=acme&limit=1`);
+      expect(await badParam.json()).toEqual({ error: 'invalid request', fields: [{ field: 'params.name', message: 'lower-case letters' }] });
+      const boom = await fetch(`${base}/boom`);
+      expect(boom.status).toBe(500);
+      expect(await boom.text()).toBe('{"error":"internal error"}');
+    } finally {
+      await closeHttpApp(app);
+    }
   });
 });

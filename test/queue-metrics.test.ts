@@ -15,6 +15,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { touchQueueName } from '../src/queue/keys.js';
 import { createWorkerConnection } from '../src/queue/redis.js';
+import { signBody } from '../src/conversions/verify-signature.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { REDIS_URL, deleteKeys, testRedis, uniquePrefix } from './support/redis.js';
 
@@ -31,7 +32,7 @@ async function metricsUntil(base: string, pattern: RegExp, what: string): Promis
     if (pattern.test(text)) return text;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}; last scrape:\n${text.split('\n').filter((l) => l.includes('jobs_') || l.includes('queue_depth')).join('\n')}`);
+  throw new Error(`timed out waiting for ${what}; last scrape:\n${text.split('\n').filter((l) => l.includes('jobs_') || l.includes('queue_depth') || l.includes('reconcile')).join('\n')}`);
 }
 
 describe('queue metrics', () => {
@@ -88,5 +89,28 @@ describe('queue metrics', () => {
     const deadline = Date.now() + 10_000;
     while ((await app.touchQueue.queue.getJobState('stall-me')) !== 'completed' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await app.touchQueue.queue.getJobState('stall-me')).toBe('completed');
+  });
+
+  it('counts reconcile outcomes in the process running the reconcile worker', { timeout: 60_000 }, async () => {
+    const prefix = uniquePrefix('qm');
+    const secret = 'qm-webhook-secret-0123456789';
+    const config = loadConfig(
+      { REDIS_URL, PORT: '0', HOST: '127.0.0.1', QUEUE_PREFIX: prefix, MIDFUNNEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'mf-qm-')), MIDFUNNEL_HASH_KEY: 'qm-hash-key-0123456789', MIDFUNNEL_CONFIG: 'ws.json' },
+      () => JSON.stringify({ workspaces: [{ id: 'acme', secret }] }),
+    );
+    const app: RunningRoles = await startRoles({ config, roles: ['http', 'workers'], log: createLogger('silent'), store: createMemoryStore(), metrics: createMetrics() });
+    cleanups.push(async () => {
+      await app.close();
+      const redis = testRedis();
+      await deleteKeys(redis, [`${prefix}*`, `bull:${prefix}*`]);
+      await redis.quit();
+    });
+    const base = `http://127.0.0.1:${app.address?.port}`;
+    const body = JSON.stringify({ id: 'o-1', workspace: 'acme', occurred_at: new Date().toISOString(), value: 10, currency: 'CNY', type: 'purchase', customer: { email: 'nobody@example.com' } });
+    const res = await fetch(`${base}/v1/conversions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-midfunnel-signature': signBody(secret, body, Math.floor(Date.now() / 1000)) }, body });
+    expect(res.status).toBe(202);
+    // Unattributed on intake (and again when the first fit or a sweep re-runs it).
+    await metricsUntil(base, /midfunnel_reconcile_outcomes_total\{result="unattributed"\} [1-9]/, 'the reconcile outcome');
+    expect(await (await fetch(`${base}/metrics`)).text()).not.toMatch(/midfunnel_reconcile_outcomes_total\{result="matched"\}/);
   });
 });
