@@ -59,9 +59,9 @@ describe('midfunnel start', () => {
     expect(p.output()).toContain('"msg":"stopped"');
   });
 
-  it('refuses split roles on the in-memory store, saying why and what to run instead', async () => {
-    for (const role of ['workers', 'http,workers', 'http,workers,whatsapp']) {
-      const p = run(['start', '--role', role], { MIDFUNNEL_STORE: 'memory', QUEUE_PREFIX: uniquePrefix('start') });
+  it('refuses split roles on the in-memory store, saying why and what to run instead', { timeout: 60_000 }, async () => {
+    const runs = ['workers', 'http,workers', 'http,workers,whatsapp'].map((role) => run(['start', '--role', role], { MIDFUNNEL_STORE: 'memory', QUEUE_PREFIX: uniquePrefix('start') }));
+    for (const p of runs) {
       expect(await p.exited).toBe(1);
       expect(p.output()).toContain('MIDFUNNEL_STORE=memory keeps every record inside one process, so all roles must run in it');
       expect(p.output()).toMatch(/without (http, )?telegram/);
