@@ -149,17 +149,8 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       log.info({ concurrency: config.workerConcurrency, queue: touchQueueName(config.queuePrefix) }, 'profile worker started');
       const reconcileConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis reconcile worker', close: () => reconcileConn.quit().catch(() => reconcileConn.disconnect()) });
-      const reconciler = createReconcileWorker({
-        connection: reconcileConn,
-        store,
-        locker,
-        log,
-        settings,
-        queue: reconcileQueue,
-        prefix: config.queuePrefix,
-        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)),
-        onProcessed: (result) => metrics.reconcileOutcomes.inc({ result: result.kind === 'reconcile' ? result.status : result.kind }),
-      });
+      const reconciler = createReconcileWorker({ connection: reconcileConn, store, locker, log, settings, queue: reconcileQueue, prefix: config.queuePrefix, concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)) });
+      reconciler.on('completed', (_job, result) => metrics.reconcileOutcomes.inc({ result: result.kind === 'reconcile' ? result.status : result.kind }));
       closers.push({ name: 'reconcile worker', close: () => reconciler.close() });
       await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
