@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
 import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { z } from 'zod';
 import { closeHttpApp, createHttpApp, listenHttpApp } from '../src/http/http-app.js';
 
@@ -138,5 +139,64 @@ describe('HTTP server', () => {
     } finally {
       await closeHttpApp(app);
     }
+  });
+
+  it('closing: idle keep-alive sockets close at once, an answer in progress finishes with Connection: close, one that hangs is cut after the grace period', async () => {
+    const app = createHttpApp({ log: createLogger('silent') });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let slowStarted!: () => void;
+    const slowInFlight = new Promise<void>((r) => (slowStarted = r));
+    let hangStarted!: () => void;
+    const hangInFlight = new Promise<void>((r) => (hangStarted = r));
+    app.get('/slow', async () => {
+      slowStarted();
+      await gate;
+      return { ok: true };
+    });
+    app.get('/hang', async () => {
+      hangStarted();
+      await new Promise(() => undefined);
+    });
+    app.get('/ping', async () => ({ status: 'ok' }));
+    const { port } = await listenHttpApp(app, 0, '127.0.0.1');
+    const open = (): { socket: Socket; data: () => string; closed: Promise<void> } => {
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (d: Buffer) => (data += d.toString()));
+      socket.on('error', () => undefined);
+      return { socket, data: () => data, closed: new Promise((r) => socket.on('close', () => r())) };
+    };
+    const idle = open();
+    idle.socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (!idle.data().includes('{"status":"ok"}')) await new Promise((r) => setTimeout(r, 10));
+    expect(idle.data()).toMatch(/connection: keep-alive/i);
+    const busy = open();
+    busy.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    const stuck = open();
+    stuck.socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    // A request whose headers are still arriving when the close begins.
+    const late = open();
+    late.socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n');
+    await Promise.all([slowInFlight, hangInFlight]);
+    await new Promise((r) => setTimeout(r, 50));
+
+    let done = false;
+    const closing = closeHttpApp(app, 300).then(() => (done = true));
+    await idle.closed;
+    late.socket.write('\r\n');
+    await late.closed;
+    expect(late.data()).toMatch(/^HTTP\/1.1 503 Service Unavailable/);
+    expect(late.data()).toMatch(/connection: close/i);
+    release();
+    await busy.closed;
+    expect(busy.data()).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(busy.data()).toMatch(/connection: close/i);
+    expect(done).toBe(false);
+    // The hanging answer holds the close only until the grace period ends.
+    await stuck.closed;
+    await closing;
+    expect(stuck.data()).toBe('');
+    expect(done).toBe(true);
   });
 });
