@@ -43,6 +43,8 @@ export interface HttpRoleDeps {
   touchQueue: TouchQueue;
   reconcileQueue: ReconcileQueue;
   telegramUpdates: TelegramUpdateQueue;
+  /** More queues whose depth, stalled and failed jobs `/metrics` shows (e.g. `webhooks`). */
+  otherQueues?: ReadonlyArray<{ label: string; queue: Pick<Queue, 'getJobCounts' | 'name'> }>;
 }
 
 export interface RunningHttp {
@@ -79,6 +81,7 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     { label: 'touches', queue: deps.touchQueue.queue },
     { label: 'reconcile', queue: deps.reconcileQueue.queue },
     { label: 'telegram-updates', queue: deps.telegramUpdates.queue },
+    ...(deps.otherQueues ?? []),
   ];
   const queueEvents = watchQueueEvents({ redisUrl: config.redisUrl, queues: watched.map((w) => ({ label: w.label, name: w.queue.name })), metrics, log });
   registerHealthRoutes(app, { metrics, checks: readinessChecks(producer, store), beforeScrape: queueDepthRefresher(metrics, watched) });

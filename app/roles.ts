@@ -28,6 +28,8 @@ import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
 import { makeTouchTrigger } from '../src/reconcile/touch-trigger.js';
 import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
+import { publishCredited, WebhookQueue, type SubscriptionsLookup } from '../src/webhooks/index.js';
+import { createWebhookWorker } from '../workers/webhook.worker.js';
 import { startWhatsAppRole, type WhatsAppRole } from '../bots/whatsapp/main.js';
 import { startHealthServer, startHttpRole } from './http-role.js';
 
@@ -43,6 +45,8 @@ export interface RunningRoles {
   touchQueue: TouchQueue;
   /** Conversions to reconcile, refits and sweeps. */
   reconcileQueue: ReconcileQueue;
+  /** Outgoing webhook events (signed deliveries to the workspaces' subscribers). */
+  webhookQueue: WebhookQueue;
   /** The Telegram bots, when the telegram role runs. */
   telegram: TelegramRole | undefined;
   /** The WhatsApp accounts, when the whatsapp role runs (it is skipped without configured accounts). */
@@ -123,6 +127,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
     const settings = settingsLookup(config.workspaces);
+    const subscriptions: SubscriptionsLookup = (ws) => config.workspaces.find((w) => w.id === ws)?.webhooks ?? [];
+    const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
+    webhookQueue.queue.on('error', (err: Error) => log.debug({ err: err.message, queue: webhookQueue.queue.name }, 'queue connection error'));
+    closers.push({ name: 'webhook queue', close: () => webhookQueue.close() });
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
 
     if (roles.includes('workers')) {
@@ -149,9 +157,30 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       log.info({ concurrency: config.workerConcurrency, queue: touchQueueName(config.queuePrefix) }, 'profile worker started');
       const reconcileConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis reconcile worker', close: () => reconcileConn.quit().catch(() => reconcileConn.disconnect()) });
-      const reconciler = createReconcileWorker({ connection: reconcileConn, store, locker, log, settings, queue: reconcileQueue, prefix: config.queuePrefix, concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)) });
+      const reconciler = createReconcileWorker({
+        connection: reconcileConn,
+        store,
+        locker,
+        log,
+        settings,
+        queue: reconcileQueue,
+        prefix: config.queuePrefix,
+        concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)),
+        // A conversion credited: subscribers of conversion.credited hear of it (never blocks the reconciler).
+        onProcessed: (result, job) => {
+          if (result.kind !== 'reconcile' || result.status !== 'matched') return;
+          publishCredited({ store, webhooks: webhookQueue, subscriptions }, job.data.workspace, [result.conversionId]).catch((err: unknown) =>
+            log.warn({ conversion: result.conversionId, err: err instanceof Error ? err.message : String(err) }, 'conversion.credited not published'),
+          );
+        },
+      });
       reconciler.on('completed', (_job, result) => metrics.reconcileOutcomes.inc({ result: result.kind === 'reconcile' ? result.status : result.kind }));
       closers.push({ name: 'reconcile worker', close: () => reconciler.close() });
+      const webhookConn = createWorkerConnection({ url: config.redisUrl });
+      closers.push({ name: 'redis webhook worker', close: () => webhookConn.quit().catch(() => webhookConn.disconnect()) });
+      const webhookWorker = createWebhookWorker({ connection: webhookConn, subscriptions, log, metrics, prefix: config.queuePrefix });
+      closers.push({ name: 'webhook worker', close: () => webhookWorker.close() });
+      await untilReady(webhookWorker, log);
       await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
       log.info({ queue: reconcileQueueName(config.queuePrefix) }, 'reconcile worker started');
@@ -168,7 +197,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
 
     let address: AddressInfo | undefined;
     if (roles.includes('http')) {
-      const http = await startHttpRole({ config, log, metrics, store, producer, hashKey: hash.key, settings, touchQueue, reconcileQueue, telegramUpdates });
+      const http = await startHttpRole({ config, log, metrics, store, producer, hashKey: hash.key, settings, touchQueue, reconcileQueue, telegramUpdates, otherQueues: [{ label: 'webhooks', queue: webhookQueue.queue }] });
       address = http.address;
       intake.push({ name: 'http', close: () => http.close() });
       log.info({ host: address.address, port: address.port }, 'http listening');
@@ -199,7 +228,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }
     }
-    return { roles, address, store, metrics, touchQueue, reconcileQueue, telegram, whatsapp, close: closeAll };
+    return { roles, address, store, metrics, touchQueue, reconcileQueue, webhookQueue, telegram, whatsapp, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

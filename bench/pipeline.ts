@@ -24,21 +24,23 @@ function makeEvents(n: number): TouchEvent[] {
   let seed = 12345;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const kinds = ['message', 'message', 'message', 'keyword', 'mention', 'join', 'link_posted'] as const;
+  // keyword, mention and link_posted are messages with that facet: one touch each.
   const out: TouchEvent[] = [];
   for (let i = 0; i < n; i++) {
     const kind = kinds[Math.floor(rnd() * kinds.length)] ?? 'message';
     const person = Math.floor(rnd() * PEOPLE);
     const details =
       kind === 'keyword' ? { keywords: ['price'] } : kind === 'mention' ? { mentioned: ['shop'] } : kind === 'join' ? { via: 'public' } : kind === 'link_posted' ? { urls: ['https://x.example/'] } : {};
+    const stored = kind === 'join' ? 'join' : 'message';
     out.push(
       parseTouchEvent({
-        id: makeTouchId('telegram', 'bench', i, kind),
+        id: makeTouchId('telegram', 'bench', i),
         workspace: 'bench',
         platform: 'telegram',
         account: 'bot',
         chat: { id: `-100${person % 20}`, title: `群 ${person % 20}`, type: 'group' },
         actor: { userId: String(100000 + person) },
-        kind,
+        kind: stored,
         details,
         occurredAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
       }),

@@ -42,7 +42,8 @@ const CAMPAIGNS = 20;
 const KEYWORDS = ['price', 'discount', '发货', '多少钱', 'size', 'stock', '优惠', 'shipping', 'refund', 'color'];
 
 
-const KIND_WEIGHTS: Array<[TouchKind, number]> = [
+// `keyword` and `mention` are messages with that facet.
+const KIND_WEIGHTS: Array<[TouchKind | 'keyword' | 'mention', number]> = [
   ['message', 0.5],
   ['keyword', 0.2],
   ['join', 0.1],
@@ -52,7 +53,7 @@ const KIND_WEIGHTS: Array<[TouchKind, number]> = [
   ['dm_start', 0.03],
 ];
 
-function pickKind(r: number): TouchKind {
+function pickKind(r: number): TouchKind | 'keyword' | 'mention' {
   let acc = 0;
   for (const [k, w] of KIND_WEIGHTS) {
     acc += w;
@@ -107,7 +108,7 @@ async function child(): Promise<void> {
                 : kind === 'dm_start'
                   ? { payload: 'hi' }
                   : {};
-    const event = touchEventSchema.parse({ id: makeTouchId(platform, 'bench', i), workspace: WS, platform, account: 'bot', chat, actor: { profileId: `p${person}` }, kind, details, occurredAt: at });
+    const event = touchEventSchema.parse({ id: makeTouchId(platform, 'bench', i), workspace: WS, platform, account: 'bot', chat, actor: { profileId: `p${person}` }, kind: kind === 'keyword' || kind === 'mention' ? 'message' : kind, details, occurredAt: at });
     batch.push({ ...event, profileId: `p${person}`, applied: true });
     if (batch.length === 10_000) {
       await store.touches.insertMany(WS, batch);
@@ -147,11 +148,12 @@ async function child(): Promise<void> {
     const touches: CreditedTouch[] = [];
     for (let k = 0; k < n; k++) {
       const g = (person + Math.floor(rand() * 3)) % GROUPS;
-      const kind = (['join', 'keyword', 'message', 'link_click', 'mention'] as const)[Math.floor(rand() * 5)] as CreditedTouch['kind'];
+      const step = (['join', 'keyword', 'message', 'link_click', 'message'] as const)[Math.floor(rand() * 5)] ?? 'message';
+      const kind: CreditedTouch['kind'] = step === 'keyword' ? 'message' : step;
       const platform = kind === 'link_click' ? 'web' : g < 40 ? 'telegram' : 'whatsapp';
-      const t: CreditedTouch = { touchId: `j${i}.${k}`, at: new Date(atMs - Math.floor(rand() * 30 * DAY)).toISOString(), kind, platform, chatId: `-100${g}`, chatTitle: `社群 ${g}`, campaign: `c${g % CAMPAIGNS}`, channel: channelOf({ platform, chatId: `-100${g}`, kind }) };
-      if (kind === 'keyword') t.keywords = [KEYWORDS[Math.floor(rand() * KEYWORDS.length)] as string];
-      if (kind === 'link_click') t.linkCode = `L${g}`;
+      const t: CreditedTouch = { touchId: `j${i}.${k}`, at: new Date(atMs - Math.floor(rand() * 30 * DAY)).toISOString(), kind, platform, chatId: `-100${g}`, chatTitle: `社群 ${g}`, campaign: `c${g % CAMPAIGNS}`, channel: channelOf({ platform, chatId: `-100${g}`, kind: step }) };
+      if (step === 'keyword') t.keywords = [KEYWORDS[Math.floor(rand() * KEYWORDS.length)] as string];
+      if (kind === 'link_click') t.links = [`L${g}`];
       touches.push(t);
     }
     touches.sort((a, b) => (a.at < b.at ? -1 : 1));

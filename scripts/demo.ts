@@ -46,10 +46,10 @@ function touch(ref: string, kind: TouchEvent['kind'], days: number, chat: TouchE
 }
 await app.touchQueue.enqueueMany([
   touch('a1', 'join', 9, G1, { userId: '101', username: 'alice' }, { via: 'invite_link', campaign: 'spring' }),
-  touch('a2', 'keyword', 6, G1, { userId: '101' }, { keywords: ['price'] }),
+  touch('a2', 'message', 6, G1, { userId: '101' }, { keywords: ['price'] }),
   touch('a3', 'join', 4, G2, { userId: '101' }, { via: 'invite_link', campaign: 'vip' }),
   touch('b1', 'join', 8, G1, { userId: '202', username: 'bob' }, { via: 'public' }),
-  touch('b2', 'keyword', 2, G1, { userId: '202' }, { keywords: ['发货'] }),
+  touch('b2', 'message', 2, G1, { userId: '202' }, { keywords: ['发货'] }),
   touch('c1', 'join', 7, WA, { userId: 'wa-carol-hash', phoneHash: 'phone-carol-hash' }, { via: 'invite_link', campaign: 'wa-launch' }, 'whatsapp'),
 ]);
 

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from './webhooks/webhook-event.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -58,6 +59,20 @@ export const workspaceConfigSchema = z.object({
     .default({ owners: [], managers: [], operators: [] }),
   /** Chats where manager reports may be answered besides private chats, as `telegram:<chat id>`. */
   managersChats: z.array(z.string().regex(/^(telegram:-?\d+|whatsapp:\S+)$/, 'telegram:<chat id>')).default([]),
+  /** Outgoing webhooks: signed events delivered to integrators (see `src/webhooks`). */
+  webhooks: z
+    .array(
+      z.object({
+        /** Names the subscription in listings and job ids. */
+        id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, '1-32 of a-z 0-9 _ -'),
+        url: z.url({ protocol: /^https?$/ }),
+        /** HMAC key the deliveries are signed with. */
+        secret: z.string().min(16, 'at least 16 characters'),
+        events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1),
+      }),
+    )
+    .default([])
+    .refine((list) => new Set(list.map((w) => w.id)).size === list.length, 'webhook ids must be unique within a workspace'),
 });
 export type WorkspaceConfig = z.infer<typeof workspaceConfigSchema>;
 

@@ -13,16 +13,7 @@ import { z } from 'zod';
 export const PLATFORMS = ['telegram', 'whatsapp', 'web'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export const TOUCH_KINDS = [
-  'join',
-  'leave',
-  'keyword',
-  'mention',
-  'link_posted',
-  'link_click',
-  'dm_start',
-  'message',
-] as const;
+export const TOUCH_KINDS = ['join', 'leave', 'message', 'link_click', 'dm_start'] as const;
 export type TouchKind = (typeof TOUCH_KINDS)[number];
 
 /** Touch kinds that say where a person came from; they make up a profile's source path. */
@@ -60,6 +51,11 @@ const base = z.object({
   chat: chatSchema,
   actor: actorSchema,
   occurredAt: z.iso.datetime({ offset: true }),
+  /**
+   * The platform's own order of events, where it has one (Telegram: the bot's `update_id`):
+   * breaks ties between touches of the same instant (see `compareTouches`).
+   */
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 const campaign = z.string().min(1).max(128);
@@ -80,18 +76,6 @@ export const touchEventSchema = z.discriminatedUnion('kind', [
     details: z.object({ via: z.enum(['left', 'removed', 'unknown']), removedBy: id.optional() }),
   }),
   base.extend({
-    kind: z.literal('keyword'),
-    details: z.object({ keywords: z.array(z.string().min(1).max(128)).min(1).max(500) }),
-  }),
-  base.extend({
-    kind: z.literal('mention'),
-    details: z.object({ mentioned: z.array(z.string().min(1).max(128)).min(1).max(100) }),
-  }),
-  base.extend({
-    kind: z.literal('link_posted'),
-    details: z.object({ urls: z.array(z.string().min(1).max(2048)).min(1).max(50) }),
-  }),
-  base.extend({
     kind: z.literal('link_click'),
     details: z.object({
       code: z.string().min(1).max(64),
@@ -103,7 +87,19 @@ export const touchEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('dm_start'),
     details: z.object({ payload: z.string().max(64), campaign: campaign.optional() }),
   }),
-  base.extend({ kind: z.literal('message'), details: z.object({}) }),
+  base.extend({
+    kind: z.literal('message'),
+    /**
+     * What the message contained, as facets of one step (never its text): watched keywords
+     * it matched, users it @mentioned (hashed on WhatsApp), URLs it carried. A message is one
+     * touch whatever it contained.
+     */
+    details: z.object({
+      keywords: z.array(z.string().min(1).max(128)).min(1).max(500).optional(),
+      mentioned: z.array(z.string().min(1).max(128)).min(1).max(100).optional(),
+      urls: z.array(z.string().min(1).max(2048)).min(1).max(50).optional(),
+    }),
+  }),
 ]);
 
 export type TouchEvent = z.infer<typeof touchEventSchema>;
@@ -127,6 +123,35 @@ export function makeTouchId(platform: Platform, ...parts: Array<string | number>
 /** Parses unknown data into a touch event; throws a ZodError naming each bad field. */
 export function parseTouchEvent(data: unknown): TouchEvent {
   return touchEventSchema.parse(data);
+}
+
+/** The keywords a touch matched (a message's keyword facet); empty for other touches. */
+export function touchKeywords(t: TouchEvent): readonly string[] {
+  return t.kind === 'message' ? (t.details.keywords ?? []) : [];
+}
+
+/**
+ * Order of touch kinds at the same instant when the platform gives no event order: a person
+ * joins before they write, clicks after, and leaves last.
+ */
+export const KIND_ORDER: Readonly<Record<TouchKind, number>> = { join: 0, dm_start: 1, message: 2, link_click: 3, leave: 4 };
+
+/**
+ * The stable order of touches (a journey's steps): by instant; at the same instant by the
+ * platform's event order (`seq`) when both carry one; then by kind ({@link KIND_ORDER});
+ * then by chat id; the touch id decides only between touches alike in all of these.
+ */
+export function compareTouches(
+  a: Pick<TouchEvent, 'occurredAt' | 'kind' | 'id' | 'seq'> & { chat: { id: string } },
+  b: Pick<TouchEvent, 'occurredAt' | 'kind' | 'id' | 'seq'> & { chat: { id: string } },
+): number {
+  const dt = Date.parse(a.occurredAt) - Date.parse(b.occurredAt);
+  if (dt !== 0) return dt;
+  if (a.seq !== undefined && b.seq !== undefined && a.seq !== b.seq) return a.seq - b.seq;
+  const dk = KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+  if (dk !== 0) return dk;
+  if (a.chat.id !== b.chat.id) return a.chat.id < b.chat.id ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The campaign a touch carries, if any (joins, deep links, link clicks). */

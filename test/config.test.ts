@@ -56,6 +56,7 @@ describe('configuration', () => {
         coupons: [],
         roles: { owners: [], managers: [], operators: [] },
         managersChats: [],
+        webhooks: [],
       },
     ]);
   });

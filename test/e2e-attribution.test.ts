@@ -257,7 +257,7 @@ describe('attribution end to end (HTTP, BullMQ on Redis, reconcile worker, repor
     await settle(app);
 
     await untilEqual(() => reportByGroup(store, period), () => expected(store));
-    expect((await store.credits.get(WS, 'o-1001'))?.touches.map((t) => t.kind)).toEqual(['join', 'keyword', 'link_click']);
+    expect((await store.credits.get(WS, 'o-1001'))?.touches.map((t) => t.channel.split('/')[2])).toEqual(['join', 'keyword', 'link_click']);
     expect((await store.conversions.get(WS, 'o-1002'))?.match?.rule).toBe('tg_id');
     await checkTotals(store, period);
   });

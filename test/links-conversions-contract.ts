@@ -46,7 +46,7 @@ export function credits(conversionId: string, at: string, workspace = A): Credit
     lowConfidence: false,
     touches: [
       { touchId: 't1', at: '2026-03-01T10:00:00.000Z', kind: 'join', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring.2026', channel: 'telegram/-1001/join' },
-      { touchId: 't2', at: '2026-03-02T10:00:00.000Z', kind: 'keyword', platform: 'telegram', chatId: '-1001', keywords: ['发货', 'a.b$c'], channel: 'telegram/-1001/keyword' },
+      { touchId: 't2', at: '2026-03-02T10:00:00.000Z', kind: 'message', platform: 'telegram', chatId: '-1001', keywords: ['发货', 'a.b$c'], links: ['shop.example.com/p', 'abc1234'], channel: 'telegram/-1001/keyword' },
     ],
     models: {
       first_touch: { conversions: [1, 0], value: [30, 0] },

@@ -28,7 +28,7 @@ describe('profile statistics', () => {
     expect(s.firstSeenAt).toBe('2026-03-01T10:00:00.000Z');
     expect(s.firstSource).toEqual({ platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', campaign: 'spring' });
     expect(s.lastActiveAt).toBe('2026-03-06T00:00:00.000Z');
-    expect(s.counts).toEqual({ join: 2, keyword: 2, leave: 1, dm_start: 1 });
+    expect(s.counts).toEqual({ join: 2, message: 2, leave: 1, dm_start: 1 });
     expect(s.keywords).toEqual([
       { keyword: 'price', count: 2 },
       { keyword: '发货', count: 1 },

@@ -5,13 +5,14 @@
  * conversions re-credited when an earlier one arrives, the sweep, invalid jobs).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { WorkspaceConfig } from '../src/config.js';
+import { workspaceConfigSchema, type WorkspaceConfig } from '../src/config.js';
 import { createMemoryLocker } from '../src/lock.js';
 import { createLogger } from '../src/logger.js';
 import { recordTouch } from '../src/profile/record-touch.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { assembleJourney } from '../src/reconcile/assemble-journey.js';
-import { createFitCache } from '../src/reconcile/fit-models.js';
+import { createFitCache, creditConversion } from '../src/reconcile/fit-models.js';
+import { rowsOfTouch } from '../src/reports/index.js';
 import { reconcileConversion, type ReconcileDeps } from '../src/reconcile/reconcile-conversion.js';
 import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
 import { conversionsAffectedByTouch } from '../src/reconcile/touch-trigger.js';
@@ -19,7 +20,7 @@ import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import type { ConversionRecord } from '../src/store/store.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { Store } from '../src/store/store.js';
-import { makeTouchId, type TouchEvent } from '../src/touch-event.js';
+import { compareTouches, makeTouchId, type TouchEvent } from '../src/touch-event.js';
 import { createReconcileWorker, type ReconcileJobResult } from '../workers/reconcile.worker.js';
 import { REDIS_URL, deleteKeys, testRedis, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
@@ -32,20 +33,10 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
 
+/** A workspace as the configuration file would give it (schema defaults for everything not set). */
 function workspace(extra: Partial<WorkspaceConfig> = {}): WorkspaceConfig {
   return {
-    id: WS,
-    keywords: [],
-    defaultRegion: 'CN',
-    telegram: { bots: [] },
-    whatsapp: { accounts: [] },
-    allowedDomains: [],
-    lookbackDays: 30,
-    creditMode: 'consume',
-    timezone: 'UTC',
-    coupons: [{ code: 'SPRING10', campaign: 'spring', chatId: '-1001', platform: 'telegram' }],
-    roles: { owners: [], managers: [], operators: [] },
-    managersChats: [],
+    ...workspaceConfigSchema.parse({ id: WS, defaultRegion: 'CN', coupons: [{ code: 'SPRING10', campaign: 'spring', chatId: '-1001', platform: 'telegram' }] }),
     ...extra,
   };
 }
@@ -91,7 +82,7 @@ function harness(settings: WorkspaceConfig = workspace()): Harness {
 const tg = (userId: string) => ({ userId });
 
 describe('journeys', () => {
-  it('collapses repeats of one kind in one group within 30 minutes (keywords merged), keeps other groups and kinds, leaves out leaves', () => {
+  it('collapses messages in one group within 30 minutes into one step (facets merged), keeps other groups and kinds, leaves out leaves', () => {
     const journey = assembleJourney([
       touch({ kind: 'keyword', ref: 'k1', at: at(0), chat: G1, details: { keywords: ['price'] } }),
       touch({ kind: 'keyword', ref: 'k2', at: at(20 * MIN), chat: G1, details: { keywords: ['发货', 'price'] } }),
@@ -103,13 +94,14 @@ describe('journeys', () => {
       touch({ kind: 'link_click', ref: 'c2', at: at(33 * MIN), platform: 'web', chat: { id: '-1001', type: 'web' }, actor: {}, details: { code: 'b', clickId: 'x2' } }),
       touch({ kind: 'link_click', ref: 'c3', at: at(34 * MIN), platform: 'web', chat: { id: '-1001', type: 'web' }, actor: {}, details: { code: 'a', clickId: 'x3' } }),
     ]);
-    expect(journey.map((t) => [t.kind, t.chatId, t.at.slice(11, 16), t.keywords ?? t.linkCode ?? null, t.channel])).toEqual([
-      ['keyword', '-1001', '00:00', ['price', '发货'], 'telegram/-1001/keyword'],
-      ['message', '-1001', '00:25', null, 'telegram/-1001/message'],
-      ['keyword', '-1002', '00:29', ['price'], 'telegram/-1002/keyword'],
-      ['keyword', '-1001', '00:30', ['discount'], 'telegram/-1001/keyword'],
-      ['link_click', '-1001', '00:32', 'a', 'web/-1001/link_click'],
-      ['link_click', '-1001', '00:33', 'b', 'web/-1001/link_click'],
+    // A message is one step whatever it carried: the plain message at 00:25 joins the
+    // keyword messages' step at 00:00 (same kind, same group, within 30 minutes).
+    expect(journey.map((t) => [t.kind, t.chatId, t.at.slice(11, 16), t.keywords ?? t.links ?? null, t.channel])).toEqual([
+      ['message', '-1001', '00:00', ['price', '发货'], 'telegram/-1001/keyword'],
+      ['message', '-1002', '00:29', ['price'], 'telegram/-1002/keyword'],
+      ['message', '-1001', '00:30', ['discount'], 'telegram/-1001/keyword'],
+      ['link_click', '-1001', '00:32', ['a'], 'web/-1001/link_click'],
+      ['link_click', '-1001', '00:33', ['b'], 'web/-1001/link_click'],
     ]);
   });
 
@@ -127,7 +119,63 @@ describe('journeys', () => {
       ],
       joins,
     );
-    expect(journey.map((t) => `${t.kind}@${t.chatId}/${t.campaign ?? '-'}`)).toEqual(['keyword@-1001/spring', 'keyword@-1002/-', 'message@-1001/summer', 'dm_start@101/-']);
+    expect(journey.map((t) => `${t.channel}/${t.campaign ?? '-'}`)).toEqual(['telegram/-1001/keyword/spring', 'telegram/-1002/keyword/-', 'telegram/-1001/message/summer', 'telegram/101/dm_start/-']);
+  });
+});
+
+describe('a message is one step; ties follow the platform’s order', () => {
+  const at0 = '2026-03-01T10:00:00.000Z';
+  const tied = (extra: Partial<TouchEvent> & { kind: TouchEvent['kind'] }, ref: string): TouchEvent => ({ ...touch({ kind: extra.kind, ref, at: at0, chat: G1 }), ...extra }) as TouchEvent;
+
+  it('counts a message with a keyword, a mention and a link once for the models, its facets split by=keyword and by=link', () => {
+    const join = touch({ kind: 'join', ref: 'j', at: '2026-03-01T09:00:00Z', chat: G1, details: { via: 'invite_link', campaign: 'spring' } });
+    const journey = assembleJourney(
+      [join, touch({ kind: 'message', ref: 'm', at: '2026-03-01T10:00:00Z', chat: G1, details: { keywords: ['price', '包邮'], mentioned: ['bob'], urls: ['https://shop.example.com/p/1?x=2', 'https://go.example.com/l/Ab3dE5f'] } })],
+      [join],
+    );
+    expect(journey).toHaveLength(2);
+    const models = creditConversion(journey, { at: '2026-03-02T00:00:00Z', value: 100 }, null);
+    expect(models.linear?.conversions).toEqual([0.5, 0.5]);
+    expect(journey[1]).toMatchObject({ kind: 'message', channel: 'telegram/-1001/keyword', campaign: 'spring', keywords: ['price', '包邮'], links: ['shop.example.com/p/1', 'Ab3dE5f'] });
+    expect(rowsOfTouch(journey[1]!, 'keyword')).toEqual([
+      { key: 'price', label: 'price', share: 0.5 },
+      { key: '包邮', label: '包邮', share: 0.5 },
+    ]);
+    expect(rowsOfTouch(journey[1]!, 'link').map((r) => [r.key, r.share])).toEqual([
+      ['shop.example.com/p/1', 0.5],
+      ['Ab3dE5f', 0.5],
+    ]);
+    expect(rowsOfTouch(journey[0]!, 'keyword')).toEqual([{ key: '(none)', label: '(none)', share: 1 }]);
+  });
+
+  it('gives last touch to the last keyword message, not to a hash-ordered sibling', () => {
+    // Two people's worth of keyword messages ending the journey at the same second as a join
+    // elsewhere: the join comes first (kind order), the keyword message is the last step.
+    const journey = assembleJourney([
+      tied({ kind: 'message', details: { keywords: ['发货'] }, chat: G2 }, 'k'),
+      tied({ kind: 'join', details: { via: 'public' } }, 'j'),
+    ]);
+    expect(journey.map((t) => t.kind)).toEqual(['join', 'message']);
+    const last = creditConversion(journey, { at: '2026-03-01T11:00:00Z', value: 50 }, null).last_touch;
+    expect(last?.conversions).toEqual([0, 1]);
+    expect(rowsOfTouch(journey[1]!, 'keyword')).toEqual([{ key: '发货', label: '发货', share: 1 }]);
+  });
+
+  it('orders touches of the same instant by the platform’s event order, then kind, then chat — never by id', () => {
+    const a = tied({ kind: 'message', seq: 7, chat: G2 }, 'zzz');
+    const b = tied({ kind: 'join', details: { via: 'public' }, seq: 9 }, 'aaa');
+    // With Telegram's update order, the message (update 7) came before the join (update 9).
+    expect(compareTouches(a, b)).toBeLessThan(0);
+    expect(assembleJourney([b, a]).map((t) => t.kind)).toEqual(['message', 'join']);
+    // Without it: a join before a message before a click before a leave; then by chat id.
+    const { seq: _s1, ...a2 } = a;
+    const { seq: _s2, ...b2 } = b;
+    void _s1;
+    void _s2;
+    expect(compareTouches(a2 as TouchEvent, b2 as TouchEvent)).toBeGreaterThan(0);
+    const m1 = tied({ kind: 'message', chat: G2 }, 'aaa');
+    const m2 = tied({ kind: 'message', chat: G1 }, 'zzz');
+    expect(compareTouches(m2, m1)).toBeLessThan(0);
   });
 });
 
@@ -141,7 +189,7 @@ describe('matching conversions', () => {
     await h.record({ ...click, id: makeTouchId('web', 'click', 'CK1') });
     await h.convert('o1', 2 * DAY, { clickId: 'CK1', identifiers: [{ type: 'tg_id', value: '202' }] });
     expect(await h.reconcile('o1')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: alice, lowConfidence: false }, touches: 2 });
-    expect(await h.kinds('o1')).toEqual(['keyword@-1001', 'link_click@-1002']);
+    expect(await h.kinds('o1')).toEqual(['message@-1001', 'link_click@-1002']);
   });
 
   it('joins an anonymous click to the person the conversion names; without one the click alone is the journey', async () => {
@@ -180,7 +228,7 @@ describe('matching conversions', () => {
     expect(await h.store.profiles.count(WS)).toBe(1);
     expect(r).toMatchObject({ match: { rule: 'phone', profileId: await h.owner('tg_id', '101') } });
     expect(await h.owner('wa_id', 'h:wa')).toBe(await h.owner('tg_id', '101'));
-    expect(await h.kinds('o1')).toEqual(['join@1203@g.us/wa-launch', 'keyword@-1001']);
+    expect(await h.kinds('o1')).toEqual(['join@1203@g.us/wa-launch', 'message@-1001']);
   });
 
   it('falls back to the coupon’s campaign and group, then to a username (low confidence), else unattributed', async () => {

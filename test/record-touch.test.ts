@@ -18,8 +18,7 @@ const A = { userId: '101', username: 'a' };
 const journey = [
   touch({ kind: 'join', ref: 'w1', at: '2026-02-28T09:00:00Z', platform: 'whatsapp', chat: G2, actor: { userId: 'W', phoneHash: 'H' } }),
   touch({ kind: 'join', ref: 'a1', at: '2026-03-01T10:00:00Z', chat: G1, actor: A }),
-  touch({ kind: 'keyword', ref: 'a2', at: '2026-03-02T10:00:00Z', chat: G1, actor: A }),
-  touch({ kind: 'mention', ref: 'a2', at: '2026-03-02T10:00:00Z', chat: G1, actor: A }),
+  touch({ kind: 'message', ref: 'a2', at: '2026-03-02T10:00:00Z', chat: G1, actor: A, details: { keywords: ['price'], mentioned: ['shopbot'] } }),
   touch({ kind: 'message', ref: 'a5', at: '2026-03-03T08:00:00Z', chat: { id: '101', type: 'private' }, actor: { ...A, phoneHash: 'H' } }),
   touch({ kind: 'keyword', ref: 'w2', at: '2026-03-04T01:00:00Z', platform: 'whatsapp', chat: G2, actor: { userId: 'W', phoneHash: 'H' } }),
   touch({ kind: 'message', ref: 'b1', at: '2026-03-04T02:00:00Z', chat: G1, actor: { userId: '202' } }),
@@ -93,7 +92,7 @@ describe('recordTouch under concurrency', () => {
         },
       }),
     };
-    const r = await recordTouch({ ...d, store: racing }, journey[4]!); // a5 links Telegram id and phone
+    const r = await recordTouch({ ...d, store: racing }, journey[3]!); // a5 links Telegram id and phone
     expect(raced).toBe(true);
     expect(r.merged).toHaveLength(1);
     const profiles = await base.profiles.list('acme');

@@ -38,8 +38,8 @@ function conversion(id: string, at: string, value: number, status: ConversionRec
 }
 
 const J: CreditedTouch = { touchId: 't-j', at: '2026-03-01T00:00:00.000Z', kind: 'join', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring', channel: 'telegram/-1001/join' };
-const K: CreditedTouch = { touchId: 't-k', at: '2026-03-02T00:00:00.000Z', kind: 'keyword', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring', keywords: ['price', '发货'], channel: 'telegram/-1001/keyword' };
-const C: CreditedTouch = { touchId: 't-c', at: '2026-03-03T00:00:00.000Z', kind: 'link_click', platform: 'web', chatId: '-1002', chatTitle: '=VIP', campaign: 'vip', linkCode: 'vip1', channel: 'web/-1002/link_click' };
+const K: CreditedTouch = { touchId: 't-k', at: '2026-03-02T00:00:00.000Z', kind: 'message', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring', keywords: ['price', '发货'], channel: 'telegram/-1001/keyword' };
+const C: CreditedTouch = { touchId: 't-c', at: '2026-03-03T00:00:00.000Z', kind: 'link_click', platform: 'web', chatId: '-1002', chatTitle: '=VIP', campaign: 'vip', links: ['vip1'], channel: 'web/-1002/link_click' };
 const M: CreditedTouch = { touchId: 't-m', at: '2026-03-04T00:00:00.000Z', kind: 'message', platform: 'telegram', chatId: '-1002', chatTitle: '=VIP', channel: 'telegram/-1002/message' };
 
 function credits(c: ConversionRecord, touches: CreditedTouch[], models: CreditSet['models'], extra: Partial<CreditSet> = {}): CreditSet {
@@ -97,7 +97,7 @@ describe('attribution reports', () => {
     expect(r.notes).toBeUndefined();
   });
 
-  it('splits a keyword touch over its keywords, and reads campaigns, links and platforms', async () => {
+  it('splits a step’s credit over its keyword facets, and reads campaigns, links and platforms', async () => {
     const reports = createReports(await attributionStore());
     const by = async (dim: 'keyword' | 'campaign' | 'link' | 'platform') => rows(await reports.attribution(WS, { period: MARCH, by: dim, model: 'linear' }));
     expect(await by('keyword')).toEqual([
@@ -162,9 +162,11 @@ describe('attribution reports', () => {
 });
 
 /** A stored touch with a profile, valid by the real schema. */
-function t(id: string, kind: StoredTouch['kind'], at: string, profileId: string | null, chat: { id: string; title?: string; type: 'group' | 'private' | 'web' | 'channel' }, details: Record<string, unknown> = {}): StoredTouch {
+/** A stored touch; `keyword` and `mention` are messages with that facet. */
+function t(id: string, kind: StoredTouch['kind'] | 'keyword' | 'mention', at: string, profileId: string | null, chat: { id: string; title?: string; type: 'group' | 'private' | 'web' | 'channel' }, details: Record<string, unknown> = {}): StoredTouch {
   const defaults: Record<string, Record<string, unknown>> = { join: { via: 'public' }, leave: { via: 'left' }, keyword: { keywords: ['price'] }, mention: { mentioned: ['bot'] }, link_click: { code: 'vip1', clickId: `ck-${id}` }, message: {} };
-  const event = touchEventSchema.parse({ id, workspace: WS, platform: chat.type === 'web' ? 'web' : 'telegram', account: 'bot1', chat, actor: profileId ? { profileId } : {}, kind, details: { ...defaults[kind], ...details }, occurredAt: at });
+  const stored = kind === 'keyword' || kind === 'mention' ? 'message' : kind;
+  const event = touchEventSchema.parse({ id, workspace: WS, platform: chat.type === 'web' ? 'web' : 'telegram', account: 'bot1', chat, actor: profileId ? { profileId } : {}, kind: stored, details: { ...defaults[kind], ...details }, occurredAt: at });
   return { ...event, profileId, applied: true };
 }
 
@@ -247,7 +249,7 @@ describe('group stats', () => {
     expect(r.activeMembers).toBe(3);
     expect(r.days).toEqual([
       { day: '2026-03-01', messages: 1, keywordHits: 0, joins: 1, leaves: 0 },
-      { day: '2026-03-02', messages: 0, keywordHits: 3, joins: 0, leaves: 0 },
+      { day: '2026-03-02', messages: 2, keywordHits: 3, joins: 0, leaves: 0 },
       { day: '2026-03-03', messages: 0, keywordHits: 0, joins: 0, leaves: 2 },
     ]);
     expect(r.topKeywords).toEqual([
@@ -274,7 +276,7 @@ describe('journeys and export', () => {
       firstSeenAt: day(1),
       touches: [
         { at: day(1), kind: 'join', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', campaign: 'spring' },
-        { at: day(2), kind: 'keyword', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', keywords: ['price'] },
+        { at: day(2), kind: 'message', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', keywords: ['price'] },
       ],
       conversions: [{ id: 'o1', at: day(3), value: 99, currency: 'CNY', rule: 'click_id' }],
     };
@@ -288,12 +290,12 @@ describe('journeys and export', () => {
   it('exports every credited touch under every model as CSV with a BOM, defusing formula-like cells', async () => {
     const csv = await createReports(await attributionStore()).exportCredits(WS, { period: MARCH });
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('\uFEFFconversion_id,conversion_at,type,value,currency,rule,low_confidence,profile_id,touch_id,touch_at,kind,platform,group_id,group_title,campaign,keywords,link_code,model,credited_conversions,credited_value');
+    expect(lines[0]).toBe('\uFEFFconversion_id,conversion_at,type,value,currency,rule,low_confidence,profile_id,touch_id,touch_at,kind,platform,group_id,group_title,campaign,keywords,links,model,credited_conversions,credited_value');
     // c1: 3 touches × 7 models, c2: 1 × 5, c3: one (none) row × 7; then a final line break.
     expect(lines).toHaveLength(1 + 21 + 5 + 7 + 1);
     expect(lines[1]).toBe('c1,2026-03-10T00:00:00.000Z,purchase,90,CNY,tg_id,false,p-c1,t-j,2026-03-01T00:00:00.000Z,join,telegram,-1001,团购群,spring,,,first_touch,1,90');
     expect(lines).toContain("c1,2026-03-10T00:00:00.000Z,purchase,90,CNY,tg_id,false,p-c1,t-c,2026-03-03T00:00:00.000Z,link_click,web,-1002,'=VIP,vip,,vip1,markov,0.5,45");
-    expect(lines).toContain('c1,2026-03-10T00:00:00.000Z,purchase,90,CNY,tg_id,false,p-c1,t-k,2026-03-02T00:00:00.000Z,keyword,telegram,-1001,团购群,spring,price | 发货,,linear,0.3333333333333333,30');
+    expect(lines).toContain('c1,2026-03-10T00:00:00.000Z,purchase,90,CNY,tg_id,false,p-c1,t-k,2026-03-02T00:00:00.000Z,message,telegram,-1001,团购群,spring,price | 发货,,linear,0.3333333333333333,30');
     expect(lines).toContain('c3,2026-03-12T00:00:00.000Z,purchase,40,CNY,tg_id,false,p-c3,(none),,,,,,,,,shapley,1,40');
     expect(lines[lines.length - 1]).toBe('');
   });

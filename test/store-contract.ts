@@ -28,9 +28,6 @@ type Kind = TouchEvent['kind'];
 const DEFAULT_DETAILS: Record<Kind, Record<string, unknown>> = {
   join: { via: 'public' },
   leave: { via: 'left' },
-  keyword: { keywords: ['price'] },
-  mention: { mentioned: ['shopbot'] },
-  link_posted: { urls: ['https://shop.example.com/x'] },
   link_click: { code: 'abc', clickId: 'c1' },
   dm_start: { payload: 'spring' },
   message: {},
@@ -85,9 +82,9 @@ export function touchesOfEveryKind(workspace: string): StoredTouch[] {
     touch({ workspace, id: 'k-join', at: at(1), kind: 'join', profileId: 'p1', details: { via: 'invite_link', inviteLink: 'https://t.me/+AbC.d$e', campaign: 'spring.2026', addedBy: '77' } }),
     touch({ workspace, id: 'k-join-wa', at: at(2), kind: 'join', platform: 'whatsapp', chat: WA_GROUP, actor: { userId: 'wa:hash', phoneHash: 'ph:hash' }, details: { via: 'added', addedBy: 'wa:admin' } }),
     touch({ workspace, id: 'k-leave', at: at(3), kind: 'leave', applied: true, details: { via: 'removed', removedBy: '88' } }),
-    touch({ workspace, id: 'k-keyword', at: at(4), kind: 'keyword', details: { keywords: ['v2.0', '价格', 'a.b$c'] } }),
-    touch({ workspace, id: 'k-mention', at: at(5), kind: 'mention', details: { mentioned: ['shopbot', 'alice'] } }),
-    touch({ workspace, id: 'k-link-posted', at: at(6), kind: 'link_posted', details: { urls: ['https://shop.example.com/p?a=1&b=2', 'https://x.example/$y.z'] } }),
+    touch({ workspace, id: 'k-keyword', at: at(4), kind: 'message', details: { keywords: ['v2.0', '价格', 'a.b$c'] } }),
+    touch({ workspace, id: 'k-mention', at: at(5), kind: 'message', details: { mentioned: ['shopbot', 'alice'] } }),
+    touch({ workspace, id: 'k-link-posted', at: at(6), kind: 'message', details: { keywords: ['包邮'], mentioned: ['bob'], urls: ['https://shop.example.com/p?a=1&b=2', 'https://x.example/$y.z'] } }),
     touch({ workspace, id: 'k-link-click', at: at(7), kind: 'link_click', platform: 'web', chat: { id: 'spring-landing', type: 'web' }, actor: { profileId: 'p9' }, details: { code: 'abc', clickId: 'clk-1', campaign: 'spring' } }),
     touch({ workspace, id: 'k-dm-start', at: at(8), kind: 'dm_start', chat: { id: '101', type: 'private' }, actor: { userId: '101', username: 'alice' }, details: { payload: 'vip', campaign: 'vip' } }),
     touch({ workspace, id: 'k-message', at: at(9), kind: 'message', chat: { id: '-1009', type: 'channel' }, actor: {} }),
@@ -177,7 +174,7 @@ export function storeContract(
     describe('touches', () => {
       it('insert stores a touch once: inserted, then duplicate, and the first body stays', async () => {
         const first = touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' });
-        const second = touch({ id: 't1', at: '2026-03-02T10:00:00Z', kind: 'keyword', profileId: 'p2', applied: true });
+        const second = touch({ id: 't1', at: '2026-03-02T10:00:00Z', kind: 'join', profileId: 'p2', applied: true });
         expect(await store.touches.insert(A, first)).toBe('inserted');
         expect(await store.touches.insert(A, second)).toBe('duplicate');
         expect(await store.touches.get(A, 't1')).toStrictEqual(canonical(first));
@@ -248,7 +245,7 @@ export function storeContract(
         const chat2 = { id: '120363000000000001@g.us', type: 'group' as const };
         await store.touches.insertMany(A, [
           touch({ id: 't1', at: '2026-03-01T09:00:00Z', profileId: 'p1' }),
-          touch({ id: 't2', at: '2026-03-01T10:00:00Z', profileId: 'p1', kind: 'keyword' }),
+          touch({ id: 't2', at: '2026-03-01T10:00:00Z', profileId: 'p1', kind: 'dm_start', chat: { id: '101', type: 'private' } }),
           touch({ id: 't3', at: '2026-03-01T11:00:00Z', profileId: 'p2', chat: chat2 }),
           touch({ id: 't4', at: '2026-03-01T12:00:00Z', profileId: null, kind: 'join', chat: chat2 }),
           touch({ id: 't5', at: '2026-03-01T13:00:00Z', profileId: 'p1', kind: 'join', chat: chat2 }),
@@ -257,7 +254,7 @@ export function storeContract(
         expect(await list({ profileId: 'p1' })).toEqual(['t1', 't2', 't5']);
         expect(await list({ profileId: 'p3' })).toEqual([]);
         expect(await list({ chatId: chat2.id })).toEqual(['t3', 't4', 't5']);
-        expect(await list({ kinds: ['join', 'keyword'] })).toEqual(['t2', 't4', 't5']);
+        expect(await list({ kinds: ['join', 'dm_start'] })).toEqual(['t2', 't4', 't5']);
         expect(await list({ kinds: [] })).toEqual([]);
         expect(await list({ from: '2026-03-01T10:00:00Z' })).toEqual(['t2', 't3', 't4', 't5']);
         expect(await list({ to: '2026-03-01T12:00:00Z' })).toEqual(['t1', 't2', 't3']);
@@ -360,13 +357,13 @@ export function storeContract(
       });
 
       it('hands out copies: changing a returned or written touch does not change the stored one', async () => {
-        const t = touch({ id: 't1', at: '2026-03-01T10:00:00Z', kind: 'keyword', details: { keywords: ['a'] } });
+        const t = touch({ id: 't1', at: '2026-03-01T10:00:00Z', kind: 'message', details: { keywords: ['a'] } });
         await store.touches.insert(A, t);
-        if (t.kind === 'keyword') t.details.keywords.push('mutated');
+        if (t.kind === 'message') t.details.keywords?.push('mutated');
         const got = await store.touches.get(A, 't1');
-        if (got?.kind === 'keyword') got.details.keywords.push('mutated too');
+        if (got?.kind === 'message') got.details.keywords?.push('mutated too');
         const again = await store.touches.get(A, 't1');
-        expect(again?.kind === 'keyword' && again.details.keywords).toEqual(['a']);
+        expect(again?.kind === 'message' && again.details.keywords).toEqual(['a']);
       });
 
       it('list equals filtering and sorting every stored touch (property)', async () => {
@@ -374,7 +371,7 @@ export function storeContract(
         const specArb = fc.record({
           id: fc.constantFrom('a', 'b', 'B', 'a1', 'é', '😀', '～', 'z9', 't.1', 't$2'),
           at: fc.constantFrom(...times),
-          kind: fc.constantFrom<Kind>('message', 'join', 'keyword'),
+          kind: fc.constantFrom<Kind>('message', 'join', 'dm_start'),
           profileId: fc.constantFrom<string | null>('p1', 'p2', null),
           chatId: fc.constantFrom('c1', '120363000000000001@g.us'),
         });
@@ -385,7 +382,7 @@ export function storeContract(
           .record({
             profileId: sometimes(fc.constantFrom('p1', 'p2', 'p3')),
             chatId: sometimes(fc.constantFrom('c1', '120363000000000001@g.us')),
-            kinds: sometimes(fc.subarray<TouchKind>(['message', 'join', 'keyword', 'leave'])),
+            kinds: sometimes(fc.subarray<TouchKind>(['message', 'join', 'dm_start', 'leave'])),
             from: sometimes(fc.constantFrom(...times)),
             to: sometimes(fc.constantFrom(...times)),
             limit: sometimes(fc.integer({ min: 0, max: 6 })),

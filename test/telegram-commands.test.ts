@@ -132,7 +132,7 @@ describe('telegram commands', () => {
     await h.feed([commandUpdate('/track 优惠券 "free shipping" price', op, privateChat(P.operator))]);
     expect(texts(h, P.operator)[0]).toBe('Now watching: 优惠券, free shipping\nAlready watched: price');
     await h.feed([textUpdate('有优惠券吗? Free  Shipping please', { id: P.member })]);
-    const kw = (await h.touches()).find((t) => t.kind === 'keyword');
+    const kw = (await h.touches()).find((t) => t.kind === 'message' && t.details.keywords !== undefined);
     expect(kw?.details).toEqual({ keywords: ['优惠券', 'free shipping'] });
     await h.feed([commandUpdate('/untrack 优惠券 发货', op, privateChat(P.operator)), commandUpdate('/keywords', op, privateChat(P.operator))]);
     const [, untrack, list] = texts(h, P.operator);
@@ -140,7 +140,7 @@ describe('telegram commands', () => {
     expect(list).toContain('Configured (4): price, 价格, 发货, discount');
     expect(list).toContain('Added with /track (1): free shipping');
     await h.feed([textUpdate('优惠券?', { id: P.member })]);
-    expect((await h.touches()).filter((t) => t.kind === 'keyword')).toHaveLength(1);
+    expect((await h.touches()).filter((t) => t.kind === 'message' && t.details.keywords !== undefined)).toHaveLength(1);
   });
 
   it('/invites lists a group’s campaign links and /revoke revokes them at Telegram and in the store', async () => {
@@ -186,7 +186,7 @@ describe('telegram commands', () => {
   it('/forgetme erases a member’s profile, touches and identifiers after confirmation, and stops recording them', async () => {
     const h = await harness();
     const alice = { id: 101, username: 'alice_shop' };
-    await h.feed([textUpdate('price?', alice), textUpdate('发货', { id: P.member })]);
+    await h.feed([textUpdate('price?', alice), textUpdate('and shipping?', alice), textUpdate('发货', { id: P.member })]);
     expect((await h.touches()).filter((t) => t.actor.userId === '101')).toHaveLength(2);
     await h.feed([commandUpdate('/forgetme', alice, privateChat(101))]);
     const code = /\/forgetme ([A-Z0-9]{6})/.exec(texts(h, 101)[0] ?? '')?.[1] ?? '';
@@ -276,6 +276,6 @@ describe('telegram commands', () => {
     const journey = texts(h, P.manager).join('\n');
     expect(journey).toMatch(/Journey of @dan_buyer/);
     expect(journey).toMatch(/joined · 团购群 Deals/);
-    expect(journey).toMatch(/keywords · 团购群 Deals · \[price, 发货\]/);
+    expect(journey).toMatch(/message · 团购群 Deals · \[price, 发货\]/);
   });
 });

@@ -46,11 +46,14 @@ describe('message mapping', () => {
     expect(isFromPerson(msg({ from: { id: 777000, is_bot: false, first_name: 'Telegram' }, is_automatic_forward: true }), ctx.botId)).toBe(false);
   });
 
-  it('private chats give message and keyword touches, not mentions or links', () => {
-    const priv = mapMessage(msg({ chat: { id: 101, type: 'private', first_name: 'Alice' } }), { ...ctx, matcher });
-    expect(priv.map((t) => t.kind)).toEqual(['message', 'keyword']);
+  it('a message is one touch: keywords in private chats; keywords, mentions and links in groups, as its facets', () => {
+    const priv = mapMessage(msg({ chat: { id: 101, type: 'private', first_name: 'Alice' } }), { ...ctx, matcher, seq: 41 });
+    expect(priv.map((t) => [t.kind, t.details, t.seq])).toEqual([['message', { keywords: ['price'] }, 41]]);
     const grp = mapMessage(msg({}), { ...ctx, matcher });
-    expect(grp.map((t) => t.kind)).toEqual(['message', 'keyword', 'mention', 'link_posted']);
+    expect(grp).toHaveLength(1);
+    expect(grp[0]?.kind).toBe('message');
+    expect(grp[0]?.details).toEqual({ keywords: ['price'], mentioned: ['bob_deals'], urls: ['https://x.com/a'] });
     expect(grp[0]?.actor).toEqual({ userId: '101', username: 'alice' });
+    expect(grp[0]?.seq).toBeUndefined();
   });
 });

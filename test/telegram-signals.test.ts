@@ -40,21 +40,21 @@ describe('telegram connector: signals', () => {
     expect(names(`{"type":"chat","chat_id":${P.owner}}`)).toContain('grant');
   });
 
-  it('records message, keyword, mention and link touches from a group message, never its text', async () => {
+  it('records a group message as one touch with its keywords, mentions and links as facets, never its text', async () => {
     const h = await harness();
     const u = fixture('message-group-entities');
     await h.feed([u]);
     const touches = await h.touches();
     const chatId = String(GROUP);
-    expect(touches.map((t) => t.kind).sort()).toEqual(['keyword', 'link_posted', 'mention', 'message']);
+    expect(touches.map((t) => t.kind)).toEqual(['message']);
     for (const t of touches) {
       expect(t).toMatchObject({ workspace: 'acme', platform: 'telegram', account: BOT, chat: { id: chatId, title: '团购群 Deals', type: 'group' }, actor: { userId: '101', username: 'alice_shop' }, occurredAt: '2026-03-01T10:00:00.000Z' });
       expect(t.id).toBe(makeTouchId('telegram', chatId, 4101, t.kind));
       expect(t.profileId).not.toBeNull();
     }
-    expect(byKind(touches, 'keyword')[0]?.details).toEqual({ keywords: ['价格', 'price'] });
-    expect(byKind(touches, 'mention')[0]?.details).toEqual({ mentioned: ['shop_helper', 'bob_deals'] });
-    expect(byKind(touches, 'link_posted')[0]?.details).toEqual({ urls: ['https://shop.example.com/p/42?ref=tg'] });
+    expect(touches[0]?.details).toEqual({ keywords: ['价格', 'price'], mentioned: ['shop_helper', 'bob_deals'], urls: ['https://shop.example.com/p/42?ref=tg'] });
+    // Telegram's order of events rides along, for ties between touches of the same second.
+    expect(touches[0]?.seq).toBe(u.update_id);
     // Privacy: nothing stored carries the message text.
     const everything = JSON.stringify({ touches, profiles: await h.store.profiles.list('acme'), audit: await h.store.community.audit.list('acme') });
     expect(everything).not.toContain('这个价格还有吗');
@@ -70,9 +70,8 @@ describe('telegram connector: signals', () => {
     const odd = [fixture('edited-message'), fixture('message-from-bot'), fixture('message-reaction'), fixture('message-reaction', (u) => delete u.message_reaction)];
     await h.feed([...odd, fixture('message-group-caption')]);
     const touches = await h.touches();
-    expect(touches.map((t) => `${t.kind}:${t.actor.userId}`).sort()).toEqual(['keyword:202', 'link_posted:202', 'message:202']);
-    expect(byKind(touches, 'keyword')[0]?.details).toEqual({ keywords: ['发货'] });
-    expect(byKind(touches, 'link_posted')[0]?.details).toEqual({ urls: ['https://shop.example.com/sale'] });
+    expect(touches.map((t) => `${t.kind}:${t.actor.userId}`)).toEqual(['message:202']);
+    expect(byKind(touches, 'message')[0]?.details).toEqual({ keywords: ['发货'], urls: ['https://shop.example.com/sale'] });
     expect(h.failed).toEqual([]);
   });
 
@@ -198,6 +197,6 @@ describe('telegram connector: signals', () => {
     await h.feed([u], BOT);
     await h.feed([{ ...u, update_id: u.update_id + 1 }], OTHER_BOT);
     const touches = await h.touches();
-    expect(touches.map((t) => t.kind).sort()).toEqual(['keyword', 'message']);
+    expect(touches.map((t) => [t.kind, t.details])).toEqual([['message', { keywords: ['price'] }]]);
   });
 });

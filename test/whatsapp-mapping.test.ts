@@ -47,6 +47,12 @@ function touches(outcome: ReturnType<typeof mapMessage>): TouchEvent[] {
   return outcome.touches.map((t) => parseTouchEvent(t));
 }
 const byKind = (list: TouchEvent[], kind: string): TouchEvent | undefined => list.find((t) => t.kind === kind);
+/** The facets of the (one) message touch in a list. */
+function facets(list: TouchEvent[]): { keywords?: string[]; mentioned?: string[]; urls?: string[] } {
+  const m = list.find((t) => t.kind === 'message');
+  if (m?.kind !== 'message') throw new Error('no message touch');
+  return m.details;
+}
 
 /** Nothing clear: no phone digits, no linked ids, no message text. */
 function expectNothingClear(data: unknown, texts: string[] = []): void {
@@ -55,17 +61,18 @@ function expectNothingClear(data: unknown, texts: string[] = []): void {
 }
 
 describe('whatsapp mapping: group messages', () => {
-  it('a text message gives message, keyword, mention and link touches with hashed people and deterministic ids', () => {
+  it('a text message is one message touch with its keywords, hashed mentions and links as facets, and a deterministic id', () => {
     const list = touches(mapMessage(waObject('message-group-text'), ctx));
-    expect(list.map((t) => t.kind)).toEqual(['message', 'keyword', 'mention', 'link_posted']);
+    expect(list.map((t) => t.kind)).toEqual(['message']);
     for (const t of list) {
       expect(t).toMatchObject({ workspace: 'acme', platform: 'whatsapp', account: 'wa1', chat: { id: WA.group, title: WA.groupTitle, type: 'group' }, actor: ALICE, occurredAt: '2026-03-02T10:00:00.000Z' });
       // The key id, not the `_serialized` id (which starts with the receiver's fromMe flag).
       expect(t.id).toBe(makeTouchId('whatsapp', WA.group, '3EB0C431D5A2B8E9F701', t.kind));
     }
-    expect(byKind(list, 'keyword')?.details).toEqual({ keywords: ['价格', 'price'] });
-    expect(byKind(list, 'mention')?.details).toEqual({ mentioned: [BOB.userId] });
-    const urls = (byKind(list, 'link_posted')?.details as { urls: string[] }).urls;
+    const details = facets(list);
+    expect(details.keywords).toEqual(['价格', 'price']);
+    expect(details.mentioned).toEqual([BOB.userId]);
+    const urls = details.urls ?? [];
     expect(urls[0]).toBe('https://shop.example.com/p/42?ref=wa');
     // A click-to-chat link keeps its shape, not the number nor the prefilled text.
     expect(urls[1]).toBe(`https://wa.me/h-${hash('phone', '+8613900139000').slice(0, 16)}`);
@@ -75,20 +82,17 @@ describe('whatsapp mapping: group messages', () => {
 
   it('a linked-id (@lid) author without a known phone is hashed as such, with no phone hash; a linked-id mention resolves to the phone', () => {
     const list = touches(mapMessage(waObject('message-group-lid-author'), ctx));
-    expect(list.map((t) => t.kind)).toEqual(['message', 'keyword', 'mention']);
+    expect(list.map((t) => t.kind)).toEqual(['message']);
     for (const t of list) expect(t.actor).toEqual(DAVE);
-    expect(byKind(list, 'keyword')?.details).toEqual({ keywords: ['发货'] });
     // Bob mentioned by his linked id is the same hashed person as Bob mentioned by phone.
-    expect(byKind(list, 'mention')?.details).toEqual({ mentioned: [BOB.userId] });
+    expect(facets(list)).toEqual({ keywords: ['发货'], mentioned: [BOB.userId] });
     expectNothingClear(list);
   });
 
   it('a linked-id author whose phone the account knows is the same person as their phone id', () => {
     const list = touches(mapMessage(waObject('message-group-bob-lid'), ctx));
-    expect(list.map((t) => [t.kind, t.actor])).toEqual([
-      ['message', BOB],
-      ['keyword', BOB],
-    ]);
+    expect(list.map((t) => [t.kind, t.actor])).toEqual([['message', BOB]]);
+    expect(facets(list).keywords?.length).toBeGreaterThan(0);
     const unresolved = touches(mapMessage(waObject('message-group-bob-lid'), { ...ctx, phones: new Map() }));
     expect(unresolved[0]?.actor).toEqual({ userId: hash('wa_id', WA.bobLid) });
   });
@@ -97,15 +101,14 @@ describe('whatsapp mapping: group messages', () => {
     const image = waObject('message-group-image-caption');
     expect(image.hasMedia).toBe(true);
     const list = touches(mapMessage(image, ctx));
-    expect(list.map((t) => t.kind)).toEqual(['message', 'keyword', 'link_posted']);
-    expect(byKind(list, 'keyword')?.details).toEqual({ keywords: ['price', '发货'] });
-    expect(byKind(list, 'link_posted')?.details).toEqual({ urls: ['https://shop.example.com/sale'] });
+    expect(list.map((t) => t.kind)).toEqual(['message']);
+    expect(facets(list)).toEqual({ keywords: ['price', '发货'], urls: ['https://shop.example.com/sale'] });
     expect(list[0]?.actor).toEqual(CAROL);
     // Before the media is downloaded (`directPath` unset), `body` holds the thumbnail: the caption is still what counts.
     const pending = touches(mapMessage(waObject('message-group-image-caption', (d) => delete d.directPath), ctx));
-    expect(byKind(pending, 'keyword')?.details).toEqual({ keywords: ['price', '发货'] });
+    expect(facets(pending).keywords).toEqual(['price', '发货']);
     const bare = touches(mapMessage(waObject('message-group-image-no-caption'), ctx));
-    expect(bare.map((t) => t.kind)).toEqual(['message']);
+    expect(bare.map((t) => [t.kind, t.details])).toEqual([['message', {}]]);
   });
 
   it('pseudonymizes old-style group ids, which carry the creator’s phone', () => {
@@ -136,9 +139,9 @@ describe('whatsapp mapping: group messages', () => {
 });
 
 describe('whatsapp mapping: private chats', () => {
-  it('a first message starting with a campaign code (wa.me prefill) is a dm_start with that campaign, besides activity and keywords', () => {
+  it('a first message starting with a campaign code (wa.me prefill) is one dm_start step with that campaign', () => {
     const list = touches(mapMessage(waObject('message-private-ref'), ctx));
-    expect(list.map((t) => t.kind)).toEqual(['message', 'dm_start', 'keyword']);
+    expect(list.map((t) => t.kind)).toEqual(['dm_start']);
     for (const t of list) {
       // A private chat's id is the person's id: it is stored as their hashed id.
       expect(t.chat).toEqual({ id: ALICE.userId, type: 'private' });
@@ -146,7 +149,6 @@ describe('whatsapp mapping: private chats', () => {
       expect(t.id).toBe(makeTouchId('whatsapp', ALICE.userId, '3EB0123456789ABCDEF0', t.kind));
     }
     expect(byKind(list, 'dm_start')?.details).toEqual({ payload: 'spring24', campaign: 'spring24' });
-    expect(byKind(list, 'keyword')?.details).toEqual({ keywords: ['price'] });
     expectNothingClear(list, ['jacket']);
   });
 
@@ -279,7 +281,7 @@ describe('whatsapp mapping: malformed objects', () => {
     const partial = touches(mapGroupJoin(waObject('notification-add', (d) => (d.recipients = [42, null, 'nobody@weird', { _serialized: WA.bob }])), ctx));
     expect(partial.map((t) => t.actor)).toEqual([BOB]);
     const oddMentions = touches(mapMessage(waObject('message-group-text', (d) => (d.mentionedJidList = [null, 5, { nope: 1 }, WA.carol])), ctx));
-    expect(byKind(oddMentions, 'mention')?.details).toEqual({ mentioned: [CAROL.userId] });
+    expect(facets(oddMentions).mentioned).toEqual([CAROL.userId]);
   });
 });
 

@@ -185,7 +185,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     await deliverResult(telegram, me.username, { chatId: String(chat.id), userId: String(msg.from.id) }, result);
   };
 
-  const onMessage = async (msg: Message): Promise<void> => {
+  const onMessage = async (msg: Message, seq: number): Promise<void> => {
     if (msg.chat.type === 'channel') return void blog.debug({ chat: msg.chat.id }, 'channel post dropped');
     await init();
     if (msg.chat.type !== 'private') {
@@ -211,7 +211,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     if (command) {
       if (command.botUsername !== undefined && command.botUsername !== me?.username.toLowerCase()) return void blog.debug('command for another bot');
       if (command.name === 'start' && msg.chat.type === 'private') {
-        const touch = mapDmStart(msg, command.args[0], { workspace: ws, botId: account.botId });
+        const touch = mapDmStart(msg, command.args[0], { workspace: ws, botId: account.botId, seq });
         if (touch) await enqueue([touch]);
       }
       await runCommand(msg, command.name, command.args);
@@ -226,7 +226,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       if (e164 !== null) phoneHash = hashPhone('phone', e164);
     }
     const matcher = await services.keywords.matcher(ws);
-    await enqueue(mapMessage(msg, { workspace: ws, botId: account.botId, matcher, ...(phoneHash !== undefined ? { phoneHash } : {}) }));
+    await enqueue(mapMessage(msg, { workspace: ws, botId: account.botId, seq, matcher, ...(phoneHash !== undefined ? { phoneHash } : {}) }));
   };
 
   const campaignOfLink = async (url: string | undefined): Promise<string | undefined> => {
@@ -234,7 +234,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     return (await store.community.inviteLinks.findByUrl(ws, 'telegram', url))?.campaign;
   };
 
-  bot.on('message', async (ctx) => onMessage(ctx.message));
+  bot.on('message', async (ctx) => onMessage(ctx.message, ctx.update.update_id));
 
   bot.on('edited_message', (ctx) => {
     blog.debug({ chat: ctx.editedMessage.chat.id }, 'edited message: no second touch');
@@ -243,7 +243,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   bot.on('chat_member', async (ctx) => {
     const u = ctx.chatMember;
     await ensureGroup(u.chat);
-    const change = mapChatMember(u, await campaignOfLink(u.invite_link?.invite_link), { workspace: ws, botId: account.botId });
+    const change = mapChatMember(u, await campaignOfLink(u.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
     if (!change) return void blog.debug({ chat: u.chat.id }, 'member change that is no join or leave');
     if (change.kind === 'join' && change.viaRequest) {
       const pending = await store.community.joinRequests.take(ws, 'telegram', String(u.chat.id), String(u.new_chat_member.user.id), change.touch.occurredAt);
@@ -256,7 +256,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   bot.on('chat_join_request', async (ctx) => {
     const r = ctx.chatJoinRequest;
     await ensureGroup(r.chat);
-    const touch = mapJoinRequest(r, await campaignOfLink(r.invite_link?.invite_link), { workspace: ws, botId: account.botId });
+    const touch = mapJoinRequest(r, await campaignOfLink(r.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
     if (!touch) return;
     await enqueue([touch]);
     await store.community.joinRequests.put(ws, {

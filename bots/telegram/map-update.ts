@@ -3,7 +3,7 @@
  *
  * Touch ids are deterministic from Telegram's own ids, so the same event seen twice (a
  * redelivery, or two bots in one group) is one touch:
- * - message touches: chat id + message id + kind;
+ * - a message (whatever it contains: keywords, mentions, links are facets of it): chat id + message id;
  * - joins and leaves (`chat_member`): chat id + user id + date + new status;
  * - join requests: chat id + user id + date + `join_request`.
  * No touch carries message text: keywords matched, mentions, URLs and counts only.
@@ -17,6 +17,8 @@ import { viaChatFolderLink, viaJoinRequest } from './update-fields.js';
 export interface MapContext {
   workspace: string;
   botId: string;
+  /** The update's `update_id`: Telegram's order of events, kept as the touch's `seq`. */
+  seq?: number;
 }
 
 /** Telegram service user id of automatic forwards from a linked channel. */
@@ -97,34 +99,45 @@ export interface MessageMapOptions extends MapContext {
 }
 
 /**
- * Touches of one message from a person (not a command): `message` always; `keyword` when
- * watched keywords occur; in groups also `mention` and `link_posted`.
+ * The touch of one message from a person (not a command): one `message` touch whatever it
+ * contains; watched keywords it matched, and in groups the users it mentioned and the URLs
+ * it carried, are its facets. No text is kept.
  */
 export function mapMessage(msg: Message, o: MessageMapOptions): TouchEvent[] {
   const chat = chatOf(msg.chat);
   if (!chat || !msg.from) return [];
-  const base = {
-    workspace: o.workspace,
-    platform: 'telegram' as const,
-    account: o.botId,
-    chat,
-    actor: actorOf(msg.from, o.phoneHash),
-    occurredAt: at(msg.date),
-  };
-  const id = (kind: TouchEvent['kind']): string => makeTouchId('telegram', chat.id, msg.message_id, kind);
-  const out: TouchEvent[] = [{ ...base, id: id('message'), kind: 'message', details: {} }];
+  const details: TouchOf<'message'>['details'] = {};
   const { text, entities } = contentOf(msg);
-  if (text.length === 0) return out;
-  const keywords = o.matcher.match(text).slice(0, 500);
-  if (keywords.length > 0) out.push({ ...base, id: id('keyword'), kind: 'keyword', details: { keywords } });
-  if (chat.type === 'group') {
-    const found = extractEntities(text, entities);
-    const mentioned = found.mentions.filter((m) => m.length <= 128).slice(0, 100);
-    if (mentioned.length > 0) out.push({ ...base, id: id('mention'), kind: 'mention', details: { mentioned } });
-    const urls = found.urls.slice(0, 50);
-    if (urls.length > 0) out.push({ ...base, id: id('link_posted'), kind: 'link_posted', details: { urls } });
+  if (text.length > 0) {
+    const keywords = o.matcher.match(text).slice(0, 500);
+    if (keywords.length > 0) details.keywords = keywords;
+    if (chat.type === 'group') {
+      const found = extractEntities(text, entities);
+      const mentioned = found.mentions.filter((m) => m.length <= 128).slice(0, 100);
+      if (mentioned.length > 0) details.mentioned = mentioned;
+      const urls = found.urls.slice(0, 50);
+      if (urls.length > 0) details.urls = urls;
+    }
   }
-  return out;
+  return [
+    {
+      id: makeTouchId('telegram', chat.id, msg.message_id, 'message'),
+      workspace: o.workspace,
+      platform: 'telegram',
+      account: o.botId,
+      chat,
+      actor: actorOf(msg.from, o.phoneHash),
+      occurredAt: at(msg.date),
+      ...seqOf(o),
+      kind: 'message',
+      details,
+    },
+  ];
+}
+
+/** The `seq` field of a touch from this update, when its id is known. */
+function seqOf(o: MapContext): { seq?: number } {
+  return o.seq !== undefined ? { seq: o.seq } : {};
 }
 
 /** `/start [payload]` in a private chat: a `dm_start` touch carrying the payload as campaign. */
@@ -140,6 +153,7 @@ export function mapDmStart(msg: Message, payload: string | undefined, o: MapCont
     chat,
     actor: actorOf(msg.from),
     occurredAt: at(msg.date),
+    ...seqOf(o),
     kind: 'dm_start',
     details: valid !== undefined ? { payload: valid, campaign: valid } : { payload: '' },
   };
@@ -172,6 +186,7 @@ export function mapChatMember(u: ChatMemberUpdated, campaign: string | undefined
     chat,
     actor: actorOf(user),
     occurredAt: at(u.date),
+    ...seqOf(o),
   };
   const byOther = u.from.id !== user.id;
   if (!wasIn) {
@@ -217,6 +232,7 @@ export function mapJoinRequest(r: ChatJoinRequest, campaign: string | undefined,
     chat,
     actor: actorOf(r.from),
     occurredAt: at(r.date),
+    ...seqOf(o),
     kind: 'join',
     details,
   };

@@ -10,8 +10,8 @@
  *
  * | event | touches |
  * | --- | --- |
- * | `message` in a group | `message`; `keyword` (watched keywords in the text or caption); `mention` (mentioned people, hashed); `link_posted` (URLs) |
- * | `message` in a private chat | `message`; `keyword`; `dm_start` when the text starts with a campaign code (see {@link parseDmStartCode}) |
+ * | `message` in a group | one `message` touch with facets: `keywords` (watched keywords in the text or caption), `mentioned` (mentioned people, hashed), `urls` |
+ * | `message` in a private chat | `dm_start` when the text starts with a campaign code (see {@link parseDmStartCode}); otherwise one `message` touch (with its `keywords` facet) |
  * | `group_join` `add` | `join` via `added` per added person, `addedBy` = the admin (hashed) |
  * | `group_join` `invite` | `join` via `invite_link` per person; campaign from the caller's invite-link lookup |
  * | `group_join` `linked_group_join` | `join` via `public` (joined an open group of a community) |
@@ -247,13 +247,15 @@ function mapMessageUnsafe(message: unknown, o: MessageMapOptions): MapOutcome {
   if (actor === null || chat === null) return drop('sender or chat id cannot be pseudonymized');
   const base = { workspace: o.workspace, platform: 'whatsapp' as const, account: o.account, chat, actor, occurredAt: f.occurredAt };
   const id = (kind: TouchEvent['kind']): string => makeTouchId('whatsapp', chat.id, f.keyId, kind);
-  const out: TouchEvent[] = [{ ...base, id: id('message'), kind: 'message', details: {} }];
   if (f.chatKind === 'private') {
+    // A click-to-chat code (`ref:<code>`) is where the person came from: that is the step.
     const code = parseDmStartCode(f.text);
-    if (code !== null) out.push({ ...base, id: id('dm_start'), kind: 'dm_start', details: { payload: code, campaign: code } });
+    if (code !== null) return { ok: true, touches: [{ ...base, id: id('dm_start'), kind: 'dm_start', details: { payload: code, campaign: code } }] };
   }
+  // One message is one touch; what it contained are its facets.
+  const details: TouchOf<'message'>['details'] = {};
   const keywords = f.text.length > 0 ? o.matcher.match(f.text).slice(0, 500) : [];
-  if (keywords.length > 0) out.push({ ...base, id: id('keyword'), kind: 'keyword', details: { keywords } });
+  if (keywords.length > 0) details.keywords = keywords;
   if (f.chatKind === 'group') {
     const found = extractEntities(f.text, [], { mentionedIds: f.mentionedIds });
     const mentioned = [
@@ -264,10 +266,11 @@ function mapMessageUnsafe(message: unknown, o: MessageMapOptions): MapOutcome {
           .filter((x): x is string => x !== undefined),
       ),
     ].slice(0, 100);
-    if (mentioned.length > 0) out.push({ ...base, id: id('mention'), kind: 'mention', details: { mentioned } });
+    if (mentioned.length > 0) details.mentioned = mentioned;
     const urls = [...new Set([...found.urls, ...f.links].map((u) => safeUrl(u, o.hash)).filter((u): u is string => u !== null))].slice(0, 50);
-    if (urls.length > 0) out.push({ ...base, id: id('link_posted'), kind: 'link_posted', details: { urls } });
+    if (urls.length > 0) details.urls = urls;
   }
+  const out: TouchEvent[] = [{ ...base, id: id('message'), kind: 'message', details }];
   return { ok: true, touches: out };
 }
 

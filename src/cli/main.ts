@@ -20,6 +20,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', usesStore: true, load: async () => (await import('./conversions-import.js')).runConversions },
   links: { summary: 'create and list tracked short links (/l/<code>)', usesStore: true, load: async () => (await import('./links.js')).runLinks },
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
+  webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {

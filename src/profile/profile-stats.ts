@@ -5,7 +5,7 @@
  * from its stored touches, and merging two profiles is just `combineStats`.
  * (Applying the same touch twice is prevented upstream: the store dedupes touches by id.)
  */
-import { SOURCE_KINDS, touchCampaign, type Platform, type TouchEvent, type TouchKind } from '../touch-event.js';
+import { SOURCE_KINDS, touchCampaign, touchKeywords, type Platform, type TouchEvent, type TouchKind } from '../touch-event.js';
 
 /** Most source-path entries kept per profile (the most recent). */
 export const SOURCE_PATH_LIMIT = 100;
@@ -100,8 +100,9 @@ export function statsOfTouch(t: TouchEvent): ProfileStats {
   s.firstSource = sourceOf(t);
   s.lastActiveAt = at;
   s.counts[t.kind] = 1;
-  if (t.kind === 'keyword') {
-    s.keywords = [...new Set(t.details.keywords)].map((keyword) => ({ keyword, count: 1 }));
+  const keywords = touchKeywords(t);
+  if (keywords.length > 0) {
+    s.keywords = [...new Set(keywords)].map((keyword) => ({ keyword, count: 1 }));
     s.keywords.sort(compareKeywordCounts);
   }
   s.activeDays = [at.slice(0, 10)];

@@ -35,3 +35,15 @@ export const TELEGRAM_UPDATE_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
 };
+
+/**
+ * Outgoing webhook deliveries: a subscriber that is down is retried with backoff for about
+ * two days (2 s doubling, capped by BullMQ's attempts), then kept as failed for 30 days.
+ * Delivered ones are kept 7 days, so re-publishing an event within that time is a no-op.
+ */
+export const WEBHOOK_JOB_OPTIONS: JobsOptions = {
+  attempts: 18,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 30 * 24 * 3600, count: 100_000 },
+};

@@ -90,3 +90,13 @@ export function whatsappAccountLeaseKey(prefix: string, accountId: string): stri
 export function rejectedPayloadsKey(prefix: string, source: string): string {
   return `${prefix}:rejected:${assertNoColon(source, 'source')}`;
 }
+
+/** Queue carrying outgoing webhook deliveries (one job per event and subscription). */
+export function webhookQueueName(prefix: string): string {
+  return `${prefix}-webhooks`;
+}
+
+/** Job id of one event's delivery to one subscription: the same event is one delivery. */
+export function webhookJobId(workspace: string, subscriptionId: string, eventDigest: string): string {
+  return `w.${assertNoColon(workspace, 'workspace')}.${assertNoColon(subscriptionId, 'subscription id')}.${assertNoColon(eventDigest, 'event digest')}`;
+}

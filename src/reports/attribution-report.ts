@@ -3,8 +3,8 @@
  * credited per group, campaign, keyword, link or platform under a model, beside last touch,
  * and every model side by side. Totals count every conversion of the period, matched or not.
  *
- * Row keys: the touch's chat id (group), campaign (its own or the one its group join came
- * through), keyword (a keyword touch's credit split equally over its keywords), link code,
+ * Row keys: the step's chat id (group), campaign (its own or the one its group join came
+ * through), keyword and link (a step's credit split equally over its keyword or link facets),
  * platform; `(none)` for credit without one (and for a matched person with no touch in the
  * window: the whole conversion).
  */
@@ -35,8 +35,11 @@ export function rowsOfTouch(t: CreditedTouch, by: ReportDimension): Array<{ key:
       if (kws.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
       return kws.map((k) => ({ key: k, label: k, share: 1 / kws.length }));
     }
-    case 'link':
-      return [{ key: t.linkCode ?? NONE_KEY, label: t.linkCode ?? NONE_KEY, share: 1 }];
+    case 'link': {
+      const links = t.links ?? [];
+      if (links.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
+      return links.map((l) => ({ key: l, label: l, share: 1 / links.length }));
+    }
     case 'platform':
       return [{ key: t.platform, label: t.platform, share: 1 }];
   }
@@ -163,13 +166,7 @@ async function creditRows(store: Store, workspace: string, period: Period, by: R
       }
     };
     set.touches.forEach((t, i) => {
-      if (by === 'keyword' && t.keywords !== undefined && t.keywords.length > 0) {
-        const share = 1 / t.keywords.length;
-        for (const k of t.keywords) addTo(rowOf(k, k), i, share);
-        return;
-      }
-      const [x] = rowsOfTouch(t, by);
-      if (x) addTo(rowOf(x.key, x.label), i, 1);
+      for (const x of rowsOfTouch(t, by)) addTo(rowOf(x.key, x.label), i, x.share);
     });
   }
   const missing = new Map<ModelName, number>();

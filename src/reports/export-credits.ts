@@ -29,7 +29,7 @@ export const EXPORT_COLUMNS = [
   'group_title',
   'campaign',
   'keywords',
-  'link_code',
+  'links',
   'model',
   'credited_conversions',
   'credited_value',
@@ -49,7 +49,7 @@ export async function exportCredits(store: Store, workspace: string, options: { 
         continue;
       }
       set.touches.forEach((t, i) => {
-        rows.push([...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), t.linkCode ?? '', model, credit.conversions[i] ?? 0, credit.value[i] ?? 0]);
+        rows.push([...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), (t.links ?? []).join(' | '), model, credit.conversions[i] ?? 0, credit.value[i] ?? 0]);
       });
     }
   }

@@ -1,6 +1,6 @@
 /**
  * The funnel per group or campaign, over people who joined in the period:
- * joined → engaged (a keyword, mention or message in the group they joined, after joining)
+ * joined → engaged (a message in the group they joined, after joining)
  * → clicked (any tracked-link click of theirs after joining, including an anonymous group-link
  * click that a conversion's click id later tied to them) → converted (a conversion
  * matched to them after joining), each within the period; rates are over the joined, and
@@ -55,7 +55,7 @@ export async function funnelReport(store: Store, workspace: string, options: { p
     }
   }
   if (cohorts.size > 0) {
-    for await (const t of allTouches(store, workspace, { kinds: ['keyword', 'mention', 'message', 'link_click'], from: period.from, to: period.to, limit: PAGE })) {
+    for await (const t of allTouches(store, workspace, { kinds: ['message', 'link_click'], from: period.from, to: period.to, limit: PAGE })) {
       if (t.profileId === null) continue;
       const keys = cohortsOf.get(t.profileId);
       if (!keys) continue;

@@ -60,13 +60,13 @@ export async function groupStatsReport(store: Store, workspace: string, timeZone
     if (t.profileId !== null) active.add(t.profileId);
     const d = dayOf(t.occurredAt);
     switch (t.kind) {
-      case 'message':
+      case 'message': {
         d.messages++;
+        const hits = t.details.keywords ?? [];
+        d.keywordHits += hits.length;
+        for (const k of hits) keywords.set(k, (keywords.get(k) ?? 0) + 1);
         break;
-      case 'keyword':
-        d.keywordHits += t.details.keywords.length;
-        for (const k of t.details.keywords) keywords.set(k, (keywords.get(k) ?? 0) + 1);
-        break;
+      }
       case 'join': {
         d.joins++;
         const c = t.details.campaign ?? null;

@@ -7,7 +7,7 @@ import { identifierKey } from '../identity/identifier.js';
 import { everyConversion } from '../reconcile/read-pages.js';
 import { allTouches } from '../store/paging.js';
 import type { Profile, Store } from '../store/store.js';
-import { touchCampaign } from '../touch-event.js';
+import { touchCampaign, touchKeywords } from '../touch-event.js';
 import type { JourneyReport } from './report-types.js';
 
 /** Touches listed per journey (the most recent ones). */
@@ -41,7 +41,8 @@ export async function journeyReport(store: Store, workspace: string, member: str
     if (t.chat.title !== undefined) row.chatTitle = t.chat.title;
     const c = touchCampaign(t);
     if (c !== undefined) row.campaign = c;
-    if (t.kind === 'keyword') row.keywords = t.details.keywords;
+    const keywords = touchKeywords(t);
+    if (keywords.length > 0) row.keywords = [...keywords];
     touches.push(row);
   }
   const conversions: JourneyReport['conversions'] = [];

@@ -77,7 +77,7 @@ export function fakeReports(): FakeReports {
         firstSeenAt: '2026-03-01T02:00:00.000Z',
         touches: [
           { at: '2026-03-01T02:00:00.000Z', kind: 'join', platform: 'telegram', chatId: '-1001234567890', chatTitle: REPORT_MARKER, campaign: 'spring' },
-          { at: '2026-03-02T02:00:00.000Z', kind: 'keyword', platform: 'telegram', chatId: '-1001234567890', chatTitle: REPORT_MARKER, keywords: ['发货'] },
+          { at: '2026-03-02T02:00:00.000Z', kind: 'message', platform: 'telegram', chatId: '-1001234567890', chatTitle: REPORT_MARKER, keywords: ['发货'] },
         ],
         conversions: [{ id: 'o-1', at: '2026-03-05T02:00:00.000Z', value: 299, currency: 'CNY', rule: 'tg_id' }],
       };

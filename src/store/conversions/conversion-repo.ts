@@ -125,10 +125,13 @@ export interface CreditedTouch {
   chatTitle?: string;
   /** Its own campaign, else the campaign of the join that brought the person into that group. */
   campaign?: string;
-  /** Keywords of a keyword touch (of every touch it collapsed). */
+  /** Keyword facets: the watched keywords a message matched (of every message it collapsed). */
   keywords?: string[];
-  /** Tracked link code of a link click. */
-  linkCode?: string;
+  /**
+   * Link facets: a click's tracked-link code; a message's links (tracked-link codes, else host
+   * and path of the URLs it carried).
+   */
+  links?: string[];
   /** Channel name the data-driven models saw. */
   channel: string;
 }
