@@ -46,7 +46,7 @@ describe('writing CSV', () => {
     const csv = await exportCredits(store, 'a', { period: { from: '2026-03-01T00:00:00.000Z', to: '2026-04-01T00:00:00.000Z', label: 'March' } });
     const lines = csv.split('\r\n');
     expect(lines[1]).toBe('c1,2026-03-10T00:00:00.000Z,purchase,30,CNY,tg_id,false,p1,t1,2026-03-01T10:00:00.000Z,join,telegram,-1001,\'-2+3+cmd|calc,"\'＝HYPERLINK(""x"")",,,first_touch,1,30');
-    expect(lines[2]).toBe("c1,2026-03-10T00:00:00.000Z,purchase,30,CNY,tg_id,false,p1,t2,2026-03-02T10:00:00.000Z,keyword,telegram,-1001,'@team,,'+price,,first_touch,0,0");
+    expect(lines[2]).toBe("c1,2026-03-10T00:00:00.000Z,purchase,30,CNY,tg_id,false,p1,t2,2026-03-02T10:00:00.000Z,message,telegram,-1001,'@team,,'+price,shop.example.com/p | abc1234,first_touch,0,0");
     expect(csv.startsWith('\uFEFFconversion_id,')).toBe(true);
   });
 });
