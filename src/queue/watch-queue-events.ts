@@ -17,7 +17,7 @@ export interface WatchedQueue {
 }
 
 export interface QueueEventsWatcher {
-  /** Resolves once every stream is being read (tests wait for it). */
+  /** Resolves once every stream is being read; rejects if a connection failed first (QueueEvents keeps retrying). */
   ready: Promise<void>;
   close(): Promise<void>;
 }
@@ -35,8 +35,11 @@ export function watchQueueEvents(options: { redisUrl: string; queues: readonly W
     options.metrics.jobsFailed.inc({ queue: q.label }, 0);
     return { events, connection };
   });
+  const ready = Promise.all(parts.map((p) => p.events.waitUntilReady())).then(() => undefined);
+  // Redis may be down at start: the streams are read once it is back; nobody must be left with an unhandled rejection.
+  ready.catch(() => undefined);
   return {
-    ready: Promise.all(parts.map((p) => p.events.waitUntilReady())).then(() => undefined),
+    ready,
     close: async () => {
       // With Redis unreachable a graceful close would wait for it forever: give it a second, then cut.
       await Promise.all(
