@@ -7,8 +7,6 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../src/config.js';
-import { HttpApp } from '../src/http/http-app.js';
-import { registerHealthRoutes } from '../src/http/health-routes.js';
 import { createMemoryLocker, createRedisLocker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
@@ -19,18 +17,14 @@ import { resolveHashKey } from '../src/secrets.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { createProfileWorker } from '../workers/profile.worker.js';
-import { telegramBotAccounts } from '../bots/telegram/bot-accounts.js';
 import { startTelegramRole, type TelegramRole } from '../bots/telegram/main.js';
 import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
-import { registerTelegramWebhookRoute } from '../bots/telegram/webhook-route.js';
 import type { ReportsApi } from '../src/reports/report-types.js';
 import { createReports } from '../src/reports/index.js';
 import { ReportQueue, type ModelsPort } from '../src/commands/index.js';
-import { registerReportApi } from './report-api-route.js';
 import { createReconcileWorker } from '../workers/reconcile.worker.js';
-import { registerConversionRoutes } from '../src/conversions/conversion-routes.js';
-import { redisClickDedupe, registerLinkRoutes } from '../src/links/link-routes.js';
-import { clickDedupeKey, reconcileQueueName } from '../src/queue/keys.js';
+import { startClickSweeper } from '../src/links/sweep-unqueued-clicks.js';
+import { reconcileQueueName } from '../src/queue/keys.js';
 import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
 import { makeTouchTrigger } from '../src/reconcile/touch-trigger.js';
 import { settingsLookup } from '../src/reconcile/workspace-settings.js';
@@ -38,13 +32,14 @@ import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
 import { publishCredited, WebhookQueue, type SubscriptionsLookup } from '../src/webhooks/index.js';
 import { createWebhookWorker } from '../workers/webhook.worker.js';
 import { startWhatsAppRole, type WhatsAppRole } from '../bots/whatsapp/main.js';
+import { startHealthServer, startHttpRole } from './http-role.js';
 
 export const ROLES = ['http', 'workers', 'telegram', 'whatsapp'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningRoles {
   roles: Role[];
-  /** Where the HTTP server listens, when the http role runs. */
+  /** Where the HTTP server listens, when the http role runs (or the health server, on `HEALTH_PORT`). */
   address: AddressInfo | undefined;
   store: Store;
   metrics: Metrics;
@@ -71,6 +66,8 @@ export interface StartRolesOptions {
   /** Fits of the data-driven models for `/models` and `/refit` (wired to the reconciler). */
   models?: ModelsPort;
   metrics?: Metrics;
+  /** How often the workers role queues the touches of clicks recorded while Redis was down; default 60 s. */
+  clickSweepIntervalMs?: number;
 }
 
 /**
@@ -93,8 +90,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   const roles = [...new Set(options.roles)];
   const metrics = options.metrics ?? createMetrics({ defaults: true });
   const closers: Array<{ name: string; close: () => Promise<unknown> }> = [];
+  // Intake (the HTTP server) stops first, so nothing new arrives while the rest closes.
+  const intake: Array<{ name: string; close: () => Promise<unknown> }> = [];
   const closeAll = async (): Promise<void> => {
-    for (const c of closers.reverse()) {
+    for (const c of [...intake.splice(0), ...closers.reverse()]) {
       try {
         await c.close();
       } catch (err) {
@@ -182,6 +181,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
           );
         },
       });
+      reconciler.on('completed', (_job, result) => metrics.reconcileOutcomes.inc({ result: result.kind === 'reconcile' ? result.status : result.kind }));
       closers.push({ name: 'reconcile worker', close: () => reconciler.close() });
       const webhookConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis webhook worker', close: () => webhookConn.quit().catch(() => webhookConn.disconnect()) });
@@ -191,42 +191,41 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
       log.info({ queue: reconcileQueueName(config.queuePrefix) }, 'reconcile worker started');
+      // Clicks recorded while Redis was down get their touches queued once it is back.
+      const sweeper = startClickSweeper({
+        store,
+        workspaces: config.workspaces.map((w) => w.id),
+        enqueueTouches: (touches) => touchQueue.enqueueMany(touches),
+        log,
+        ...(options.clickSweepIntervalMs !== undefined ? { intervalMs: options.clickSweepIntervalMs } : {}),
+      });
+      closers.push({ name: 'click sweeper', close: () => sweeper.stop() });
     }
 
     let address: AddressInfo | undefined;
     if (roles.includes('http')) {
-      const app = new HttpApp(log, metrics);
-      registerHealthRoutes(app, {
-        metrics,
-        checks: {
-          redis: async () => {
-            await producer.ping();
-          },
-          store: () => store.ping(),
-        },
-        beforeScrape: async () => {
-          const counts = await touchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-          for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: 'touches', state }, n);
-          const reconcile = await reconcileQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-          for (const [state, n] of Object.entries(reconcile)) metrics.queueDepth.set({ queue: 'reconcile', state }, n);
-          const webhooks = await webhookQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-          for (const [state, n] of Object.entries(webhooks)) metrics.queueDepth.set({ queue: 'webhooks', state }, n);
-        },
-      });
-      registerLinkRoutes(app, {
-        store,
-        enqueueTouch: (t) => touchQueue.enqueue(t),
-        dedupe: redisClickDedupe(producer),
-        dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
-        hashKey: hash.key,
+      const http = await startHttpRole({
+        config,
         log,
+        metrics,
+        store,
+        producer,
+        hashKey: hash.key,
+        settings,
+        touchQueue,
+        reconcileQueue,
+        telegramUpdates,
+        reports,
+        otherQueues: [{ label: 'webhooks', queue: webhookQueue.queue }],
       });
-      registerConversionRoutes(app, { store, settings, hashKey: hash.key, enqueue: enqueueReconcile, log });
-      registerReportApi(app, { reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws) });
-      registerTelegramWebhookRoute(app, { bots: telegramBotAccounts(config, hash.key), enqueue: (id, u) => telegramUpdates.add(id, u), log });
-      address = await app.listen(config.port, config.host);
-      closers.push({ name: 'http', close: () => app.close() });
+      address = http.address;
+      intake.push({ name: 'http', close: () => http.close() });
       log.info({ host: address.address, port: address.port }, 'http listening');
+    } else if (config.healthPort !== undefined) {
+      const health = await startHealthServer({ port: config.healthPort, host: config.host, log, metrics, producer, store });
+      address = health.address;
+      intake.push({ name: 'health server', close: () => health.close() });
+      log.info({ host: address.address, port: address.port }, 'health server listening');
     }
     let telegram: TelegramRole | undefined;
     if (roles.includes('telegram')) {

@@ -1,10 +1,32 @@
 /** `midfunnel start [--role all|http|workers[,…]]`: runs process roles until SIGTERM/SIGINT. */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import { UsageError, type CliCommand } from '../src/cli/io.js';
 import { createLogger } from '../src/logger.js';
 import { StoreUnavailableError } from '../src/store/open-store.js';
+import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
 import { ROLES, startRoles, type Role } from './roles.js';
+
+/**
+ * Why these roles cannot run on the in-memory store, or undefined when they can: its data
+ * lives in one process, so a role in another process would see none of it (links made by the
+ * bot would 404 on the HTTP process, conversions taken there never reconciled by workers).
+ */
+export function memoryStoreRolesProblem(config: Pick<Config, 'store' | 'workspaces'>, roles: readonly Role[]): string | undefined {
+  if (config.store !== 'memory') return undefined;
+  const needed = ROLES.filter((r) => r !== 'whatsapp' || whatsAppAccounts(config).length > 0);
+  const missing = needed.filter((r) => !roles.includes(r));
+  if (missing.length === 0) return undefined;
+  return (
+    `MIDFUNNEL_STORE=memory keeps every record inside one process, so all roles must run in it; ` +
+    `this process would run ${roles.join(', ')} without ${missing.join(', ')}, and a role in another process sees none of its data ` +
+    `(links created by the bot would 404 here, conversions taken here would never be reconciled).
+` +
+    `  For a demo, run every role in one process:  midfunnel start
+` +
+    `  To run roles apart, use MongoDB:            MONGO_URL=mongodb://127.0.0.1:27017/midfunnel midfunnel start --role ${roles.join(',')}`
+  );
+}
 
 function parseRoles(values: string[]): Role[] {
   const names = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
@@ -37,6 +59,11 @@ export const runStart: CliCommand = async (argv, io) => {
     }
     throw err;
   }
+  const problem = memoryStoreRolesProblem(config, roles);
+  if (problem) {
+    io.stderr(`midfunnel: ${problem}\n`);
+    return 1;
+  }
   const log = createLogger(config.logLevel);
   // Signals are watched before anything starts, so one that arrives during start-up
   // still stops the process cleanly once the roles are up.
@@ -65,7 +92,8 @@ export const runStart: CliCommand = async (argv, io) => {
     log.info({ roles: running.roles }, 'midfunnel started');
     await stopped;
     log.info({ signal: signalled }, 'stopping');
-    // A part that does not close in time must not keep the process alive forever.
+    // A part that does not close in time must not keep the process alive forever. The HTTP
+    // server cuts what is left after its own grace period (5 s), well before this.
     const force = setTimeout(() => {
       log.error('shutdown took longer than 20 s; exiting anyway');
       process.exit(1);

@@ -8,6 +8,7 @@
  * (bot tokens, webhook secrets) can stay out of the file.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from './webhooks/webhook-event.js';
@@ -81,6 +82,39 @@ const fileSchema = z.object({ workspaces: z.array(workspaceConfigSchema).default
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Named address ranges `TRUST_PROXY` accepts besides addresses and CIDRs. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.includes(entry)) return true;
+  const [addr = '', bits, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY`: `false` (default), a hop count, or a comma-separated list of proxy
+ * addresses / CIDRs. Only then is `X-Forwarded-For` read.
+ */
+const trustProxySchema = z.string().transform((raw, ctx): false | number | string[] => {
+  const v = raw.trim().toLowerCase();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) {
+    const n = Number(v);
+    if (n > 100) ctx.addIssue({ code: 'custom', message: 'a hop count is at most 100' });
+    return n;
+  }
+  const list = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = list.filter((e) => !isProxyAddress(e));
+  if (bad.length > 0 || list.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `not a proxy address or CIDR: ${bad.join(', ') || raw}` });
+  }
+  return list;
+});
+
 /** Each environment setting with its schema, default, and the example shown when it is wrong. */
 const ENV = {
   REDIS_URL: { schema: z.string().regex(/^rediss?:\/\/\S+$/), default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379' },
@@ -96,6 +130,8 @@ const ENV = {
   WORKER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(256), default: '16', example: '16' },
   TELEGRAM_API_ROOT: { schema: z.url(), default: 'https://api.telegram.org', example: 'https://api.telegram.org' },
   PUBLIC_BASE_URL: { schema: z.url().optional(), default: undefined, example: 'https://midfunnel.example.com' },
+  TRUST_PROXY: { schema: trustProxySchema, default: 'false', example: 'false (the socket address is the client), 1 (one proxy hop), or 10.0.0.0/8,127.0.0.1 (proxy addresses / CIDRs)' },
+  HEALTH_PORT: { schema: z.coerce.number().int().min(0).max(65535).optional(), default: undefined, example: '8081 (roles without the HTTP server serve /healthz, /readyz and /metrics here)' },
 } as const;
 
 type EnvKey = keyof typeof ENV;
@@ -115,6 +151,10 @@ export interface Config {
   workerConcurrency: number;
   telegramApiRoot: string;
   publicBaseUrl: string | undefined;
+  /** Which peers may set the client address in `X-Forwarded-For`: none (false), a hop count, or proxy addresses / CIDRs. */
+  trustProxy: false | number | string[];
+  /** Port of the health and metrics server of processes without the http role; undefined: none. */
+  healthPort: number | undefined;
   workspaces: WorkspaceConfig[];
 }
 
@@ -209,6 +249,8 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     workerConcurrency: v.WORKER_CONCURRENCY,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
     publicBaseUrl: v.PUBLIC_BASE_URL,
+    trustProxy: v.TRUST_PROXY,
+    healthPort: v.HEALTH_PORT,
     workspaces,
   };
 }

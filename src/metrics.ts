@@ -18,6 +18,18 @@ export interface Metrics {
   queueDepth: Gauge<'queue' | 'state'>;
   /** HTTP answers by route pattern (`/l/:code`, `/v1/conversions`, …) and status. */
   httpRequests: Counter<'route' | 'status'>;
+  /**
+   * Jobs found stalled (their worker lost the lock, so the job runs again), per queue
+   * (`touches`, `reconcile`, `telegram-updates`, …). Counted by the http role from the
+   * queues' event streams: every http process counts every queue's events.
+   */
+  jobsStalled: Counter<'queue'>;
+  /** Jobs that failed for good (attempts used up, or unrecoverable), per queue; counted like {@link jobsStalled}. */
+  jobsFailed: Counter<'queue'>;
+  /** Bot commands that failed (an error, not a refusal), by command name; incremented where commands run. */
+  commandFailures: Counter<'command'>;
+  /** Reconcile jobs by outcome (`matched`, `unattributed`, `missing`, `refit`, `sweep`); incremented by the reconcile worker's process. */
+  reconcileOutcomes: Counter<'result'>;
 }
 
 /** Creates a fresh registry; `defaults` adds Node's process metrics (off in tests). */
@@ -54,6 +66,30 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       name: 'midfunnel_http_requests_total',
       help: 'HTTP answers by route pattern and status (link clicks: /l/:code; conversions: /v1/conversions)',
       labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    jobsStalled: new Counter({
+      name: 'midfunnel_jobs_stalled_total',
+      help: 'Jobs found stalled (lock lost; the job runs again), per queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    jobsFailed: new Counter({
+      name: 'midfunnel_jobs_failed_total',
+      help: 'Jobs that failed for good (attempts used up or unrecoverable), per queue',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    commandFailures: new Counter({
+      name: 'midfunnel_command_failures_total',
+      help: 'Bot commands that failed with an error, by command',
+      labelNames: ['command'],
+      registers: [registry],
+    }),
+    reconcileOutcomes: new Counter({
+      name: 'midfunnel_reconcile_outcomes_total',
+      help: 'Reconcile jobs by outcome',
+      labelNames: ['result'],
       registers: [registry],
     }),
     queueDepth: new Gauge({

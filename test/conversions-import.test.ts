@@ -95,6 +95,32 @@ describe('importing conversions from CSV', () => {
     expect((await store.conversions.get(WS, 'DD-89'))?.utm).toBeUndefined();
   });
 
+  it('reads a UTF-8 file with one invalid byte as UTF-8 and rejects only the line holding it (not the whole file as GBK)', async () => {
+    const store = createMemoryStore();
+    const good = (row: string): Buffer => Buffer.from(`${row}\n`, 'utf8');
+    const bytes = Buffer.concat([
+      good('订单号,下单时间,实付金额,币种,姓名'),
+      good('U-1,2026-03-05 20:15,128.8,CNY,赵六'),
+      Buffer.from('U-2,2026-03-05 21:00,35,CNY,钱', 'utf8'),
+      Buffer.from([0xff]),
+      good('七'),
+      good('U-3,2026-03-06 09:00,12,CNY,孙八'),
+    ]);
+    expect(decodeCsv(bytes)).toMatchObject({ encoding: 'utf-8', invalidLines: [3] });
+    const summary = await importConversionsCsv(deps(store), bytes, { workspace: WS });
+    expect(summary).toEqual({
+      encoding: 'utf-8',
+      rows: 3,
+      accepted: 2,
+      duplicate: 0,
+      rejected: [{ line: 3, reason: 'has bytes that are not valid UTF-8 (the file was read as utf-8); fix the line, or pass --encoding gbk if the whole file is GBK' }],
+      ignoredColumns: ['姓名'],
+    });
+    expect((await store.conversions.list(WS, {})).map((c) => c.id)).toEqual(['U-1', 'U-3']);
+    // A real GBK file (mostly broken as UTF-8) is still read as GBK.
+    expect(decodeCsv(iconv.encode('订单号,金额\nDD-1,5\n张三,李四\n', 'gbk'))).toEqual({ text: '订单号,金额\nDD-1,5\n张三,李四\n', encoding: 'gbk' });
+  });
+
   it('loses nothing when it stops half way: a re-run stores the rest and reports the stored rows as duplicates', async () => {
     const store = createMemoryStore();
     const rows = ['id,occurred_at,value,currency', ...Array.from({ length: 7 }, (_, i) => `R-${i},2026-03-0${i + 1}T00:00:00Z,${i + 1},CNY`)].join('\n');
@@ -181,7 +207,9 @@ describe('midfunnel conversions import (CLI)', () => {
         '',
       ].join('\n'),
     );
-    expect(c.err).toContain('\rimporting [##############################] 9/9 rows\n');
+    // Drawn by cli-progress (terminal control sequences around it); ends with a line break.
+    expect(c.err).toContain('importing [##############################] 9/9 rows');
+    expect(c.err.endsWith('\n')).toBe(true);
     const jobs = await reconcileQueue.queue.getJobs(['waiting', 'prioritized']);
     expect(jobs.map((j) => (j.data as { conversionId: string }).conversionId).sort()).toEqual(['SO-1', 'SO-3', 'SO-6']);
 
@@ -201,7 +229,7 @@ describe('midfunnel conversions import (CLI)', () => {
     expect(await cmd(['import', 'h.csv', '--workspace', WS], header)).toBe(1);
     expect(header.err).toMatch(/^midfunnel conversions: h.csv: the header has no column for: id, occurred_at, value/);
     await expect(cmd(['import', 'h.csv', '--workspace', WS, '--encoding', 'latin9'], io({}))).rejects.toThrow(/--encoding latin9: use one of auto, utf8, gbk, utf16le/);
-    await expect(cmd(['import', 'h.csv', '--workspace', 'other'], io({ '/data/h.csv': Buffer.from('x') }))).rejects.toThrow(/--workspace other is not a configured workspace/);
+    await expect(cmd(['import', 'h.csv', '--workspace', 'other'], io({ '/data/h.csv': Buffer.from('x') }))).rejects.toThrow(/workspace other is not configured/);
     expect(await store.conversions.count(WS)).toBe(0);
   });
 });

@@ -255,14 +255,46 @@ describe('POST /v1/conversions (real HTTP)', () => {
       { field: 'click_id', message: 'expected the mf_click value as a string' },
       { field: 'utm', message: 'expected an object like {"source": "telegram", "campaign": "spring"}' },
     ]);
+    // Every bad field in one answer (a sender fixing the value must not then learn about the time).
     const negative = await signed(base, { ...ORDER, value: -5, occurred_at: '2099-01-01T00:00:00Z' });
-    expect(negative.json.fields).toEqual([{ field: 'value', message: 'expected a number between 0 and 1,000,000,000,000' }]);
+    expect(negative.json.fields).toEqual([
+      { field: 'occurred_at', message: 'is more than 24 hours in the future; send the time the order was placed' },
+      { field: 'value', message: 'expected a number between 0 and 1,000,000,000,000' },
+    ]);
     const future = await signed(base, { ...ORDER, occurred_at: new Date(Date.now() + 2 * 86_400_000).toISOString() });
     expect(future.json.fields).toEqual([{ field: 'occurred_at', message: 'is more than 24 hours in the future; send the time the order was placed' }]);
     expect(await post(base, '{"id": ', undefined)).toMatchObject({ status: 400, json: { error: expect.stringMatching(/^body is not JSON/) } });
     expect(await post(base, '[1,2]', undefined)).toEqual({ status: 400, json: { error: 'body must be one JSON object (a conversion)' } });
     expect(await post(base, '{"id":"x"}', undefined)).toEqual({ status: 400, json: { error: 'invalid conversion', fields: [{ field: 'workspace', message: 'required: the workspace id the conversion belongs to' }] } });
     expect(await store.conversions.count(WS)).toBe(0);
+  });
+
+  it('reads occurred_at strictly on both intakes: an impossible date or an out-of-range year is refused with its reason, never shifted', async () => {
+    const store = createMemoryStore();
+    const { base } = await start(store);
+    const cases: Array<[string, string]> = [
+      ['2026-02-30T10:00:00Z', 'not a calendar date: 2026-02 has 28 days'],
+      ['2024-02-30T10:00:00+08:00', 'not a calendar date: 2024-02 has 29 days'],
+      ['0001-03-01T10:00:00Z', 'the year 0001 is out of range (1970–9999)'],
+      ['2026-13-01T10:00:00Z', 'not a calendar date: there is no month 13'],
+      ['2026-03-01T24:00:00Z', 'not a valid time of day (00:00:00 to 23:59:59)'],
+      ['2026-03-01T10:00:00+15:00', 'not a valid offset (from -14:00 to +14:00)'],
+    ];
+    for (const [occurredAt, message] of cases) {
+      const r = await signed(base, { ...ORDER, id: `bad-${occurredAt}`, occurred_at: occurredAt });
+      expect(r, occurredAt).toEqual({ status: 400, json: { error: 'invalid conversion', fields: [{ field: 'occurred_at', message }] } });
+    }
+    // Leap day and fractions are real times.
+    expect((await signed(base, { ...ORDER, id: 'leap', occurred_at: '2024-02-29T23:59:59.5+08:00' })).status).toBe(202);
+    expect((await store.conversions.get(WS, 'leap'))?.occurredAt).toBe('2024-02-29T15:59:59.500Z');
+    // The CSV intake reads the same way (with local times in the workspace's zone).
+    const hash = makePseudonymizer('k'.repeat(32), WS);
+    const csv = (t: string) => parseConversion({ ...ORDER, occurred_at: t }, { pseudonymize: hash, region: 'CN', source: 'csv', now: new Date('2026-06-01T00:00:00Z'), localTimeZone: 'Asia/Shanghai' });
+    expect(csv('2026-02-30 10:00')).toEqual({ ok: false, errors: [{ field: 'occurred_at', message: 'not a calendar date: 2026-02 has 28 days' }] });
+    expect(csv('2026-02-30T10:00:00Z')).toEqual({ ok: false, errors: [{ field: 'occurred_at', message: 'not a calendar date: 2026-02 has 28 days' }] });
+    expect(csv('0001-01-01')).toEqual({ ok: false, errors: [{ field: 'occurred_at', message: 'the year 0001 is out of range (1970–9999)' }] });
+    expect(csv('2026/3/1 10:00')).toMatchObject({ ok: true, conversion: { occurredAt: '2026-03-01T02:00:00.000Z' } });
+    expect(await store.conversions.count(WS)).toBe(1);
   });
 
   it('refuses bodies over 64 KiB with 413, whether announced by content-length or streamed', async () => {

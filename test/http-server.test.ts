@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDIS_URL, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { z } from 'zod';
+import { closeHttpApp, createHttpApp, listenHttpApp } from '../src/http/http-app.js';
 
 const running: RunningRoles[] = [];
 afterEach(async () => {
@@ -90,5 +94,109 @@ describe('HTTP server', () => {
     expect(await r404.json()).toEqual({ error: 'not found' });
     const r405 = await fetch(`${base}/healthz`, { method: 'POST' });
     expect(r405.status).toBe(405);
+  });
+
+  it('serves health and metrics alone on HEALTH_PORT for a role without the HTTP server; the container health check reads it', async () => {
+    const { base, app } = await start({ HEALTH_PORT: '0' }, ['workers']);
+    expect(app.roles).toEqual(['workers']);
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE midfunnel_events_processed_total counter');
+    // Only health: no product routes on this port.
+    expect((await fetch(`${base}/l/abc`)).status).toBe(404);
+    expect((await fetch(`${base}/v1/conversions`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const script = join(import.meta.dirname, '..', 'scripts', 'healthcheck.mjs');
+    // Run it as a separate process (the server here must keep answering meanwhile).
+    const check = (env: Record<string, string>): Promise<number | null> =>
+      new Promise((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' }).on('exit', resolve));
+    expect(await check({ PORT: '1', HEALTH_PORT: String(app.address?.port) })).toBe(0);
+    expect(await check({ PORT: '1' })).toBe(1);
+  });
+
+  it('validates a route’s zod schemas and answers every bad field at once, as JSON with no stack trace', async () => {
+    // The way later routes (report API, dashboard) declare their inputs.
+    const app = createHttpApp({ log: createLogger('silent') });
+    app.get('/v1/things/:name', { schema: { params: z.object({ name: z.string().regex(/^[a-z]+$/, 'lower-case letters') }), querystring: z.object({ workspace: z.string().min(1), limit: z.coerce.number().int().max(100, 'at most 100') }) } }, async (request) => ({
+      params: request.params,
+      query: request.query,
+    }));
+    app.get('/boom', async () => {
+      throw new Error('secret internals');
+    });
+    const address = await listenHttpApp(app, 0, '127.0.0.1');
+    const base = `http://127.0.0.1:${address.port}`;
+    try {
+      const ok = await fetch(`${base}/v1/things/abc?workspace=acme&limit=5`);
+      expect(await ok.json()).toEqual({ params: { name: 'abc' }, query: { workspace: 'acme', limit: 5 } });
+      const bad = await fetch(`${base}/v1/things/abc?limit=500`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error: 'invalid request', fields: [{ field: 'query.workspace', message: 'required' }, { field: 'query.limit', message: 'at most 100' }] });
+      const badParam = await fetch(`${base}/v1/things/ABC?workspace=acme&limit=1`);
+      expect(await badParam.json()).toEqual({ error: 'invalid request', fields: [{ field: 'params.name', message: 'lower-case letters' }] });
+      const boom = await fetch(`${base}/boom`);
+      expect(boom.status).toBe(500);
+      expect(await boom.text()).toBe('{"error":"internal error"}');
+    } finally {
+      await closeHttpApp(app);
+    }
+  });
+
+  it('closing: idle keep-alive sockets close at once, an answer in progress finishes with Connection: close, one that hangs is cut after the grace period', async () => {
+    const app = createHttpApp({ log: createLogger('silent') });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let slowStarted!: () => void;
+    const slowInFlight = new Promise<void>((r) => (slowStarted = r));
+    let hangStarted!: () => void;
+    const hangInFlight = new Promise<void>((r) => (hangStarted = r));
+    app.get('/slow', async () => {
+      slowStarted();
+      await gate;
+      return { ok: true };
+    });
+    app.get('/hang', async () => {
+      hangStarted();
+      await new Promise(() => undefined);
+    });
+    app.get('/ping', async () => ({ status: 'ok' }));
+    const { port } = await listenHttpApp(app, 0, '127.0.0.1');
+    const open = (): { socket: Socket; data: () => string; closed: Promise<void> } => {
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (d: Buffer) => (data += d.toString()));
+      socket.on('error', () => undefined);
+      return { socket, data: () => data, closed: new Promise((r) => socket.on('close', () => r())) };
+    };
+    const idle = open();
+    idle.socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (!idle.data().includes('{"status":"ok"}')) await new Promise((r) => setTimeout(r, 10));
+    expect(idle.data()).toMatch(/connection: keep-alive/i);
+    const busy = open();
+    busy.socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    const stuck = open();
+    stuck.socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+    // A request whose headers are still arriving when the close begins.
+    const late = open();
+    late.socket.write('GET /ping HTTP/1.1\r\nHost: x\r\n');
+    await Promise.all([slowInFlight, hangInFlight]);
+    await new Promise((r) => setTimeout(r, 50));
+
+    let done = false;
+    const closing = closeHttpApp(app, 300).then(() => (done = true));
+    await idle.closed;
+    late.socket.write('\r\n');
+    await late.closed;
+    expect(late.data()).toMatch(/^HTTP\/1.1 503 Service Unavailable/);
+    expect(late.data()).toMatch(/connection: close/i);
+    release();
+    await busy.closed;
+    expect(busy.data()).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(busy.data()).toMatch(/connection: close/i);
+    expect(done).toBe(false);
+    // The hanging answer holds the close only until the grace period ends.
+    await stuck.closed;
+    await closing;
+    expect(stuck.data()).toBe('');
+    expect(done).toBe(true);
   });
 });

@@ -140,6 +140,27 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
         expect(await r.get(A, 'c2')).toBeNull();
         expect(await r.count(A)).toBe(1);
       });
+
+      it('lists clicks whose touch is not queued, oldest first, per workspace; markQueued clears the marker once', async () => {
+        const r = store.clicks;
+        await r.insert(A, { ...click('late'), at: '2026-03-02T00:00:00Z', queued: false });
+        await r.insert(A, { ...click('early'), at: '2026-03-01T00:00:00Z', queued: false });
+        await r.insert(A, { ...click('same-b'), at: '2026-03-01T06:00:00Z', queued: false });
+        await r.insert(A, { ...click('same-a'), at: '2026-03-01T06:00:00Z', queued: false });
+        await r.insert(A, click('done'));
+        await r.insert(B, { ...click('other', B), queued: false });
+        const list = await r.listUnqueued(A);
+        expect(list.map((c) => c.clickId)).toEqual(['early', 'same-a', 'same-b', 'late']);
+        expect(list[0]).toEqual({ ...click('early'), at: '2026-03-01T00:00:00.000Z', queued: false });
+        expect((await r.listUnqueued(A, { limit: 1 })).map((c) => c.clickId)).toEqual(['early']);
+        expect(await r.markQueued(A, ['early', 'late', 'done', 'missing'])).toBe(2);
+        expect(await r.markQueued(A, ['early'])).toBe(0);
+        // Cleared: the record reads as a queued click again, in this workspace only.
+        expect(await r.get(A, 'early')).toEqual({ ...click('early'), at: '2026-03-01T00:00:00.000Z' });
+        expect((await r.listUnqueued(A)).map((c) => c.clickId)).toEqual(['same-a', 'same-b']);
+        expect((await r.listUnqueued(B)).map((c) => c.clickId)).toEqual(['other']);
+        expect(await r.markQueued(A, [])).toBe(0);
+      });
     });
 
     describe('conversions', () => {

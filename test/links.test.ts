@@ -120,6 +120,26 @@ describe('preview robots', () => {
     expect(isNotAClick('GET', { 'user-agent': ua })).toBe(true);
   });
 
+  it.each([
+    ['Mozilla/5.0 (Linux; Android 11; SM-G991B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 WhatsApp/2.21'],
+    ['Mozilla/5.0 (Linux; Android 11) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 facebookexternalhit/1.1'],
+    ['Mozilla/5.0 (Linux; Android 11) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 Iframely/1.3.1'],
+    ['Mozilla/5.0 (Linux; Android 11) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 kakaotalk-scrap/1.0'],
+    ['Mozilla/5.0 (Linux; Android 11) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 python-requests/2.31'],
+  ])('a preview fetcher isbot misses (%s) is not a click', (ua) => {
+    expect(isNotAClick('GET', { 'user-agent': ua })).toBe(true);
+  });
+
+  it.each([
+    ['Mozilla/5.0 (Linux; Android 12; Pixel 6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121 Mobile Safari/537.36 Telegram-Android/10.6.2 (Google Pixel 6; Android 12; SDK 32; AVERAGE)'],
+    ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/13.19.0'],
+    ['Mozilla/5.0 (Linux; Android 13; SM-A536E) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116 Mobile Safari/537.36 KAKAOTALK 10.3.5'],
+    ['Mozilla/5.0 (iPhone; CPU iPhone OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.40(0x18002831) NetType/WIFI Language/zh_CN'],
+    ['Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/124.0 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/460.0.0.0;]'],
+  ])('a person in an in-app browser (%s) is a click', (ua) => {
+    expect(isNotAClick('GET', { 'user-agent': ua })).toBe(false);
+  });
+
   it('people’s browsers are clicks; HEAD, prefetch and a missing user agent are not', () => {
     expect(isNotAClick('GET', { 'user-agent': CHROME })).toBe(false);
     // Telegram's in-app browser on iOS: a person.

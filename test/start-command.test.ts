@@ -59,12 +59,28 @@ describe('midfunnel start', () => {
     expect(p.output()).toContain('"msg":"stopped"');
   });
 
-  it('runs one role alone: workers without an HTTP server', { timeout: 60_000 }, async () => {
-    const p = run(['start', '--role', 'workers'], { MIDFUNNEL_STORE: 'memory', QUEUE_PREFIX: uniquePrefix('start') });
-    await until(() => p.output().includes('midfunnel started'), 'the start-up log line');
-    expect(p.output()).toContain('"roles":["workers"]');
-    expect(p.output()).not.toContain('http listening');
-    p.child.kill('SIGTERM');
-    expect(await p.exited, p.output()).toBe(0);
+  it('refuses split roles on the in-memory store, saying why and what to run instead', { timeout: 60_000 }, async () => {
+    const runs = ['workers', 'http,workers', 'http,workers,whatsapp'].map((role) => run(['start', '--role', role], { MIDFUNNEL_STORE: 'memory', QUEUE_PREFIX: uniquePrefix('start') }));
+    for (const p of runs) {
+      expect(await p.exited).toBe(1);
+      expect(p.output()).toContain('MIDFUNNEL_STORE=memory keeps every record inside one process, so all roles must run in it');
+      expect(p.output()).toMatch(/without (http, )?telegram/);
+      expect(p.output()).toContain('To run roles apart, use MongoDB');
+      expect(p.output()).not.toContain('midfunnel started');
+    }
   });
+
+  // One role alone needs a shared store: MongoDB (the in-memory store refuses split roles, above).
+  it.skipIf(!process.env.MONGO_URL)(
+    `runs one role alone: workers without an HTTP server${process.env.MONGO_URL ? '' : ' (skipped: needs MONGO_URL, a MongoDB the role can share)'}`,
+    { timeout: 60_000 },
+    async () => {
+      const p = run(['start', '--role', 'workers'], { MONGO_URL: process.env.MONGO_URL ?? '', QUEUE_PREFIX: uniquePrefix('start') });
+      await until(() => p.output().includes('midfunnel started'), 'the start-up log line');
+      expect(p.output()).toContain('"roles":["workers"]');
+      expect(p.output()).not.toContain('http listening');
+      p.child.kill('SIGTERM');
+      expect(await p.exited, p.output()).toBe(0);
+    },
+  );
 });

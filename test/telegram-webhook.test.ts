@@ -10,6 +10,7 @@ import { startRoles, type RunningRoles } from '../app/roles.js';
 import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
 import { createLogger } from '../src/logger.js';
 import { createProducerConnection } from '../src/queue/redis.js';
+import { listRejectedPayloads } from '../src/queue/rejected-payloads.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { BotApiStub } from './support/bot-api-stub.js';
 import { BOT, commandUpdate, fixture, GROUP, OTHER_BOT, P, privateChat, testConfig, textUpdate } from './support/telegram-harness.js';
@@ -132,6 +133,38 @@ describe('telegram webhook', () => {
     // The bot keeps going.
     expect((await post(textUpdate('discount?', { id: P.member }, GROUP))).status).toBe(200);
     expect((await until(touches, (t) => t.length === 1)).map((t) => [t.kind, t.details])).toEqual([['message', { keywords: ['discount'] }]]);
+    await q.close();
+  });
+
+  it('answers 400 to updates that can never be queued (400,000 levels deep, not an object, not JSON) and keeps a redacted record of each; the queue stays empty', async () => {
+    const { post, config } = await start({}, ['http']);
+    const n = 400_000;
+    // JSON.parse takes it; queueing it would overflow the stack in JSON.stringify (it used to answer 503 forever).
+    const deep = `{"update_id":920000001,"message":{"text":"secret words here","chat":{"id":-100},"x":${'['.repeat(n)}${']'.repeat(n)}}}`;
+    const r1 = await post(deep);
+    expect(r1.status).toBe(400);
+    expect(((await r1.json()) as { error: string }).error).toMatch(/nested more than 64 levels deep/);
+    const r2 = await post('[1, 2, 3]');
+    expect(r2.status).toBe(400);
+    expect(((await r2.json()) as { error: string }).error).toMatch(/not a JSON object/);
+    const r3 = await post('{"update_id": 7, "message": {"text": "secret words here"');
+    expect(r3.status).toBe(400);
+    expect(((await r3.json()) as { error: string }).error).toBe('the body is not JSON');
+
+    const redis = testRedis();
+    const kept = await listRejectedPayloads(redis, config.queuePrefix, 'telegram');
+    expect(kept.map((k) => k.reason)).toEqual(['the body is not JSON', 'the body is not a Telegram update (not a JSON object)', 'the update cannot be queued: nested more than 64 levels deep']);
+    expect(kept.every((k) => k.origin === `bot ${BOT}` && /^[0-9a-f]{64}$/.test(k.sha256))).toBe(true);
+    expect(kept[2]?.bytes).toBe(Buffer.byteLength(deep));
+    // Bounded and redacted: the deep record keeps the update's shape near the top, never the text.
+    expect(kept[2]?.sample).toMatchObject({ update_id: 920000001, message: { text: '[redacted: 17 chars]', chat: { id: -100 } } });
+    const all = JSON.stringify(kept);
+    expect(all).not.toContain('secret words');
+    expect(all.length).toBeLessThan(20_000);
+    expect(await redis.ttl(`${config.queuePrefix}:rejected:telegram`)).toBeGreaterThan(13 * 24 * 3600);
+    await redis.quit();
+    const q = new TelegramUpdateQueue({ connection: createProducerConnection({ url: REDIS_URL }), prefix: config.queuePrefix });
+    expect(await q.queue.getJobCounts('waiting', 'active', 'completed', 'failed')).toMatchObject({ waiting: 0, active: 0, completed: 0, failed: 0 });
     await q.close();
   });
 });

@@ -8,82 +8,14 @@
  * Each row stands for `total_conversions + total_null` journeys. A missing value column means
  * value 0; a missing null column means no non-converting journeys; an empty optional cell is 0.
  * An empty path that converted is credited to `(none)`.
+ *
+ * Records come from csv-parse (`src/csv/csv-records.ts`); reading stops at the first broken one.
  */
+import { UNCLOSED_QUOTE, readCsvRecords } from '../csv/csv-records.js';
 import { JourneyTableBuilder } from './journey.js';
 import type { ParseResult } from './parse-result.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-interface CsvRecord {
-  readonly line: number;
-  readonly fields: string[];
-}
-
-type RecordOrError = CsvRecord | { readonly line: number; readonly error: string };
-
-/** Splits CSV text into records, skipping blank lines; stops at the first malformed record. */
-function* readRecords(text: string): Generator<RecordOrError> {
-  const len = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  while (i < len) {
-    const recordLine = line;
-    const fields: string[] = [];
-    let anyQuoted = false;
-    for (;;) {
-      let field: string;
-      if (text.charCodeAt(i) === 0x22) {
-        anyQuoted = true;
-        i++;
-        field = '';
-        for (;;) {
-          const q = text.indexOf('"', i);
-          if (q < 0) {
-            yield { line: recordLine, error: 'unterminated quoted field (a " is never closed)' };
-            return;
-          }
-          const chunk = text.slice(i, q);
-          for (let k = 0; k < chunk.length; k++) if (chunk.charCodeAt(k) === 0x0a) line++;
-          field += chunk;
-          if (text.charCodeAt(q + 1) === 0x22) {
-            field += '"';
-            i = q + 2;
-            continue;
-          }
-          i = q + 1;
-          break;
-        }
-        while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09) i++;
-        const next = text.charCodeAt(i);
-        if (i < len && next !== 0x2c && next !== 0x0a && next !== 0x0d) {
-          yield { line, error: `unexpected ${JSON.stringify(text[i])} after a closing quote (quote the whole field)` };
-          return;
-        }
-      } else {
-        let j = i;
-        while (j < len) {
-          const c = text.charCodeAt(j);
-          if (c === 0x2c || c === 0x0a || c === 0x0d) break;
-          j++;
-        }
-        field = text.slice(i, j);
-        i = j;
-      }
-      fields.push(field);
-      if (i >= len) break;
-      const c = text.charCodeAt(i);
-      if (c === 0x2c) {
-        i++;
-        continue;
-      }
-      i += c === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
-      line++;
-      break;
-    }
-    if (!anyQuoted && fields.length === 1 && (fields[0] as string).trim() === '') continue;
-    yield { line: recordLine, fields };
-  }
-}
 
 /**
  * Parses a paths CSV into a table (kind `paths`). Empty text (or a header alone) gives an
@@ -92,9 +24,11 @@ function* readRecords(text: string): Generator<RecordOrError> {
 export function parsePathsCsv(text: string): ParseResult {
   const builder = new JourneyTableBuilder('paths');
   let columns: { path: number; conversions: number; value: number; nulls: number; count: number } | null = null;
-  for (const rec of readRecords(text)) {
-    if ('error' in rec) return { ok: false, line: rec.line, message: rec.error };
+  for (const rec of readCsvRecords(text, { onError: 'stop', trimEnd: true })) {
+    if ('error' in rec) return { ok: false, line: rec.line, message: rec.error === UNCLOSED_QUOTE ? 'unterminated quoted field (a " is never closed)' : rec.error };
     const { line, fields } = rec;
+    // A line of only spaces is blank too.
+    if (fields.length === 1 && (fields[0] as string).trim() === '') continue;
     if (columns === null) {
       const names = fields.map((f) => f.trim().toLowerCase());
       for (let k = 0; k < names.length; k++) {

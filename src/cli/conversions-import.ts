@@ -11,11 +11,13 @@
  * 2 bad command line.
  */
 import { resolve } from 'node:path';
+import cliProgress from 'cli-progress';
 import { ImportHeaderError, importConversionsCsv, type ImportSummary } from '../conversions/import-conversions.js';
 import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { UsageError, type CliCommand, type CliIo } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
+import { requireWorkspace } from './require-workspace.js';
 
 const USAGE = `usage: midfunnel conversions import FILE.csv [--workspace W] [--currency CNY] [--type purchase] [--encoding ${CSV_ENCODINGS.join('|')}] [--json]
        midfunnel conversions refit|sweep --workspace W`;
@@ -34,14 +36,25 @@ refit    queues a refit of the Markov and Shapley models now (they refit daily a
 sweep    queues pending, unattributed and low-confidence conversions to be matched again.
 `;
 
-/** Draws a progress bar on stderr when it is a terminal. */
-function progressBar(io: CliIo): ((done: number, total: number) => void) | undefined {
+/**
+ * A progress bar (cli-progress) on stderr when it is a terminal; nothing otherwise (logs and
+ * pipes get the summary only). `stop` draws the final state and ends the line.
+ */
+function progressBar(io: CliIo): { update: (done: number, total: number) => void; stop: () => void } | undefined {
   if (!io.isTTY) return undefined;
-  return (done, total) => {
-    const width = 30;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
-    io.stderr(`\rimporting [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} rows`);
-    if (done === total) io.stderr('\n');
+  const stream = { isTTY: true, columns: 100, write: (text: string) => (io.stderr(text), true) } as unknown as NodeJS.WriteStream;
+  const bar = new cliProgress.SingleBar({ stream, format: 'importing [{bar}] {value}/{total} rows', barCompleteChar: '#', barIncompleteChar: '.', barsize: 30, hideCursor: false, fps: 10 });
+  let started = false;
+  return {
+    update: (done, total) => {
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else bar.update(done);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
   };
 }
 
@@ -77,6 +90,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
       if (v.workspace === undefined) throw new UsageError(`--workspace is required\n${USAGE}`);
       const ctx = await openCliContext(io.env, overrides);
       try {
+        requireWorkspace(ctx.workspaces, v.workspace);
         const q = ctx.reconcileQueue();
         if (sub === 'refit') io.stdout(`refit queued (${await q.requestRefit(v.workspace)})\n`);
         else {
@@ -101,7 +115,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
     }
     const ctx = await openCliContext(io.env, overrides);
     try {
-      if (v.workspace !== undefined && !ctx.settings(v.workspace)) throw new UsageError(`--workspace ${v.workspace} is not a configured workspace (MIDFUNNEL_CONFIG)`);
+      if (v.workspace !== undefined) requireWorkspace(ctx.workspaces, v.workspace);
       let enqueueFailed = false;
       const queue = (() => {
         try {
@@ -110,7 +124,7 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
           return undefined;
         }
       })();
-      const onProgress = progressBar(io);
+      const progress = progressBar(io);
       let summary: ImportSummary;
       try {
         summary = await importConversionsCsv(
@@ -138,17 +152,19 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
             ...(v.workspace !== undefined ? { workspace: v.workspace } : {}),
             ...(v.currency !== undefined ? { currency: v.currency } : {}),
             ...(v.type !== undefined ? { type: v.type } : {}),
-            ...(onProgress ? { onProgress } : {}),
+            ...(progress ? { onProgress: progress.update } : {}),
             ...(overrides.now ? { now: overrides.now } : {}),
           },
         );
       } catch (err) {
+        progress?.stop();
         if (err instanceof ImportHeaderError) {
           io.stderr(`midfunnel conversions: ${file}: ${err.message}\n`);
           return 1;
         }
         throw err;
       }
+      progress?.stop();
       io.stdout(v.json ? `${JSON.stringify({ file, ...summary }, null, 2)}\n` : summaryText(file, summary));
       if (enqueueFailed) io.stderr('note: Redis did not take the reconcile jobs; the conversions are stored and the service reconciles them on its next sweep\n');
       return summary.rejected.length > 0 ? 1 : 0;

@@ -10,6 +10,7 @@ import { alignTable } from '../reports/format-report.js';
 import type { CommunityPlatform } from '../store/store.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
+import { requireWorkspace } from './require-workspace.js';
 
 const USAGE = `usage: midfunnel invites add --workspace W --platform whatsapp|telegram --url URL --campaign C [--group CHAT_ID] [--join-request]
        midfunnel invites list --workspace W [--platform P] [--all] [--json]
@@ -72,7 +73,7 @@ export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () =
     }
     const ctx = await openCliContext(io.env, overrides);
     try {
-      if (!ctx.settings(v.workspace)) throw new UsageError(`workspace ${v.workspace} is not configured (MIDFUNNEL_CONFIG)`);
+      requireWorkspace(ctx.workspaces, v.workspace);
       const repo = ctx.store.community.inviteLinks;
       if (sub === 'list') {
         const links = await repo.list(v.workspace, { ...(platform ? { platform } : {}), includeRevoked: v.all });

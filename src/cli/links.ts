@@ -10,6 +10,7 @@ import { openCliContext, type CliContextOverrides } from '../reconcile/open-cont
 import { PLATFORMS, type Platform } from '../touch-event.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
+import { requireWorkspace } from './require-workspace.js';
 import { alignTable } from '../reports/format-report.js';
 
 const USAGE = `usage: midfunnel links create --workspace W --url URL --platform ${PLATFORMS.join('|')} [--campaign C] [--group CHAT_ID] [--group-title T] [--code CODE] [--json]
@@ -56,8 +57,9 @@ export function makeLinksCommand(overrides: CliContextOverrides & { now?: () => 
     }
     const ctx = await openCliContext(io.env, overrides);
     try {
+      requireWorkspace(ctx.workspaces, v.workspace);
       const settings = ctx.settings(v.workspace);
-      if (!settings) throw new UsageError(`workspace ${v.workspace} is not configured (MIDFUNNEL_CONFIG)`);
+      if (!settings) throw new UsageError(`workspace ${v.workspace} is not configured`);
       const base = ctx.publicBaseUrl?.replace(/\/+$/, '') ?? '';
       if (sub === 'list') {
         const links = await ctx.store.links.list(v.workspace);

@@ -4,19 +4,22 @@
  * Commands are loaded lazily so `attribute` does not pay for Redis or MongoDB clients.
  */
 import { readFile } from 'node:fs/promises';
+import { StoreUnavailableError } from '../store/open-store.js';
 import { UsageError, type CliCommand, type CliIo } from './io.js';
 
 export interface CommandEntry {
   summary: string;
   load: () => Promise<CliCommand>;
+  /** Reads or writes the configured store (so `MIDFUNNEL_STORE=memory` means an empty one). */
+  usesStore?: boolean;
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
   attribute: { summary: 'credit conversions to channels under every model, from a CSV or JSONL file', load: async () => (await import('./attribute.js')).runAttribute },
-  report: { summary: 'attribution, funnel, group stats, journeys and credit export from stored credits', load: async () => (await import('./report.js')).runReport },
-  conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', load: async () => (await import('./conversions-import.js')).runConversions },
-  links: { summary: 'create and list tracked short links (/l/<code>)', load: async () => (await import('./links.js')).runLinks },
-  invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', load: async () => (await import('./invites.js')).runInvites },
+  report: { summary: 'attribution, funnel, group stats, journeys and credit export from stored credits', usesStore: true, load: async () => (await import('./report.js')).runReport },
+  conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', usesStore: true, load: async () => (await import('./conversions-import.js')).runConversions },
+  links: { summary: 'create and list tracked short links (/l/<code>)', usesStore: true, load: async () => (await import('./links.js')).runLinks },
+  invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
   webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
 };
 
@@ -53,12 +56,29 @@ export async function main(
     io.stderr(`midfunnel: unknown command '${name}'\n${usage(commands)}\n`);
     return 2;
   }
+  const help = rest.includes('--help') || rest.includes('-h');
+  if (cmd.usesStore && !help && io.env.MIDFUNNEL_STORE?.trim() === 'memory') {
+    // The in-memory store lives inside one process: this command gets a new, empty one.
+    io.stderr(
+      `midfunnel ${name}: note: MIDFUNNEL_STORE=memory gives this command its own empty store; it cannot see the data of a running ` +
+        '`midfunnel start` (that process keeps its data to itself). To see it, run the service and this command on MongoDB (MONGO_URL=…).\n',
+    );
+  }
   try {
     return await (await cmd.load())(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`midfunnel ${name}: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof StoreUnavailableError) {
+      // The CLI must read the service's own store; an in-memory one would be empty.
+      io.stderr(
+        `midfunnel ${name}: ${err.reason}.\n` +
+          '  The CLI reads the same MongoDB as the service: MONGO_URL=mongodb://127.0.0.1:27017/midfunnel\n' +
+          '  or starts the embedded one from a local mongod:  MONGOMS_SYSTEM_BINARY=/usr/bin/mongod\n',
+      );
+      return 1;
     }
     io.stderr(`midfunnel ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

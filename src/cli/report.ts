@@ -24,6 +24,7 @@ import {
 } from '../reports/index.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
+import { requireWorkspace } from './require-workspace.js';
 
 const USAGE =
   'usage: midfunnel report [attribution|funnel|stats|journey|export] --workspace W [--since 30d] [--by group|campaign|keyword|link|platform] [--model M|all] [--json]';
@@ -81,6 +82,7 @@ export function makeReportCommand(overrides: CliContextOverrides & { now?: () =>
     const ctx = await openCliContext(io.env, overrides);
     try {
       const workspace = v.workspace;
+      requireWorkspace(ctx.workspaces, workspace);
       const tz = ctx.settings(workspace)?.timezone ?? 'UTC';
       let period;
       try {

@@ -12,6 +12,7 @@ import { webhookQueueName } from '../queue/keys.js';
 import { createProducerConnection, waitReady } from '../queue/redis.js';
 import { alignTable } from '../reports/format-report.js';
 import type { WebhookJobData } from '../webhooks/webhook-queue.js';
+import { requireWorkspace } from './require-workspace.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
 
@@ -49,8 +50,8 @@ export const runWebhooks: CliCommand = async (argv, io) => {
   const limit = Number(v.limit);
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError('--limit is a whole number from 1 to 10000');
   const config = loadConfig(io.env);
-  const ws = config.workspaces.find((w) => w.id === v.workspace);
-  if (!ws) throw new UsageError(`workspace ${v.workspace} is not configured (MIDFUNNEL_CONFIG)`);
+  requireWorkspace(config.workspaces, v.workspace);
+  const ws = config.workspaces.find((w) => w.id === v.workspace) as (typeof config.workspaces)[number];
 
   const connection = createProducerConnection({ url: config.redisUrl });
   connection.on('error', () => undefined);

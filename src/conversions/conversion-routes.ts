@@ -11,7 +11,8 @@
  *    content → 409 `{"status":"conflict","fields":[…]}`; the store down → 503 (retry later).
  */
 import { makePseudonymizer, type Pseudonymizer } from '../identity/pseudonymize.js';
-import { HttpError, readBody, sendJson, type HttpApp } from '../http/http-app.js';
+import type { FastifyInstance } from 'fastify';
+import { HttpError, bodyBytes } from '../http/http-app.js';
 import type { Logger } from '../logger.js';
 import type { SettingsLookup } from '../reconcile/workspace-settings.js';
 import type { Store } from '../store/store.js';
@@ -33,7 +34,7 @@ export interface ConversionRoutesOptions {
   now?: () => Date;
 }
 
-export function registerConversionRoutes(app: HttpApp, options: ConversionRoutesOptions): void {
+export function registerConversionRoutes(app: FastifyInstance, options: ConversionRoutesOptions): void {
   const now = options.now ?? (() => new Date());
   const hashers = new Map<string, Pseudonymizer>();
   const hasherOf = (workspace: string): Pseudonymizer => {
@@ -45,8 +46,8 @@ export function registerConversionRoutes(app: HttpApp, options: ConversionRoutes
     return h;
   };
 
-  app.route('POST', '/v1/conversions', async (req, res) => {
-    const body = await readBody(req, MAX_CONVERSION_BODY_BYTES);
+  app.post('/v1/conversions', { bodyLimit: MAX_CONVERSION_BODY_BYTES }, async (request, reply) => {
+    const body = bodyBytes(request);
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
@@ -64,7 +65,7 @@ export function registerConversionRoutes(app: HttpApp, options: ConversionRoutes
     if (!settings?.secret) {
       throw new HttpError(401, 'unknown workspace', { error: `unknown workspace '${workspace.slice(0, 64)}', or it has no webhook secret configured` });
     }
-    const header = req.headers['x-midfunnel-signature'];
+    const header = request.headers['x-midfunnel-signature'];
     const check = verifySignature(Array.isArray(header) ? header.join(',') : header, body, settings.secret, now());
     if (!check.ok) throw new HttpError(401, 'bad signature', { error: check.reason });
 
@@ -84,16 +85,14 @@ export function registerConversionRoutes(app: HttpApp, options: ConversionRoutes
     const id = parsed.conversion.id;
     if (outcome.status === 'accepted') {
       options.log.info({ workspace, conversion: id, identifiers: parsed.conversion.identifiers.length }, 'conversion accepted');
-      sendJson(res, 202, parsed.warnings.length > 0 ? { status: 'accepted', id, warnings: parsed.warnings } : { status: 'accepted', id });
-    } else if (outcome.status === 'duplicate') {
-      sendJson(res, 200, { status: 'duplicate', id });
-    } else {
-      sendJson(res, 409, {
-        status: 'conflict',
-        id,
-        fields: outcome.fields,
-        error: `conversion ${id} was already received with other values (${outcome.fields.join(', ')}); the first one is kept`,
-      });
+      return reply.code(202).send(parsed.warnings.length > 0 ? { status: 'accepted', id, warnings: parsed.warnings } : { status: 'accepted', id });
     }
+    if (outcome.status === 'duplicate') return reply.code(200).send({ status: 'duplicate', id });
+    return reply.code(409).send({
+      status: 'conflict',
+      id,
+      fields: outcome.fields,
+      error: `conversion ${id} was already received with other values (${outcome.fields.join(', ')}); the first one is kept`,
+    });
   });
 }

@@ -107,11 +107,14 @@ interface Prepared {
 /** Imports a CSV file's bytes. Throws ImportHeaderError for a bad header; every row problem is in the summary. */
 export async function importConversionsCsv(deps: ImportDeps, bytes: Uint8Array, options: ImportOptions = {}): Promise<ImportSummary> {
   const now = options.now ?? (() => new Date());
-  const { text, encoding } = decodeCsv(bytes, options.encoding ?? 'auto');
+  const { text, encoding, invalidLines = [] } = decodeCsv(bytes, options.encoding ?? 'auto');
   const records: CsvRecord[] = [...readCsv(text)];
   const header = records.shift();
   if (!header) throw new ImportHeaderError('the file is empty; expected a header row such as id,occurred_at,value,currency,phone');
   if ('error' in header) throw new ImportHeaderError(`line ${header.line}: the header row is broken: ${header.error}`);
+  if (invalidLines.length > 0 && invalidLines[0] === header.line) {
+    throw new ImportHeaderError(`line ${header.line}: the header row has bytes that are not valid UTF-8; save the file as UTF-8, or pass --encoding gbk if it is GBK`);
+  }
   const columns: Array<string | undefined> = [];
   const ignoredColumns: string[] = [];
   const seen = new Map<string, string>();
@@ -128,6 +131,14 @@ export async function importConversionsCsv(deps: ImportDeps, bytes: Uint8Array, 
   if (missing.length > 0) throw new ImportHeaderError(`the header has no column for: ${missing.join(', ')}; found: ${header.fields.map((f) => f.trim()).join(', ')}`);
 
   const summary: ImportSummary = { encoding, rows: records.length, accepted: 0, duplicate: 0, rejected: [], ignoredColumns };
+  /** True when a record (from its line up to the next record's) holds bytes that are not valid UTF-8. */
+  const badBytes = new Set(invalidLines);
+  const hasBadBytes = (k: number): boolean => {
+    if (badBytes.size === 0) return false;
+    const from = (records[k] as CsvRecord).line;
+    const to = records[k + 1]?.line ?? Number.POSITIVE_INFINITY;
+    return invalidLines.some((l) => l >= from && l < to);
+  };
   const hashers = new Map<string, Pseudonymizer>();
   const batchSize = options.batchSize ?? 500;
   let done = 0;
@@ -135,9 +146,14 @@ export async function importConversionsCsv(deps: ImportDeps, bytes: Uint8Array, 
   for (let start = 0; start < records.length; start += batchSize) {
     const batch = records.slice(start, start + batchSize);
     const byWorkspace = new Map<string, Prepared[]>();
-    for (const rec of batch) {
+    for (const [offset, rec] of batch.entries()) {
       if ('error' in rec) {
         summary.rejected.push({ line: rec.line, reason: rec.error });
+        continue;
+      }
+      if (hasBadBytes(start + offset)) {
+        // Never store a row whose text was garbled in decoding; the rest of the file is fine.
+        summary.rejected.push({ line: rec.line, reason: `has bytes that are not valid UTF-8 (the file was read as ${encoding}); fix the line, or pass --encoding gbk if the whole file is GBK` });
         continue;
       }
       if (rec.fields.length !== columns.length) {

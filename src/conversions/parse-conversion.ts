@@ -14,17 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { fieldErrors, type FieldError } from '../field-errors.js';
 import { identifierKey } from '../identity/identifier.js';
 import type { Pseudonymizer } from '../identity/pseudonymize.js';
-import { instantOfLocalTime } from '../reports/period.js';
 import type { ConversionRecord } from '../store/store.js';
 import { customerIdentifiers } from './customer-identifiers.js';
+import { parseOccurredAt } from './parse-time.js';
 
-/** One bad field of a conversion: `{ field: 'customer.email', message: 'expected a string' }`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export { fieldErrors, type FieldError } from '../field-errors.js';
 
 export interface ParseConversionOptions {
   /** The workspace's keyed hash (`makePseudonymizer(hashKey, workspace)`). */
@@ -95,52 +92,6 @@ const conversionSchema = z.object({
 
 type ConversionInput = z.infer<typeof conversionSchema>;
 
-/** The value at a path of the input, or undefined. */
-function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let v = input;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-/** One message per bad field, in field order; a field that is absent is `required`. */
-export function fieldErrors(error: z.ZodError, input: unknown): FieldError[] {
-  const seen = new Map<string, string>();
-  for (const issue of error.issues) {
-    const field = issue.path.length > 0 ? issue.path.join('.') : '(body)';
-    if (!seen.has(field)) seen.set(field, issue.path.length > 0 && valueAt(input, issue.path) === undefined ? 'required' : issue.message);
-  }
-  return [...seen].map(([field, message]) => ({ field, message }));
-}
-
-const LOCAL_TIME = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/;
-const OFFSET_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/** Epoch ms of an occurred_at text, or an error message. */
-function parseTime(text: string, localTimeZone: string | undefined): number | string {
-  const t = text.trim();
-  if (OFFSET_TIME.test(t)) {
-    const ms = Date.parse(t);
-    return Number.isNaN(ms) ? 'not a calendar date and time' : ms;
-  }
-  const m = LOCAL_TIME.exec(t);
-  if (m && localTimeZone !== undefined) {
-    const day = `${m[1]}-${(m[2] ?? '').padStart(2, '0')}-${(m[3] ?? '').padStart(2, '0')}`;
-    const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
-    if (h > 23 || mi > 59 || s > 59) return 'not a valid time of day';
-    try {
-      return instantOfLocalTime(day, h, mi, s, localTimeZone);
-    } catch {
-      return 'not a calendar date';
-    }
-  }
-  return localTimeZone === undefined
-    ? 'expected an ISO 8601 time with its offset, like 2026-03-01T10:00:00+08:00 or 2026-03-01T02:00:00Z'
-    : 'expected a time like 2026-03-01 10:00 (workspace time zone) or 2026-03-01T10:00:00+08:00';
-}
-
 /** SHA-256 of what a conversion says, so a re-send can be told from a changed one. */
 export function conversionFingerprint(c: Pick<ConversionRecord, 'type' | 'occurredAt' | 'value' | 'currency' | 'identifiers' | 'telegramUsername' | 'clickId' | 'coupon' | 'utm'>): string {
   const content = [
@@ -172,7 +123,6 @@ export function differingFields(a: ConversionRecord, b: ConversionRecord): strin
   return out;
 }
 
-/** Validates and normalizes one conversion; never throws for bad input. */
 /**
  * Senders that flatten nested fields (`"customer.phone": "…"`, as some form tools and
  * spreadsheets do) mean the same as `{"customer": {"phone": "…"}}`; a nested value wins.
@@ -189,19 +139,36 @@ function foldDottedCustomer(input: unknown): unknown {
   return out;
 }
 
+/** Field names in the order the schema lists them, for answering errors in a stable order. */
+const FIELD_ORDER: readonly string[] = Object.keys(conversionSchema.shape);
+const fieldRank = (field: string): number => {
+  const i = FIELD_ORDER.indexOf(field.split('.')[0] ?? field);
+  return i < 0 ? FIELD_ORDER.length : i;
+};
+
+/** Validates and normalizes one conversion; never throws for bad input. Every bad field is reported at once. */
 export function parseConversion(raw: unknown, options: ParseConversionOptions): ParsedConversion {
   const input = foldDottedCustomer(raw);
   const parsed = conversionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error, input) };
-  const data: ConversionInput = parsed.data;
-  const errors: FieldError[] = [];
-  const at = parseTime(data.occurred_at, options.localTimeZone);
-  if (typeof at === 'string') errors.push({ field: 'occurred_at', message: at });
-  else if (at > options.now.getTime() + MAX_FUTURE_MS) errors.push({ field: 'occurred_at', message: 'is more than 24 hours in the future; send the time the order was placed' });
-  if (data.click_id !== undefined && data.mf_click !== undefined && data.click_id !== data.mf_click) {
+  const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error, input);
+  const fields = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  // Checks zod does not make, run whatever else is wrong, so one answer names every bad field.
+  let at: number | undefined;
+  if (typeof fields.occurred_at === 'string' && !errors.some((e) => e.field === 'occurred_at')) {
+    const t = parseOccurredAt(fields.occurred_at, options.localTimeZone);
+    if (!t.ok) errors.push({ field: 'occurred_at', message: t.message });
+    else if (t.ms > options.now.getTime() + MAX_FUTURE_MS) errors.push({ field: 'occurred_at', message: 'is more than 24 hours in the future; send the time the order was placed' });
+    else at = t.ms;
+  }
+  const click = typeof fields.click_id === 'string' ? fields.click_id.trim() : undefined;
+  const mf = typeof fields.mf_click === 'string' ? fields.mf_click.trim() : undefined;
+  if (click !== undefined && mf !== undefined && click !== mf && !errors.some((e) => e.field === 'mf_click')) {
     errors.push({ field: 'mf_click', message: 'differs from click_id; send one of them' });
   }
-  if (errors.length > 0 || typeof at === 'string') return { ok: false, errors };
+  if (errors.length > 0 || !parsed.success || at === undefined) {
+    return { ok: false, errors: errors.map((e, i) => ({ e, i })).sort((a, b) => fieldRank(a.e.field) - fieldRank(b.e.field) || a.i - b.i).map(({ e }) => e) };
+  }
+  const data: ConversionInput = parsed.data;
 
   const customer = customerIdentifiers(data.customer, options.pseudonymize, options.region);
   const conversion: ConversionRecord = {

@@ -2,19 +2,115 @@
  * Reading shop exports: bytes → text (UTF-8 with or without BOM, UTF-16 with BOM, GBK /
  * GB18030 as Chinese Excel saves it) → records with the line each starts on.
  *
- * RFC 4180: quoted fields with `""` for a quote and line breaks inside quotes, CRLF or LF,
- * blank lines skipped. The delimiter is read from the header line (comma, semicolon or tab,
- * whichever it has most of outside quotes). A broken record (a quote never closed, text after
- * a closing quote) is reported with its line and reading resumes on the next line, so one bad
- * line never hides the rest of the file.
+ * Records come from `src/csv/csv-records.ts` (csv-parse): quoted fields, line breaks inside
+ * quotes, CRLF or LF, blank lines skipped, a broken record reported with its line and
+ * reading resumed on the next line. What csv-parse leaves to us is here: the encoding (with
+ * iconv-lite) and the delimiter, read from the header line (comma, semicolon or tab,
+ * whichever it has most of outside quotes).
+ *
+ * Encoding (`auto`): a BOM decides; else valid UTF-8 is UTF-8; else the file is read as GBK
+ * only when its bytes are not plausibly UTF-8 at all (more broken UTF-8 sequences than whole
+ * ones, and every byte fits GBK's structure). A UTF-8 file with a few bad bytes stays UTF-8,
+ * and the lines holding them are reported ({@link DecodedCsv.invalidLines}) instead of the
+ * whole file turning into garbage.
  */
 import iconv from 'iconv-lite';
+import { readCsvRecords, type CsvRecord } from '../csv/csv-records.js';
+
+export type { CsvRecord } from '../csv/csv-records.js';
 
 export const CSV_ENCODINGS = ['auto', 'utf8', 'gbk', 'utf16le'] as const;
 export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 
-/** Decodes a file; `auto` takes a BOM's word, else UTF-8 when the bytes are valid UTF-8, else GB18030 (a superset of GBK). */
-export function decodeCsv(bytes: Uint8Array, encoding: CsvEncoding = 'auto'): { text: string; encoding: string } {
+export interface DecodedCsv {
+  text: string;
+  /** The encoding the text was read in: `utf-8`, `utf-8 (BOM)`, `gbk`, `utf-16le`, `utf-16be`. */
+  encoding: string;
+  /** Lines (1-based) holding bytes that are not valid UTF-8, when read as UTF-8; absent when none. */
+  invalidLines?: number[];
+}
+
+/** Where a buffer breaks UTF-8, and how many whole multi-byte sequences it holds. */
+export function scanUtf8(buf: Uint8Array): { invalidOffsets: number[]; multiByte: number } {
+  const invalidOffsets: number[] = [];
+  let multiByte = 0;
+  let i = 0;
+  const cont = (k: number, lo = 0x80, hi = 0xbf): boolean => {
+    const b = buf[k];
+    return b !== undefined && b >= lo && b <= hi;
+  };
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    let len = 0;
+    if (b < 0x80) len = 1;
+    else if (b >= 0xc2 && b <= 0xdf) len = cont(i + 1) ? 2 : 0;
+    else if (b === 0xe0) len = cont(i + 1, 0xa0) && cont(i + 2) ? 3 : 0;
+    else if ((b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef) len = cont(i + 1) && cont(i + 2) ? 3 : 0;
+    else if (b === 0xed) len = cont(i + 1, 0x80, 0x9f) && cont(i + 2) ? 3 : 0;
+    else if (b === 0xf0) len = cont(i + 1, 0x90) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (b >= 0xf1 && b <= 0xf3) len = cont(i + 1) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    else if (b === 0xf4) len = cont(i + 1, 0x80, 0x8f) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    if (len === 0) {
+      invalidOffsets.push(i);
+      i++;
+      continue;
+    }
+    if (len > 1) multiByte++;
+    i += len;
+  }
+  return { invalidOffsets, multiByte };
+}
+
+/** True when every byte fits GB18030's structure (one byte, a lead and trail pair, or a four-byte sequence). */
+export function fitsGb18030(buf: Uint8Array): boolean {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    if (b === 0x80 || b === 0xff) return false;
+    const t = buf[i + 1];
+    if (t === undefined) return false;
+    if ((t >= 0x40 && t <= 0x7e) || (t >= 0x80 && t <= 0xfe)) {
+      i += 2;
+      continue;
+    }
+    const t2 = buf[i + 2];
+    const t3 = buf[i + 3];
+    if (t >= 0x30 && t <= 0x39 && t2 !== undefined && t2 >= 0x81 && t2 <= 0xfe && t3 !== undefined && t3 >= 0x30 && t3 <= 0x39) {
+      i += 4;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** 1-based lines of byte offsets in `buf` (offsets ascending). */
+function linesOf(buf: Uint8Array, offsets: readonly number[]): number[] {
+  const out: number[] = [];
+  let line = 1;
+  let pos = 0;
+  for (const off of offsets) {
+    for (; pos < off; pos++) {
+      const c = buf[pos];
+      if (c === 0x0a || (c === 0x0d && buf[pos + 1] !== 0x0a)) line++;
+    }
+    if (out[out.length - 1] !== line) out.push(line);
+  }
+  return out;
+}
+
+/** UTF-8 text of `body` (no BOM); lines with invalid bytes are listed and their bytes become U+FFFD. */
+function decodeUtf8(body: Buffer, encoding: string, scan = scanUtf8(body)): DecodedCsv {
+  const text = new TextDecoder('utf-8').decode(body);
+  return scan.invalidOffsets.length === 0 ? { text, encoding } : { text, encoding, invalidLines: linesOf(body, scan.invalidOffsets) };
+}
+
+/** Decodes a file; `auto` takes a BOM's word, else UTF-8 unless the bytes are not plausibly UTF-8 at all (then GBK). */
+export function decodeCsv(bytes: Uint8Array, encoding: CsvEncoding = 'auto'): DecodedCsv {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bom = (a: number, b: number, c?: number): boolean => buf[0] === a && buf[1] === b && (c === undefined || buf[2] === c);
   if (encoding === 'auto' || encoding === 'utf16le') {
@@ -23,20 +119,16 @@ export function decodeCsv(bytes: Uint8Array, encoding: CsvEncoding = 'auto'): { 
     if (encoding === 'utf16le') return { text: iconv.decode(buf, 'utf16le'), encoding: 'utf-16le' };
   }
   if (encoding === 'gbk') return { text: iconv.decode(buf, 'gb18030'), encoding: 'gbk' };
-  const body = bom(0xef, 0xbb, 0xbf) ? buf.subarray(3) : buf;
-  if (encoding === 'utf8') return { text: new TextDecoder('utf-8').decode(body), encoding: 'utf-8' };
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body), encoding: body === buf ? 'utf-8' : 'utf-8 (BOM)' };
-  } catch {
-    return { text: iconv.decode(buf, 'gb18030'), encoding: 'gbk' };
-  }
+  const hasBom = bom(0xef, 0xbb, 0xbf);
+  const body = hasBom ? buf.subarray(3) : buf;
+  const label = hasBom ? 'utf-8 (BOM)' : 'utf-8';
+  if (encoding === 'utf8') return decodeUtf8(body, label);
+  const scan = scanUtf8(body);
+  if (scan.invalidOffsets.length === 0) return { text: body.toString('utf8'), encoding: label };
+  // Mostly broken as UTF-8 and shaped like GBK: a GBK file. A few bad bytes among good UTF-8: a UTF-8 file with bad lines.
+  if (!hasBom && scan.invalidOffsets.length > scan.multiByte && fitsGb18030(buf)) return { text: iconv.decode(buf, 'gb18030'), encoding: 'gbk' };
+  return decodeUtf8(body, label, scan);
 }
-
-export type CsvRecord = { line: number; fields: string[] } | { line: number; error: string };
-
-const QUOTE = 0x22;
-const LF = 0x0a;
-const CR = 0x0d;
 
 /** The delimiter the header line uses most, outside quotes: `,` (default), `;` or tab. */
 export function detectDelimiter(text: string): string {
@@ -53,82 +145,7 @@ export function detectDelimiter(text: string): string {
   return best;
 }
 
-/** Splits CSV text into records, skipping blank lines; broken records come back as errors. */
-export function* readCsv(text: string, delimiter = detectDelimiter(text)): Generator<CsvRecord> {
-  const len = text.length;
-  const delim = delimiter.charCodeAt(0);
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
-  /** Skips to the start of the line after `from`; returns the new position. */
-  const nextLine = (from: number): number => {
-    const nl = text.indexOf('\n', from);
-    return nl < 0 ? len : nl + 1;
-  };
-  while (i < len) {
-    const c0 = text.charCodeAt(i);
-    if (c0 === LF || (c0 === CR && text.charCodeAt(i + 1) === LF)) {
-      i += c0 === CR ? 2 : 1;
-      line++;
-      continue;
-    }
-    const recordLine = line;
-    const recordStart = i;
-    const fields: string[] = [];
-    let error: string | undefined;
-    for (;;) {
-      let field = '';
-      if (text.charCodeAt(i) === QUOTE) {
-        i++;
-        for (;;) {
-          const q = text.indexOf('"', i);
-          if (q < 0) {
-            error = 'a quoted field is never closed (a " is missing)';
-            break;
-          }
-          const chunk = text.slice(i, q);
-          for (let k = 0; k < chunk.length; k++) if (chunk.charCodeAt(k) === LF) line++;
-          field += chunk;
-          if (text.charCodeAt(q + 1) === QUOTE) {
-            field += '"';
-            i = q + 2;
-            continue;
-          }
-          i = q + 1;
-          break;
-        }
-        if (error === undefined) {
-          const next = text.charCodeAt(i);
-          if (i < len && next !== delim && next !== LF && next !== CR) error = `unexpected text after a closing quote (quote the whole field)`;
-        }
-      } else {
-        let j = i;
-        while (j < len) {
-          const c = text.charCodeAt(j);
-          if (c === delim || c === LF || c === CR) break;
-          j++;
-        }
-        field = text.slice(i, j);
-        i = j;
-      }
-      if (error !== undefined) break;
-      fields.push(field);
-      const c = text.charCodeAt(i);
-      if (c === delim) {
-        i++;
-        continue;
-      }
-      if (c === CR) i++;
-      if (text.charCodeAt(i) === LF) i++;
-      line++;
-      break;
-    }
-    if (error !== undefined) {
-      yield { line: recordLine, error };
-      // Resume on the line after the one the broken record started on.
-      i = nextLine(recordStart);
-      line = recordLine + 1;
-      continue;
-    }
-    yield { line: recordLine, fields };
-  }
+/** Splits CSV text into records, skipping blank lines; broken records come back as errors and reading resumes on the next line. */
+export function readCsv(text: string, delimiter = detectDelimiter(text)): Generator<CsvRecord> {
+  return readCsvRecords(text, { delimiter, onError: 'resume' });
 }

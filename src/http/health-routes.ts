@@ -2,8 +2,7 @@
  * `/healthz` (the process is up), `/readyz` (every dependency answers: Redis, the
  * store) and `/metrics` (Prometheus text format).
  */
-import type { HttpApp } from './http-app.js';
-import { sendJson, sendText } from './http-app.js';
+import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.js';
 
 export interface HealthRoutesOptions {
@@ -25,10 +24,10 @@ async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-export function registerHealthRoutes(app: HttpApp, options: HealthRoutesOptions): void {
+export function registerHealthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
   const timeout = options.checkTimeoutMs ?? 2_000;
-  app.route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  app.route('GET', '/readyz', async (_req, res) => {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(options.checks).map(async ([name, check]) => {
         try {
@@ -40,10 +39,10 @@ export function registerHealthRoutes(app: HttpApp, options: HealthRoutesOptions)
       }),
     );
     const ready = results.every(([, s]) => s === 'ok');
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
-  app.route('GET', '/metrics', async (_req, res) => {
+  app.get('/metrics', async (_request, reply) => {
     if (options.beforeScrape) await options.beforeScrape().catch(() => undefined);
-    sendText(res, 200, await options.metrics.registry.metrics(), options.metrics.registry.contentType);
+    return reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 }

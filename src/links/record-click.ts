@@ -5,11 +5,17 @@
  * 1. robots, HEAD and prefetch requests are redirected without a click id and not counted;
  * 2. the visitor (keyed hash of IP, user agent and token; the IP is never kept) is deduped
  *    for an hour with Redis `SET NX EX 3600`: a repeat gets the first click's id back;
- * 3. a new click is stored (`clicks`, findable by its id for conversions carrying it) and
- *    becomes a `link_click` touch through the touch queue (the profile worker stores it,
- *    on the member's profile for a personal link, anonymous otherwise).
+ * 3. a new click is stored (`clicks`, findable by its id for conversions carrying it), marked
+ *    `queued: false`, and becomes a `link_click` touch through the touch queue (the profile
+ *    worker stores it, on the member's profile for a personal link, anonymous otherwise);
+ *    once the touch is queued the marker is cleared. A click whose touch could not be queued
+ *    (Redis down) keeps the marker, and `sweepUnqueuedClicks` queues its touch later.
  * Failures after the redirect target is known (Redis, the store, the queue) never block
  * the redirect: they are logged, and the click counts as far as it got.
+ *
+ * The visitor's address is the one the HTTP layer resolved (`request.ip`): the socket's,
+ * or the `X-Forwarded-For` client only behind a trusted proxy (`TRUST_PROXY`), so nobody can
+ * mint visitors by sending headers.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { makePseudonymizer } from '../identity/pseudonymize.js';
@@ -46,20 +52,13 @@ export interface LinkVisit {
   token?: string;
   method: string | undefined;
   headers: IncomingHttpHeaders;
-  /** The socket's remote address. */
-  remoteAddress: string | undefined;
+  /** The client's address as the HTTP layer resolved it (`TRUST_PROXY` rules). */
+  clientAddress: string | undefined;
 }
 
 export type VisitOutcome =
   | { status: 'unknown' }
   | { status: 'redirect'; location: string; counted: 'new' | 'repeat' | 'not_a_click'; link: TrackedLink; clickId: string | null };
-
-/** The visitor's address: the first `X-Forwarded-For` hop when a proxy sets it, else the socket's. */
-export function visitorAddress(headers: IncomingHttpHeaders, remoteAddress: string | undefined): string {
-  const xff = headers['x-forwarded-for'];
-  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-  return first || remoteAddress || 'unknown';
-}
 
 /** The `link_click` touch of a click. */
 export function clickTouch(
@@ -95,7 +94,7 @@ export async function recordLinkVisit(deps: RecordClickDeps, visit: LinkVisit): 
   }
   const hash = makePseudonymizer(deps.hashKey, link.workspace);
   const ua = visit.headers['user-agent'] ?? '';
-  const visitorHash = hash('visitor', `${visitorAddress(visit.headers, visit.remoteAddress)}\u0000${ua}\u0000${visit.token ?? ''}`);
+  const visitorHash = hash('visitor', `${visit.clientAddress ?? 'unknown'}\u0000${ua}\u0000${visit.token ?? ''}`);
   const fresh = randomBase62(CLICK_ID_LENGTH);
   let clickId = fresh;
   try {
@@ -105,26 +104,47 @@ export async function recordLinkVisit(deps: RecordClickDeps, visit: LinkVisit): 
   }
   if (clickId !== fresh) return { status: 'redirect', location: redirectUrl(link, clickId), counted: 'repeat', link, clickId };
 
+  let profileId: string | null = null;
   try {
-    const profileId = visit.token === undefined ? null : await profileOfToken(deps.store, link.workspace, visit.token);
-    const click: ClickRecord = {
-      workspace: link.workspace,
-      clickId,
-      code: link.code,
-      touchId: '',
-      at: (deps.now?.() ?? new Date()).toISOString(),
-      profileId,
-      visitorHash,
-      chatId: link.chatId ?? `link:${link.code}`,
-    };
-    if (link.chatTitle !== undefined) click.chatTitle = link.chatTitle;
-    if (link.campaign !== undefined) click.campaign = link.campaign;
-    const touch = clickTouch(link, click);
-    click.touchId = touch.id;
+    if (visit.token !== undefined) profileId = await profileOfToken(deps.store, link.workspace, visit.token);
+  } catch (err) {
+    // The member token could not be read: the click still counts, anonymously.
+    deps.log.warn({ code: link.code, err: err instanceof Error ? err.message : String(err) }, 'member token unreadable; counting the click as anonymous');
+  }
+  const click: ClickRecord = {
+    workspace: link.workspace,
+    clickId,
+    code: link.code,
+    touchId: '',
+    at: (deps.now?.() ?? new Date()).toISOString(),
+    profileId,
+    visitorHash,
+    chatId: link.chatId ?? `link:${link.code}`,
+    queued: false,
+  };
+  if (link.chatTitle !== undefined) click.chatTitle = link.chatTitle;
+  if (link.campaign !== undefined) click.campaign = link.campaign;
+  const touch = clickTouch(link, click);
+  click.touchId = touch.id;
+  let stored = false;
+  try {
     await deps.store.clicks.insert(link.workspace, click);
+    stored = true;
+  } catch (err) {
+    deps.log.warn({ code: link.code, err: err instanceof Error ? err.message : String(err) }, 'click not stored; queueing its touch anyway');
+  }
+  try {
     await deps.enqueueTouch(touch);
   } catch (err) {
-    deps.log.warn({ code: link.code, err: err instanceof Error ? err.message : String(err) }, 'click not fully recorded');
+    // Stored with `queued: false`: the sweep queues the touch once Redis is back.
+    deps.log.warn({ code: link.code, stored, err: err instanceof Error ? err.message : String(err) }, 'click touch not queued; the sweep queues it later');
+    return { status: 'redirect', location: redirectUrl(link, clickId), counted: 'new', link, clickId };
+  }
+  if (stored) {
+    await deps.store.clicks.markQueued(link.workspace, [clickId]).catch((err: unknown) => {
+      // Harmless: the sweep queues it again and the touch's job id makes that a no-op.
+      deps.log.warn({ code: link.code, err: err instanceof Error ? err.message : String(err) }, 'click queued but its marker not cleared');
+    });
   }
   return { status: 'redirect', location: redirectUrl(link, clickId), counted: 'new', link, clickId };
 }

@@ -4,7 +4,10 @@
  * Every queue's producer side runs its Redis operations through `failFast`.
  */
 import type { Redis } from 'ioredis';
+import { PayloadRejectedError } from './check-payload.js';
 import { waitReady } from './redis.js';
+
+export { PayloadRejectedError } from './check-payload.js';
 
 /** Redis cannot take the job now; the caller should answer so its sender retries (a 5xx). */
 export class QueueUnavailableError extends Error {
@@ -13,7 +16,10 @@ export class QueueUnavailableError extends Error {
 
 /**
  * Runs `op` if the connection is (or within a second becomes) ready, and gives up after
- * `timeoutMs`. Every failure becomes a QueueUnavailableError naming `what` was refused.
+ * `timeoutMs`. A failure becomes a QueueUnavailableError naming `what` was refused, except
+ * one about the payload itself: a RangeError from BullMQ's JSON encoding (nesting past the
+ * call stack, a string too long), which is a PayloadRejectedError. Callers that answer a
+ * client check the payload first (`checkPayload`), so this is the last line of defence.
  */
 export async function failFast<T>(connection: Redis, timeoutMs: number, what: string, op: () => Promise<T>): Promise<T> {
   if (connection.status !== 'ready') {
@@ -30,7 +36,8 @@ export async function failFast<T>(connection: Redis, timeoutMs: number, what: st
       }),
     ]);
   } catch (err) {
-    if (err instanceof QueueUnavailableError) throw err;
+    if (err instanceof QueueUnavailableError || err instanceof PayloadRejectedError) throw err;
+    if (err instanceof RangeError) throw new PayloadRejectedError(`the ${what} cannot be queued: ${err.message}`);
     throw new QueueUnavailableError(`Redis refused the ${what}: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     clearTimeout(timer);

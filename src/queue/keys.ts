@@ -83,6 +83,14 @@ export function whatsappAccountLeaseKey(prefix: string, accountId: string): stri
   return `${prefix}:lease:whatsapp:${assertNoColon(accountId, 'account id')}`;
 }
 
+/**
+ * Redis key of the capped list keeping rejected payloads for inspection (redacted, bounded),
+ * per source (`telegram`): payloads answered 400 because they can never be queued.
+ */
+export function rejectedPayloadsKey(prefix: string, source: string): string {
+  return `${prefix}:rejected:${assertNoColon(source, 'source')}`;
+}
+
 /** Queue carrying outgoing webhook deliveries (one job per event and subscription). */
 export function webhookQueueName(prefix: string): string {
   return `${prefix}-webhooks`;

@@ -2,9 +2,11 @@
  * Every credited touch of a period under every model, as CSV for spreadsheets: UTF-8 with a
  * BOM (so Excel reads Chinese group names), CRLF line ends, one row per conversion × touch ×
  * model. A matched conversion with no touch in its window has one `(none)` row per model.
- * Cells that a spreadsheet would run as a formula (starting with = + @ or a tab) get a `'`.
+ * Written with csv-stringify (`src/csv/write-csv.ts`): cells that a spreadsheet would run as a
+ * formula (starting with = + - @, a tab or CR, or full-width ＝＋－＠) get a `'`.
  */
 import { MODEL_NAMES } from '../attribution/index.js';
+import { writeCsv, type CsvValue } from '../csv/write-csv.js';
 import { everyCreditSet } from '../reconcile/read-pages.js';
 import type { Store } from '../store/store.js';
 import { NONE_KEY } from './attribution-report.js';
@@ -33,30 +35,23 @@ export const EXPORT_COLUMNS = [
   'credited_value',
 ] as const;
 
-/** One CSV cell: quoted when needed, formula-looking text defused. */
-export function csvCell(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (typeof value === 'string' && /^[=+@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+export { csvCell } from '../csv/write-csv.js';
 
 export async function exportCredits(store: Store, workspace: string, options: { period: Period }): Promise<string> {
-  const lines: string[] = [EXPORT_COLUMNS.join(',')];
+  const rows: CsvValue[][] = [[...EXPORT_COLUMNS]];
   for await (const set of everyCreditSet(store, workspace, { from: options.period.from, to: options.period.to })) {
     const head = [set.conversionId, set.conversionAt, set.type, set.value, set.currency, set.rule, set.lowConfidence, set.profileId ?? ''];
     for (const model of MODEL_NAMES) {
       const credit = set.models[model];
       if (!credit) continue;
       if (set.touches.length === 0) {
-        lines.push([...head, NONE_KEY, '', '', '', '', '', '', '', '', model, 1, set.value].map(csvCell).join(','));
+        rows.push([...head, NONE_KEY, '', '', '', '', '', '', '', '', model, 1, set.value]);
         continue;
       }
       set.touches.forEach((t, i) => {
-        const row = [...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), (t.links ?? []).join(' | '), model, credit.conversions[i] ?? 0, credit.value[i] ?? 0];
-        lines.push(row.map(csvCell).join(','));
+        rows.push([...head, t.touchId, t.at, t.kind, t.platform, t.chatId ?? '', t.chatTitle ?? '', t.campaign ?? '', (t.keywords ?? []).join(' | '), (t.links ?? []).join(' | '), model, credit.conversions[i] ?? 0, credit.value[i] ?? 0]);
       });
     }
   }
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return writeCsv(rows, { bom: true });
 }

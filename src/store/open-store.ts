@@ -21,8 +21,15 @@ export interface OpenedStore {
   close: () => Promise<void>;
 }
 
+/** No store could be opened. `reason` is what went wrong; the message adds what to do for `midfunnel start`. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+  constructor(
+    message: string,
+    readonly reason: string = message,
+  ) {
+    super(message);
+  }
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<OpenedStore> {
@@ -53,11 +60,13 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
   } catch (err) {
     const e = err as { message?: string; code?: string };
     const why = [(e.message ?? String(err)).split('\n')[0]?.replace(/, Details:$/, ''), e.code].filter(Boolean).join(': ');
+    const reason = `no MongoDB could be started (${why})`;
     throw new StoreUnavailableError(
-      `no MongoDB could be started (${why}).\n` +
+      `${reason}.\n` +
         '  Point midfunnel at a running MongoDB:   MONGO_URL=mongodb://127.0.0.1:27017/midfunnel\n' +
         '  or at a local mongod binary:             MONGOMS_SYSTEM_BINARY=/usr/bin/mongod\n' +
-        '  or try it without persistence:           MIDFUNNEL_STORE=memory',
+        '  or run a demo without persistence:      MIDFUNNEL_STORE=memory midfunnel start (all roles in one process; CLI commands cannot see its data)',
+      reason,
     );
   } finally {
     console.warn = warn;

@@ -87,6 +87,12 @@ export interface ClickRecord {
   chatId: string;
   chatTitle?: string;
   campaign?: string;
+  /**
+   * `false` while the click's touch is not on the touch queue yet (Redis was down when it was
+   * clicked): the sweep (`sweepUnqueuedClicks`) queues it and clears the marker. Absent once
+   * queued.
+   */
+  queued?: false;
 }
 
 export interface ClickRepo {
@@ -98,5 +104,9 @@ export interface ClickRepo {
    * person's personal links (erasure on request). Anonymous clicks stay. Returns how many.
    */
   deleteByProfile(workspace: string, profileId: string): Promise<number>;
+  /** Clicks marked `queued: false`, oldest first (by time, then click id); default limit 1,000. */
+  listUnqueued(workspace: string, options?: { limit?: number }): Promise<ClickRecord[]>;
+  /** Clears the `queued: false` marker of these clicks (their touches are queued); returns how many had it. */
+  markQueued(workspace: string, clickIds: readonly string[]): Promise<number>;
 }
 

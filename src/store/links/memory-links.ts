@@ -95,6 +95,25 @@ export function createMemoryLinks(): { links: LinkRepo; memberTokens: MemberToke
       }
       return deleted;
     },
+    async listUnqueued(workspace, options = {}) {
+      const limit = resolveLimit(options.limit, DEFAULT_LINK_LIMIT);
+      return [...(clickRows.get(workspace)?.values() ?? [])]
+        .filter((c) => c.queued === false)
+        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || compareCodePoints(a.clickId, b.clickId))
+        .slice(0, limit)
+        .map((c) => plainCopy(c));
+    },
+    async markQueued(workspace, clickIds) {
+      const rows = clickRows.get(workspace);
+      let marked = 0;
+      for (const id of clickIds) {
+        const c = rows?.get(id);
+        if (c?.queued !== false) continue;
+        delete c.queued;
+        marked++;
+      }
+      return marked;
+    },
   };
   return { links, memberTokens, clicks };
 }

@@ -5,7 +5,8 @@
  * - `links`: unique `code` (global: the URL has no workspace); `workspace, code` for lists.
  * - `member_tokens`: unique `workspace, token`; unique `workspace, memberKey` (one token per
  *   member); `workspace, profileId` (a person's tokens, erasure).
- * - `clicks`: unique `workspace, clickId`; `workspace, profileId` (a person's clicks, erasure).
+ * - `clicks`: unique `workspace, clickId`; `workspace, profileId` (a person's clicks, erasure);
+ *   `workspace, queued, at, clickId` (clicks whose touch is not queued yet, for the sweep).
  */
 import mongoose from 'mongoose';
 import type { Connection, FilterQuery, Model } from 'mongoose';
@@ -30,9 +31,10 @@ tokenSchema.index({ workspace: 1, token: 1 }, { unique: true, name: 'workspace_t
 tokenSchema.index({ workspace: 1, memberKey: 1 }, { unique: true, name: 'workspace_member_unique' });
 tokenSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
 
-const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, at: Date, profileId: String }, { ...SCHEMA_OPTIONS, collection: 'clicks' });
+const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, at: Date, profileId: String, queued: Boolean }, { ...SCHEMA_OPTIONS, collection: 'clicks' });
 clickSchema.index({ workspace: 1, clickId: 1 }, { unique: true, name: 'workspace_click_unique' });
 clickSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
+clickSchema.index({ workspace: 1, queued: 1, at: 1, clickId: 1 }, { name: 'workspace_unqueued' });
 
 const iso = (d: Date): string => d.toISOString();
 
@@ -128,7 +130,17 @@ export function createMongoLinks(connection: Connection): { links: LinkRepo; mem
       async deleteByProfile(workspace, profileId) {
         return (await Click.deleteMany({ workspace, profileId })).deletedCount;
       },
-    }
+      async listUnqueued(workspace, opts = {}) {
+        const limit = resolveLimit(opts.limit, DEFAULT_LINK_LIMIT);
+        if (limit === 0) return [];
+        const docs = await Click.find({ workspace, queued: false }, HIDDEN).sort({ at: 1, clickId: 1 }).limit(limit).lean<ClickDoc[]>();
+        return docs.map(fromClickDoc);
+      },
+      async markQueued(workspace, clickIds) {
+        if (clickIds.length === 0) return 0;
+        return (await Click.updateMany({ workspace, clickId: { $in: [...clickIds] }, queued: false }, { $unset: { queued: 1 } })).modifiedCount;
+      },
+    },
   };
   return { ...repos, models: [Link, Token, Click] as unknown as Array<Model<never>> };
 }
