@@ -30,6 +30,7 @@ import { registerConversionRoutes } from '../src/conversions/conversion-routes.j
 import { redisClickDedupe, registerLinkRoutes } from '../src/links/link-routes.js';
 import { clickDedupeKey, reconcileQueueName } from '../src/queue/keys.js';
 import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
+import { createFitMarks } from '../src/reconcile/fit-marks.js';
 import { makeTouchTrigger } from '../src/reconcile/touch-trigger.js';
 import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
@@ -129,7 +130,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis worker', close: () => conn.quit().catch(() => conn.disconnect()) });
       const locker = store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer);
-      const trigger = makeTouchTrigger({ store, settings, enqueue: enqueueReconcile, log });
+      // Data landing in a month's fit window marks that month dirty; its refit follows after refitDelayMs.
+      const fitMarks = createFitMarks({ store, queue: reconcileQueue, log, refitDelayMs: config.refitDelayMs });
+      closers.push({ name: 'fit marks', close: () => fitMarks.flush() });
+      const trigger = makeTouchTrigger({ store, settings, enqueue: enqueueReconcile, marks: fitMarks, log });
       const worker = createProfileWorker({
         connection: conn,
         store,
@@ -149,7 +153,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       log.info({ concurrency: config.workerConcurrency, queue: touchQueueName(config.queuePrefix) }, 'profile worker started');
       const reconcileConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis reconcile worker', close: () => reconcileConn.quit().catch(() => reconcileConn.disconnect()) });
-      const reconciler = createReconcileWorker({ connection: reconcileConn, store, locker, log, settings, queue: reconcileQueue, prefix: config.queuePrefix, concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)) });
+      const reconciler = createReconcileWorker({ connection: reconcileConn, store, locker, log, settings, queue: reconcileQueue, marks: fitMarks, prefix: config.queuePrefix, concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)) });
       closers.push({ name: 'reconcile worker', close: () => reconciler.close() });
       await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
