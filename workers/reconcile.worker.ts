@@ -106,17 +106,19 @@ export function makeReconcileProcessor(options: Omit<ReconcileWorkerOptions, 'co
       const result = await reconcileConversion(deps, data.workspace, data.conversionId);
       await marks.markMonths(data.workspace, result.fitMonths);
       const profileId = result.match?.profileId ?? null;
+      const again = new Set<string>();
       if (result.status !== 'missing' && profileId !== result.previousProfileId && settingsOrDefaults(options.settings, data.workspace).creditMode === 'consume') {
         // Consumed journeys: the person's later conversions start after this one now (or no longer do).
         const conversion = await store.conversions.get(data.workspace, data.conversionId);
-        const later: string[] = [];
         for (const pid of [profileId, result.previousProfileId]) {
           if (!pid || !conversion) continue;
-          const list = await store.conversions.list(data.workspace, { profileId: pid, from: conversion.occurredAt });
-          for (const c of list) if (c.id !== conversion.id && !later.includes(c.id)) later.push(c.id);
+          for (const c of await store.conversions.list(data.workspace, { profileId: pid, from: conversion.occurredAt })) again.add(c.id);
         }
-        if (later.length > 0) await queue.enqueue(data.workspace, later, `n${conversionKey(data.conversionId)}${now().getTime().toString(36)}`);
       }
+      // Conversions matched to profiles this one merged away name a person that no longer exists.
+      if (result.mergedProfiles.length > 0) for (const c of await store.conversions.related(data.workspace, { identifiers: [], profileIds: result.mergedProfiles })) again.add(c.id);
+      again.delete(data.conversionId);
+      if (again.size > 0) await queue.enqueue(data.workspace, [...again], `n${conversionKey(data.conversionId)}${now().getTime().toString(36)}`);
       return { kind: 'reconcile', conversionId: data.conversionId, ...result };
     }
     if (data.kind === 'refit-month') {

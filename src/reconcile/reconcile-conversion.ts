@@ -92,6 +92,11 @@ export interface ReconcileResult {
   fitMissing: boolean;
   /** Months whose fits should be refitted after this run (see the header); empty when nothing they read changed. */
   fitMonths: string[];
+  /**
+   * Profiles this conversion's identifiers merged into its person: the conversions matched to
+   * them carry a profile id that no longer exists, and are reconciled again.
+   */
+  mergedProfiles: string[];
 }
 
 /** A touch and the profile it is on (null: anonymous). */
@@ -136,12 +141,12 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const { store } = deps;
   const now = (deps.now?.() ?? new Date()).toISOString();
   const conversion = await store.conversions.get(workspace, conversionId);
-  if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: [] };
+  if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: [], mergedProfiles: [] };
   const previous = fitInput(await store.credits.get(workspace, conversionId));
   const fed = (next: string | null): string[] => (next === previous ? [] : monthsFedBy(conversion.occurredAt, deps.fitDays ?? DEFAULT_FIT_DAYS));
   if (conversion.erasedAt !== undefined) {
     await store.credits.delete(workspace, conversionId);
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: fed(null) };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: fed(null), mergedProfiles: [] };
   }
   const settings = settingsOrDefaults(deps.settings, workspace);
   const previousProfileId = conversion.match?.profileId ?? null;
@@ -149,13 +154,17 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   // The conversion's identifiers join the identity records, merging profiles as touches would;
   // the identifiers of people who asked to be forgotten neither link nor match anything.
   const usable = { ...conversion, identifiers: await withoutOptedOut(store, workspace, conversion.identifiers) };
-  await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+  // Only two or more identifiers can merge profiles: then note their owners, to tell which were merged away.
+  const ownersBefore = usable.identifiers.length > 1 ? new Set((await store.identities.find(workspace, usable.identifiers)).values()) : new Set<string>();
+  const survivor = await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+  const mergedProfiles: string[] = [];
+  for (const p of [...ownersBefore].sort()) if (p !== survivor && !(await store.profiles.get(workspace, p))) mergedProfiles.push(p);
   const match = await matchConversion(store, settings, usable);
 
   if (!match) {
     await store.credits.delete(workspace, conversionId);
     await store.conversions.setOutcome(workspace, conversionId, { status: 'unattributed', match: null, reconciledAt: now });
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null) };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null), mergedProfiles };
   }
 
   const convAt = Date.parse(conversion.occurredAt);
@@ -206,11 +215,11 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   if (!(await store.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now }))) {
     // Erased while this run worked: its credits must not outlive the unlinking.
     await store.credits.delete(workspace, conversionId);
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null) };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null), mergedProfiles };
   }
   const fitMonths = fed(fitInput(set));
   if (fit === null && !fitMonths.includes(month)) fitMonths.unshift(month);
-  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null, fitMonths };
+  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null, fitMonths, mergedProfiles };
 }
 
 /** Whether a profile is somebody the community knows: it exists and has touches. */
