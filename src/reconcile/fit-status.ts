@@ -8,6 +8,7 @@
 import type { FitMonth, Store } from '../store/store.js';
 import { MAX_FIT_MONTHS, monthBounds, monthOf, monthRange, monthsOfPeriod } from './fit-window.js';
 import type { ReconcileQueue } from './reconcile-queue.js';
+import type { RefitMonthResult } from './refit-month.js';
 
 /** One month's fit as managers see it. */
 export interface FitMonthStatus {
@@ -102,4 +103,21 @@ export function missingFitNote(model: string, missing: number, status: readonly 
   const refitting = inPeriod.filter((s) => s.dirty).map((s) => s.month);
   if (refitting.length > 0) return [`${what}: the models of ${refitting.join(', ')} are being refitted after new data; the credits appear by themselves once that is done`];
   return [`${what}: no fit covers them and none is queued; /refit (or midfunnel conversions refit) fits them now`];
+}
+
+/** What a refit did, one line per month, for the CLI and chat answers. */
+export function formatRefitMonths(months: ReadonlyArray<Pick<RefitMonthResult, 'month' | 'status' | 'fitId' | 'journeys' | 'conversions' | 'recredited'>>): string {
+  if (months.length === 0) return 'no month to refit: no conversion has credits yet\n';
+  const what: Record<RefitMonthResult['status'], string> = {
+    fitted: 'fitted',
+    unchanged: 'unchanged (same data, same fit)',
+    empty: 'nothing to fit (no credited conversion)',
+    stale: 'skipped (a refit from newer data won)',
+    clean: 'up to date',
+  };
+  const lines = months.map((m) => {
+    const counts = m.fitId ? `, ${m.journeys} journeys, ${m.conversions} converting, ${m.recredited} conversions re-credited` : '';
+    return `${m.month}  ${what[m.status]}${m.fitId ? ` ${m.fitId}` : ''}${counts}`;
+  });
+  return `${lines.join('\n')}\n`;
 }
