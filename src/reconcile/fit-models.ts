@@ -36,6 +36,9 @@ import { TOUCH_KINDS, type TouchEvent } from '../touch-event.js';
 import { assembleJourney } from './assemble-journey.js';
 import { everyCreditSet } from './read-pages.js';
 
+/** Touches of a fit window are read this many ms at a time (a week). */
+const SLICE_MS = 7 * 86_400_000;
+
 /** Changes whenever the fitting method changes, so a new method never reuses an old id. */
 const FIT_FORMAT = 'midfunnel-fit-v1 markov-order-1 shapley-coalitions';
 
@@ -56,41 +59,108 @@ export interface FitJourney {
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The text a journey is ordered and hashed by: everything the fit reads of it. */
-function journeyKey(j: FitJourney): string {
-  return JSON.stringify([j.conversion?.at ?? null, j.conversion?.value ?? null, j.channels, j.times]);
+/** A journey in canonical form: its channels as ids into the fit's sorted channel list. */
+interface CanonicalJourney {
+  ids: number[];
+  journey: FitJourney;
 }
 
-/** Non-empty journeys in canonical order, with their keys. */
-export function canonicalJourneys(journeys: Iterable<FitJourney>): Array<{ key: string; journey: FitJourney }> {
-  const out: Array<{ key: string; journey: FitJourney }> = [];
-  for (const journey of journeys) if (journey.channels.length > 0) out.push({ key: journeyKey(journey), journey });
-  return out.sort((a, b) => byCodeUnits(a.key, b.key));
+/** Orders numbers lexicographically as sequences (a prefix first). */
+function compareSequences(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
 }
 
-/** The id of a fit of `month` over `window`: a hash of the fitting method and the canonical journeys. */
-export function fitIdOf(month: string, window: { from: string; to: string }, canonical: ReadonlyArray<{ key: string }>): string {
-  const h = createHash('sha256').update(`${FIT_FORMAT}\n${month}\n${window.from}\n${window.to}\n`);
-  for (const { key } of canonical) h.update(key).update('\n');
+/** The canonical order of journeys: non-converting first, then by conversion time and value, channels, touch times. */
+function compareCanonical(a: CanonicalJourney, b: CanonicalJourney): number {
+  const ca = a.journey.conversion;
+  const cb = b.journey.conversion;
+  if (ca === null || cb === null) {
+    if (ca !== cb) return ca === null ? -1 : 1;
+  } else if (ca.at !== cb.at || ca.value !== cb.value) return ca.at - cb.at || ca.value - cb.value;
+  return compareSequences(a.ids, b.ids) || compareSequences(a.journey.times, b.journey.times);
+}
+
+/**
+ * The canonical input of a fit: the distinct channels in code-unit order, and the non-empty
+ * journeys with their channels numbered in that order, sorted by everything the fit reads of
+ * them (conversion time and value, channels, touch times).
+ */
+export function canonicalJourneys(journeys: Iterable<FitJourney>): { channels: string[]; journeys: CanonicalJourney[] } {
+  const kept: FitJourney[] = [];
+  const names = new Set<string>();
+  for (const j of journeys) {
+    if (j.channels.length === 0) continue;
+    kept.push(j);
+    for (const c of j.channels) names.add(c);
+  }
+  const channels = [...names].sort(byCodeUnits);
+  const idOf = new Map(channels.map((c, i) => [c, i]));
+  const out = kept.map((journey): CanonicalJourney => ({ ids: journey.channels.map((c) => idOf.get(c) as number), journey }));
+  return { channels, journeys: out.sort(compareCanonical) };
+}
+
+/** The id of a fit of `month` over `window`: a hash of the fitting method and the canonical input. */
+export function fitIdOf(month: string, window: { from: string; to: string }, canonical: { channels: readonly string[]; journeys: readonly CanonicalJourney[] }): string {
+  const h = createHash('sha256').update(`${FIT_FORMAT}\n${month}\n${window.from}\n${window.to}\n${JSON.stringify(canonical.channels)}\n`);
+  // Each journey as numbers (converted 0/1, conversion time, value, length, channel ids,
+  // touch times), 8 bytes each, hashed a buffer at a time.
+  const buf = new Float64Array(8_192);
+  let n = 0;
+  const put = (x: number): void => {
+    if (n === buf.length) {
+      h.update(new Uint8Array(buf.buffer, 0, n * 8));
+      n = 0;
+    }
+    buf[n++] = x;
+  };
+  for (const { ids, journey: j } of canonical.journeys) {
+    put(j.conversion ? 1 : 0);
+    put(j.conversion?.at ?? 0);
+    put(j.conversion?.value ?? 0);
+    put(ids.length);
+    for (const id of ids) put(id);
+    for (const t of j.times) put(t);
+  }
+  h.update(new Uint8Array(buf.buffer, 0, n * 8));
   return `fit-${month}-${h.digest('base64url').slice(0, 22)}`;
+}
+
+/** The distinct numbers of a short list, ascending (insertion sort: journeys are short). */
+function distinctSorted(ids: readonly number[]): number[] {
+  if (ids.length > 32) return [...new Set(ids)].sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const id of ids) {
+    let i = out.length;
+    while (i > 0 && (out[i - 1] as number) > id) i--;
+    if (i > 0 && out[i - 1] === id) continue;
+    out.splice(i, 0, id);
+  }
+  return out;
+}
+
+/** Distinct-channel-set counts of canonical journeys, in channel-list order. */
+function coalitionsOfCanonical(channels: readonly string[], journeys: readonly CanonicalJourney[]): Coalition[] {
+  const byKey = new Map<string, { ids: number[]; coalition: Coalition }>();
+  for (const { ids, journey } of journeys) {
+    const set = distinctSorted(ids);
+    const key = set.length === 1 ? String(set[0]) : set.join('.');
+    let c = byKey.get(key);
+    if (!c) {
+      c = { ids: set, coalition: { channels: set.map((i) => channels[i] as string), conversions: 0, nulls: 0 } };
+      byKey.set(key, c);
+    }
+    if (journey.conversion) c.coalition.conversions++;
+    else c.coalition.nulls++;
+  }
+  return [...byKey.values()].sort((a, b) => compareSequences(a.ids, b.ids)).map((c) => c.coalition);
 }
 
 /** Distinct-channel-set counts of journeys (journeys with no touch are left out), sorted by channel list. */
 export function coalitionsOf(journeys: Iterable<FitJourney>): Coalition[] {
-  const byKey = new Map<string, Coalition>();
-  for (const j of journeys) {
-    if (j.channels.length === 0) continue;
-    const channels = [...new Set(j.channels)].sort(byCodeUnits);
-    const key = JSON.stringify(channels);
-    let c = byKey.get(key);
-    if (!c) {
-      c = { channels, conversions: 0, nulls: 0 };
-      byKey.set(key, c);
-    }
-    if (j.conversion) c.conversions++;
-    else c.nulls++;
-  }
-  return [...byKey.entries()].sort((a, b) => byCodeUnits(a[0], b[0])).map(([, c]) => c);
+  const c = canonicalJourneys(journeys);
+  return coalitionsOfCanonical(c.channels, c.journeys);
 }
 
 /**
@@ -101,11 +171,9 @@ export function buildFit(meta: Pick<StoredFit, 'workspace' | 'month' | 'createdA
   const canonical = canonicalJourneys(journeys);
   const builder = new JourneyTableBuilder('journeys');
   // Channel ids (and so Markov states) in code-unit order, whatever order journeys came in.
-  const names = new Set<string>();
-  for (const { journey } of canonical) for (const c of journey.channels) names.add(c);
-  for (const c of [...names].sort(byCodeUnits)) builder.channelId(c);
+  for (const c of canonical.channels) builder.channelId(c);
   let conversions = 0;
-  for (const { journey: j } of canonical) {
+  for (const { journey: j } of canonical.journeys) {
     if (j.conversion) conversions++;
     builder.addJourneyArrays(j.channels, j.times, j.channels.length, j.conversion?.at ?? null, j.conversion?.value ?? 0);
   }
@@ -117,7 +185,7 @@ export function buildFit(meta: Pick<StoredFit, 'workspace' | 'month' | 'createdA
     createdAt: meta.createdAt,
     from: meta.from,
     to: meta.to,
-    journeys: canonical.length,
+    journeys: canonical.journeys.length,
     conversions,
     markov: {
       order: markov.order,
@@ -128,7 +196,7 @@ export function buildFit(meta: Pick<StoredFit, 'workspace' | 'month' | 'createdA
       removalEffect: [...markov.removalEffect].sort((a, b) => byCodeUnits(a[0], b[0])),
       valueRemovalEffect: [...markov.valueRemovalEffect].sort((a, b) => byCodeUnits(a[0], b[0])),
     },
-    coalitions: coalitionsOf(canonical.map((c) => c.journey)),
+    coalitions: coalitionsOfCanonical(canonical.channels, canonical.journeys),
   };
 }
 
@@ -246,12 +314,17 @@ export async function journeysForFit(store: Store, workspace: string, window: { 
   };
   const byProfile = new Map<string, TouchEvent[]>();
   const kinds = TOUCH_KINDS.filter((k) => k !== 'leave');
-  for await (const t of allTouches(store, workspace, { ...window, kinds, limit: 20_000 })) {
-    if (inJourney(t)) continue;
-    const key = t.profileId ?? `anonymous:${t.id}`;
-    const list = byProfile.get(key);
-    if (list) list.push(t);
-    else byProfile.set(key, [t]);
+  // A week at a time: each read is a small indexed range, and no page has to sort four months of touches.
+  const end = Date.parse(window.to);
+  for (let from = Date.parse(window.from); from < end; from += SLICE_MS) {
+    const slice = { from: new Date(from).toISOString(), to: new Date(Math.min(from + SLICE_MS, end)).toISOString() };
+    for await (const t of allTouches(store, workspace, { ...slice, kinds, limit: 20_000 })) {
+      if (inJourney(t)) continue;
+      const key = t.profileId ?? `anonymous:${t.id}`;
+      const list = byProfile.get(key);
+      if (list) list.push(t);
+      else byProfile.set(key, [t]);
+    }
   }
   for (const touches of byProfile.values()) {
     const j = assembleJourney(touches);
