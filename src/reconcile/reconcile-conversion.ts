@@ -154,11 +154,16 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   // The conversion's identifiers join the identity records, merging profiles as touches would;
   // the identifiers of people who asked to be forgotten neither link nor match anything.
   const usable = { ...conversion, identifiers: await withoutOptedOut(store, workspace, conversion.identifiers) };
-  // Only two or more identifiers can merge profiles: then note their owners, to tell which were merged away.
-  const ownersBefore = usable.identifiers.length > 1 ? new Set((await store.identities.find(workspace, usable.identifiers)).values()) : new Set<string>();
-  const survivor = await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+  // Identifiers all owned by one person already: linking would change nothing (no claim, no
+  // merge), so it is skipped, with its locks. Otherwise the owners before linking tell which
+  // profiles the link merged away.
+  const owners = usable.identifiers.length > 0 ? await store.identities.find(workspace, usable.identifiers) : new Map<string, string>();
+  const ownersBefore = new Set(owners.values());
   const mergedProfiles: string[] = [];
-  for (const p of [...ownersBefore].sort()) if (p !== survivor && !(await store.profiles.get(workspace, p))) mergedProfiles.push(p);
+  if (usable.identifiers.length > 0 && !(owners.size === new Set(usable.identifiers.map(identifierKey)).size && ownersBefore.size === 1)) {
+    const survivor = await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+    for (const p of [...ownersBefore].sort()) if (p !== survivor && !(await store.profiles.get(workspace, p))) mergedProfiles.push(p);
+  }
   const match = await matchConversion(store, settings, usable);
 
   if (!match) {
