@@ -8,7 +8,7 @@ export { assembleJourney, channelOf, couponTouch, COLLAPSE_MS } from './assemble
 export { buildFit, canonicalJourneys, coalitionsOf, createFitCache, creditConversion, fitIdOf, journeysForFit, loadFit, type FitCache, type FitJourney, type LoadedFit } from './fit-models.js';
 export { DEFAULT_FIT_DAYS, fitWindow, monthBounds, monthOf, monthsFedBy, monthsOfPeriod } from './fit-window.js';
 export { createFitMarks, DEFAULT_REFIT_DELAY_MS, type FitMarks, type FitMarksOptions } from './fit-marks.js';
-export { fitMonthDirty, fitStatus, missingFitNote, requestRefit, RefitRequestError, type FitMonthStatus, type RefitRequest } from './fit-status.js';
+export { fitMonthDirty, fitStatus, formatRefitMonths, missingFitNote, monthsToRefit, requestRefit, RefitRequestError, type FitMonthStatus, type RefitRequest } from './fit-status.js';
 export { recreditMonth, refitMonth, type RefitDeps, type RefitMonthResult } from './refit-month.js';
 export { conversionsAffectedByTouch, makeTouchTrigger } from './touch-trigger.js';
 export { conversionsToSweep } from './sweep.js';
