@@ -26,7 +26,9 @@ import { createReconcileWorker } from '../workers/reconcile.worker.js';
 import { startClickSweeper } from '../src/links/sweep-unqueued-clicks.js';
 import { reconcileQueueName } from '../src/queue/keys.js';
 import { ReconcileQueue } from '../src/reconcile/reconcile-queue.js';
+import { createFitMarks } from '../src/reconcile/fit-marks.js';
 import { makeTouchTrigger } from '../src/reconcile/touch-trigger.js';
+import { fitStatus, requestRefit } from '../src/reconcile/fit-status.js';
 import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
 import { publishCredited, WebhookQueue, type SubscriptionsLookup } from '../src/webhooks/index.js';
@@ -144,7 +146,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis worker', close: () => conn.quit().catch(() => conn.disconnect()) });
       const locker = store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer);
-      const trigger = makeTouchTrigger({ store, settings, enqueue: enqueueReconcile, log });
+      // Data landing in a month's fit window marks that month dirty; its refit follows after refitDelayMs.
+      const fitMarks = createFitMarks({ store, queue: reconcileQueue, log, refitDelayMs: config.refitDelayMs });
+      closers.push({ name: 'fit marks', close: () => fitMarks.flush() });
+      const trigger = makeTouchTrigger({ store, settings, enqueue: enqueueReconcile, marks: fitMarks, log });
       const worker = createProfileWorker({
         connection: conn,
         store,
@@ -171,6 +176,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         log,
         settings,
         queue: reconcileQueue,
+        marks: fitMarks,
         prefix: config.queuePrefix,
         concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)),
         // A conversion credited: subscribers of conversion.credited hear of it (never blocks the reconciler).
@@ -231,7 +237,15 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     if (roles.includes('telegram')) {
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis telegram worker', close: () => conn.quit().catch(() => conn.disconnect()) });
-      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports, reportQueue, ...(options.models ? { models: options.models } : {}) });
+      // `/models` shows when the data-driven models were fitted; `/refit` queues a refit job.
+      const models: ModelsPort = options.models ?? {
+        status: (ws) => fitStatus(store, ws),
+        requestRefit: async (ws, period) => {
+          const r = await requestRefit(reconcileQueue, ws, period);
+          return r.months === null ? 'Refit queued for every month with conversions; credits are replaced as each month is fitted.' : `Refit queued for ${r.months.join(', ')}; credits are replaced as each month is fitted.`;
+        },
+      };
+      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports, reportQueue, models });
       const role = telegram;
       closers.push({ name: 'telegram', close: () => role.close() });
       log.info({ bots: role.bots.size, mode: role.mode }, 'telegram role started');

@@ -173,7 +173,7 @@ async function child(): Promise<void> {
     fitJourneys.push({ channels, times, conversion: null });
   }
   const tf = performance.now();
-  const fit = loadFit(buildFit({ workspace: WS, id: 'bench-fit', createdAt: new Date(END).toISOString(), from: new Date(START).toISOString(), to: new Date(END).toISOString() }, fitJourneys));
+  const fit = loadFit(buildFit({ workspace: WS, month: '2026-06', createdAt: new Date(END).toISOString(), from: new Date(START).toISOString(), to: new Date(END).toISOString() }, fitJourneys));
   const fitMs = performance.now() - tf;
   await store.conversions.insertMany(WS, conversions);
   for (const { conversion: c, touches } of journeys) {

@@ -28,6 +28,8 @@ const config = loadConfig(
     PORT: '0',
     HOST: '127.0.0.1',
     QUEUE_PREFIX: `demo-${process.pid}`,
+    // Fit the months' models as soon as data lands (a service waits a few minutes for more).
+    REFIT_DELAY_MS: '0',
     MIDFUNNEL_DATA_DIR: mkdtempSync(join(tmpdir(), 'midfunnel-demo-')),
     MIDFUNNEL_HASH_KEY: 'demo-hash-key-0123456789abcdef',
     MIDFUNNEL_CONFIG: 'demo.json',
@@ -67,7 +69,7 @@ await order({ id: 'o-1', workspace: WS, occurred_at: new Date().toISOString(), v
 await order({ id: 'o-2', workspace: WS, occurred_at: new Date().toISOString(), value: 59, currency: 'CNY', type: 'purchase', customer: { telegram_id: 202 } });
 await order({ id: 'o-3', workspace: WS, occurred_at: new Date().toISOString(), value: 88, currency: 'CNY', type: 'purchase', customer: { email: 'someone@example.com' } });
 
-// Let the queues drain (touches, then reconciling, then the first model fit).
+// Let the queues drain (touches, then reconciling, then the months' model fits).
 for (let idle = 0; idle < 10; ) {
   const counts = await Promise.all([app.touchQueue.queue, app.reconcileQueue.queue].map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
   idle = counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) ? idle + 1 : 0;

@@ -128,6 +128,7 @@ const ENV = {
   LOG_LEVEL: { schema: z.enum(logLevels), default: 'info', example: 'info (one of fatal, error, warn, info, debug, trace, silent)' },
   QUEUE_PREFIX: { schema: z.string().regex(/^[a-z0-9_-]{1,32}$/), default: 'midfunnel', example: 'midfunnel' },
   WORKER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(256), default: '16', example: '16' },
+  REFIT_DELAY_MS: { schema: z.coerce.number().int().min(0).max(86_400_000), default: '300000', example: '300000 (wait after new data before a month\'s models are refitted)' },
   TELEGRAM_API_ROOT: { schema: z.url(), default: 'https://api.telegram.org', example: 'https://api.telegram.org' },
   PUBLIC_BASE_URL: { schema: z.url().optional(), default: undefined, example: 'https://midfunnel.example.com' },
   TRUST_PROXY: { schema: trustProxySchema, default: 'false', example: 'false (the socket address is the client), 1 (one proxy hop), or 10.0.0.0/8,127.0.0.1 (proxy addresses / CIDRs)' },
@@ -149,6 +150,8 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   queuePrefix: string;
   workerConcurrency: number;
+  /** Wait after a month's data changed before its data-driven models are refitted (more changes meanwhile join that refit). */
+  refitDelayMs: number;
   telegramApiRoot: string;
   publicBaseUrl: string | undefined;
   /** Which peers may set the client address in `X-Forwarded-For`: none (false), a hop count, or proxy addresses / CIDRs. */
@@ -247,6 +250,7 @@ export function loadConfig(env: Record<string, string | undefined>, readFile: (p
     logLevel: v.LOG_LEVEL,
     queuePrefix: v.QUEUE_PREFIX,
     workerConcurrency: v.WORKER_CONCURRENCY,
+    refitDelayMs: v.REFIT_DELAY_MS,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
     publicBaseUrl: v.PUBLIC_BASE_URL,
     trustProxy: v.TRUST_PROXY,

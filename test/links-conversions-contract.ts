@@ -62,10 +62,11 @@ export function click(clickId: string, workspace = A): ClickRecord {
   return { workspace, clickId, code: 'abc', touchId: `touch-${clickId}`, at: '2026-03-01T12:00:00+08:00', profileId: null, visitorHash: 'v1', chatId: '-1001', campaign: 'spring' };
 }
 
-export function fit(id: string, createdAt: string, coalitions = 2): StoredFit {
+export function fit(id: string, createdAt: string, coalitions = 2, month = '2026-03'): StoredFit {
   return {
     workspace: A,
     id,
+    month,
     createdAt,
     from: '2026-01-01T00:00:00.000Z',
     to: '2026-04-01T00:00:00.000Z',
@@ -252,6 +253,27 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
         expect((await r.list(A, { after: { at: '2026-03-02T00:00:00Z', id: 'a' } })).map((s) => s.conversionId)).toEqual(['b', 'c']);
         expect(await r.list(B, {})).toEqual([]);
       });
+
+      it('getMany returns the stored ones; replaceExisting replaces only credits that exist, in that workspace', async () => {
+        const r = store.credits;
+        await r.put(A, credits('o1', '2026-03-01T00:00:00Z'));
+        await r.put(A, credits('o2', '2026-03-02T00:00:00Z'));
+        await r.put(B, credits('o1', '2026-03-01T00:00:00Z', B));
+        const got = await r.getMany(A, ['o2', 'nope', 'o1', 'o2']);
+        expect(got.map((s) => s.conversionId).sort()).toEqual(['o1', 'o2']);
+        expect(got.find((s) => s.conversionId === 'o1')).toEqual({ ...credits('o1', ''), conversionAt: '2026-03-01T00:00:00.000Z' });
+        expect(await r.getMany(A, [])).toEqual([]);
+        const recredited = (id: string, workspace = A): CreditSet => ({ ...credits(id, '2026-03-01T08:00:00+08:00', workspace), fitId: 'fit-x', models: { markov: { conversions: [0.25, 0.75], value: [7.5, 22.5] } } });
+        await r.delete(A, 'o2');
+        // o2 was deleted meanwhile (an erasure): it stays deleted; o3 never had credits.
+        expect(await r.replaceExisting(A, [recredited('o1'), recredited('o2'), recredited('o3')])).toBe(1);
+        expect(await r.get(A, 'o1')).toEqual({ ...recredited('o1'), conversionAt: '2026-03-01T00:00:00.000Z' });
+        expect(await r.get(A, 'o2')).toBeNull();
+        expect(await r.get(A, 'o3')).toBeNull();
+        expect((await r.get(B, 'o1'))?.fitId).toBeNull();
+        expect(await r.replaceExisting(A, [])).toBe(0);
+        await expect(r.replaceExisting(A, [recredited('o1', B)])).rejects.toThrow(/workspace/);
+      });
     });
 
     describe('copies', () => {
@@ -369,22 +391,71 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
     });
 
     describe('fits', () => {
-      it('latest is the most recent; the last three are kept; coalitions round-trip whatever their number', async () => {
+      it('put stores a fit under its id (an id already stored stays as it is); coalitions round-trip whatever their number', async () => {
         const r = store.fits;
-        expect(await r.latest(A)).toBeNull();
-        await r.put(A, fit('f1', '2026-03-01T00:00:00Z'));
-        await r.put(A, fit('f3', '2026-03-03T00:00:00Z', 12_001));
-        await r.put(A, fit('f2', '2026-03-02T00:00:00Z'));
-        const latest = await r.latest(A);
-        expect(latest?.id).toBe('f3');
-        expect(latest?.createdAt).toBe('2026-03-03T00:00:00.000Z');
-        expect(latest?.coalitions).toHaveLength(12_001);
-        expect(latest?.coalitions[12_000]).toEqual({ channels: ['c12000', 'z'], conversions: 0, nulls: 1 });
-        expect(latest?.markov).toEqual(fit('x', '').markov);
-        await r.put(A, fit('f4', '2026-03-04T00:00:00Z'));
-        await r.put(A, fit('f0', '2026-02-01T00:00:00Z'));
-        expect((await r.latest(A))?.id).toBe('f4');
-        expect(await r.latest(B)).toBeNull();
+        expect(await r.get(A, 'f1')).toBeNull();
+        await r.put(A, fit('f1', '2026-03-03T08:00:00+08:00', 12_001));
+        const got = await r.get(A, 'f1');
+        expect(got?.month).toBe('2026-03');
+        expect(got?.createdAt).toBe('2026-03-03T00:00:00.000Z');
+        expect(got?.coalitions).toHaveLength(12_001);
+        expect(got?.coalitions[12_000]).toEqual({ channels: ['c12000', 'z'], conversions: 0, nulls: 1 });
+        expect(got?.markov).toEqual(fit('x', '2026-03-01T00:00:00Z').markov);
+        expect(got).toEqual({ ...fit('f1', '2026-03-03T00:00:00.000Z', 12_001) });
+        await r.put(A, { ...fit('f1', '2026-04-01T00:00:00Z', 1), journeys: 99 });
+        expect((await r.get(A, 'f1'))?.journeys).toBe(12_001);
+        expect((await r.get(A, 'f1'))?.coalitions).toHaveLength(12_001);
+        expect(await r.get(B, 'f1')).toBeNull();
+        await expect(r.put(A, fit('bad', '2026-03-01T00:00:00Z', 1, '2026-3'))).rejects.toThrow(/YYYY-MM/);
+      });
+
+      it('marks and current fits per month: a refit from older data is refused, old fits of the month are pruned', async () => {
+        const r = store.fits;
+        expect(await r.month(A, '2026-03')).toBeNull();
+        expect(await r.months(A)).toEqual([]);
+        await r.markDirty(A, ['2026-03', '2026-04', '2026-03']);
+        await r.markDirty(A, ['2026-03']);
+        const empty = { workspace: A, fitId: null, fittedAt: null, journeys: 0, conversions: 0, fittedMarks: -1, creditedFitId: null };
+        expect(await r.month(A, '2026-03')).toEqual({ ...empty, month: '2026-03', marks: 2 });
+        expect(await r.months(A)).toEqual([
+          { ...empty, month: '2026-03', marks: 2 },
+          { ...empty, month: '2026-04', marks: 1 },
+        ]);
+
+        for (const id of ['f1', 'f2', 'f3']) await r.put(A, fit(id, '2026-03-05T00:00:00Z'));
+        await r.put(A, fit('g1', '2026-03-05T00:00:00Z', 2, '2026-04'));
+        const current = (fitId: string | null, marks: number) => ({ month: '2026-03', fitId, fittedAt: '2026-03-06T08:00:00+08:00', journeys: 5, conversions: 2, marks });
+        expect(await r.setCurrent(A, current('f1', 1))).toBe(true);
+        expect(await r.month(A, '2026-03')).toEqual({ ...empty, month: '2026-03', marks: 2, fitId: 'f1', fittedAt: '2026-03-06T00:00:00.000Z', journeys: 5, conversions: 2, fittedMarks: 1 });
+        // Fitted from the data of mark 2: replaces f1 (kept as the previous one); f3 is pruned.
+        expect(await r.setCurrent(A, current('f2', 2))).toBe(true);
+        expect((await r.get(A, 'f1'))?.id).toBe('f1');
+        expect(await r.get(A, 'f3')).toBeNull();
+        // A slow refit that read the data of mark 1 comes last: refused, nothing changes.
+        expect(await r.setCurrent(A, current('f1', 1))).toBe(false);
+        expect((await r.month(A, '2026-03'))?.fitId).toBe('f2');
+        // The same marks again (an on-demand refit with no new data) is accepted.
+        expect(await r.setCurrent(A, current('f2', 2))).toBe(true);
+        expect(await r.get(A, 'f1')).toBeNull();
+        expect((await r.get(A, 'g1'))?.id).toBe('g1');
+
+        await r.setCredited(A, '2026-03', 'f1');
+        expect((await r.month(A, '2026-03'))?.creditedFitId).toBeNull();
+        await r.setCredited(A, '2026-03', 'f2');
+        expect((await r.month(A, '2026-03'))?.creditedFitId).toBe('f2');
+        await r.markDirty(A, ['2026-03']);
+        expect(await r.month(A, '2026-03')).toMatchObject({ marks: 3, fittedMarks: 2, fitId: 'f2', creditedFitId: 'f2' });
+
+        // A month never marked is created by its first fit.
+        expect(await r.setCurrent(A, { month: '2025-12', fitId: null, fittedAt: '2026-03-06T00:00:00Z', journeys: 0, conversions: 0, marks: 0 })).toBe(true);
+        expect(await r.month(A, '2025-12')).toEqual({ ...empty, month: '2025-12', marks: 0, fittedMarks: 0, fittedAt: '2026-03-06T00:00:00.000Z' });
+        expect((await r.months(A, { from: '2026-01', to: '2026-04' })).map((m) => m.month)).toEqual(['2026-03']);
+        expect((await r.months(A, { from: '2026-04' })).map((m) => m.month)).toEqual(['2026-04']);
+        expect((await r.months(A, { to: '2026-03' })).map((m) => m.month)).toEqual(['2025-12']);
+        expect(await r.months(B)).toEqual([]);
+        expect(await r.month(B, '2026-03')).toBeNull();
+        await expect(r.markDirty(A, ['March'])).rejects.toThrow(/YYYY-MM/);
+        await expect(r.month(A, '2026-13')).rejects.toThrow(/YYYY-MM/);
       });
     });
   });

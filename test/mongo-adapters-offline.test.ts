@@ -252,18 +252,41 @@ describe('mongo adapters offline: round trips through mongoose casting and BSON 
     expect(projection['models.linear']).toBe(1);
     expect(projection._id).toBe(0);
 
-    const f = fit('f1', '2026-03-03T08:00:00+08:00', 12_001);
+    // 5,000 coalitions of 100 long channel names: about 20 MB of BSON, so several chunks by size.
+    const channels = Array.from({ length: 100 }, (_, i) => `telegram/-100${String(i).padStart(10, '0')}/message`);
+    const f = { ...fit('f1', '2026-03-03T08:00:00+08:00', 0), coalitions: Array.from({ length: 5_000 }, (_, i) => ({ channels: [...channels.slice(0, 99), `c${String(i).padStart(5, '0')}`], conversions: i % 3, nulls: 1 })) };
     await m.fits.put(A, f);
     await r.fits.put(A, f);
     const chunkDocs = calls.filter((x) => x.collection === 'fit_chunks' && x.method === 'replaceOne').map((x) => stored(x.args[1]));
-    expect(chunkDocs).toHaveLength(3);
+    expect(chunkDocs.length).toBeGreaterThanOrEqual(3);
+    for (const doc of chunkDocs) expect(BSON.calculateObjectSize(doc)).toBeLessThan(16 * 2 ** 20);
     const fitDoc = stored(last(calls, 'fits', 'insertOne').args[0]);
     // A leftover chunk beyond the fit's count (an interrupted earlier put) must not be read.
-    const stale = stored({ workspace: A, fitId: 'f1', seq: 3, coalitions: [{ channels: ['stale'], conversions: 9, nulls: 9 }] });
+    const stale = stored({ workspace: A, fitId: 'f1', seq: chunkDocs.length, coalitions: [{ channels: ['stale'], conversions: 9, nulls: 9 }] });
     reply('fits', 'findOne', () => fitDoc);
     reply('fit_chunks', 'find', () => [...chunkDocs, stale]);
-    expect(await r.fits.latest(A)).toStrictEqual(await m.fits.latest(A));
-    expect((last(calls, 'fit_chunks', 'find').args[0] as Doc).seq).toEqual({ $lt: 3 });
+    expect(await r.fits.get(A, 'f1')).toStrictEqual(await m.fits.get(A, 'f1'));
+    expect((last(calls, 'fit_chunks', 'find').args[0] as Doc).seq).toEqual({ $lt: chunkDocs.length });
+
+    // Month records: marks upsert with $inc; a current fit is set with the marks it read.
+    await m.fits.markDirty(A, ['2026-03']);
+    await r.fits.markDirty(A, ['2026-03']);
+    const markOp = (last(calls, 'fit_months', 'bulkWrite').args[0] as Array<{ updateOne: { filter: Doc; update: Doc; upsert: boolean } }>)[0]?.updateOne;
+    expect(markOp?.upsert).toBe(true);
+    expect(markOp?.update.$inc).toEqual({ marks: 1 });
+    const monthDoc = stored({ ...upserted(markOp?.filter ?? {}, markOp?.update ?? {}), marks: 1 });
+    reply('fit_months', 'findOne', () => monthDoc);
+    expect(await r.fits.month(A, '2026-03')).toStrictEqual(await m.fits.month(A, '2026-03'));
+    const current = { month: '2026-03', fitId: 'f1', fittedAt: '2026-03-04T00:00:00Z', journeys: 5_000, conversions: 12, marks: 1 };
+    expect(await m.fits.setCurrent(A, current)).toBe(true);
+    reply('fit_months', 'findOneAndUpdate', () => ({ fitId: null }));
+    expect(await r.fits.setCurrent(A, current)).toBe(true);
+    const setCall = last(calls, 'fit_months', 'findOneAndUpdate');
+    expect(setCall.args[0]).toEqual({ workspace: A, month: '2026-03', fittedMarks: { $lte: 1 } });
+    const set = (setCall.args[1] as { $set: Doc }).$set;
+    expect(set.fittedAt).toBeInstanceOf(Date);
+    reply('fit_months', 'find', () => [stored({ ...monthDoc, ...set })]);
+    expect(await r.fits.months(A)).toStrictEqual(await m.fits.months(A));
   });
 
   it('a fit id already stored is left as it is: no chunk of it is overwritten', async () => {
@@ -441,10 +464,21 @@ async function callEverything(ws: string, rec: ReturnType<typeof recordingStore>
   await settle(a.credits.deleteMany(ws, ['o1', 'o2']));
   await settle(a.credits.list(ws, { from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z', models: ['linear'], after: { at: '2026-01-01T00:00:00Z', id: 'o0' }, limit: 5 }));
   await settle(a.credits.count(ws));
-  reply('fits', 'find', () => [{ id: 'old' }]);
+  await settle(a.credits.getMany(ws, ['o1', 'o2']));
+  await settle(a.credits.replaceExisting(ws, [credits('o1', '2026-03-01T00:00:00Z', ws)]));
   await settle(a.fits.put(ws, { ...fit('f1', '2026-03-01T00:00:00Z', 3), workspace: ws }));
-  reply('fits', 'findOne', () => stored({ workspace: ws, id: 'f1', createdAt: new Date(), chunks: 1 }));
-  await settle(a.fits.latest(ws));
+  reply('fits', 'findOne', () => stored({ workspace: ws, id: 'f1', month: '2026-03', createdAt: new Date(), chunks: 1 }));
+  await settle(a.fits.get(ws, 'f1'));
+  await settle(a.fits.markDirty(ws, ['2026-03', '2026-04']));
+  reply('fits', 'find', () => [{ id: 'old' }]);
+  await settle(a.fits.setCurrent(ws, { month: '2026-03', fitId: 'f1', fittedAt: '2026-03-02T00:00:00Z', journeys: 3, conversions: 1, marks: 2 }));
+  reply('fit_months', 'insertOne', () => {
+    throw Object.assign(new Error('E11000 duplicate key error'), { code: 11000 });
+  });
+  await settle(a.fits.setCurrent(ws, { month: '2026-04', fitId: null, fittedAt: '2026-03-02T00:00:00Z', journeys: 0, conversions: 0, marks: 0 }));
+  await settle(a.fits.setCredited(ws, '2026-03', 'f1'));
+  await settle(a.fits.month(ws, '2026-03'));
+  await settle(a.fits.months(ws, { from: '2026-01', to: '2026-04' }));
 
   const c = s.community;
   await settle(c.groups.upsert(ws, { ...group('-1001'), workspace: ws }));
@@ -488,10 +522,10 @@ function filtersAndDocs(call: Call): { filters: Doc[]; docs: Doc[] } {
     case 'insertOne':
       return { filters: [], docs: [first] };
     case 'bulkWrite': {
-      const ops = call.args[0] as Array<{ insertOne?: { document: { toBSON?: () => Doc } & Doc }; updateOne?: { filter: Doc } }>;
+      const ops = call.args[0] as Array<{ insertOne?: { document: { toBSON?: () => Doc } & Doc }; updateOne?: { filter: Doc }; replaceOne?: { filter: Doc; replacement: Doc } }>;
       return {
-        filters: ops.flatMap((o) => (o.updateOne ? [o.updateOne.filter] : [])),
-        docs: ops.flatMap((o) => (o.insertOne ? [stored(o.insertOne.document)] : [])),
+        filters: ops.flatMap((o) => (o.updateOne ? [o.updateOne.filter] : o.replaceOne ? [o.replaceOne.filter] : [])),
+        docs: ops.flatMap((o) => (o.insertOne ? [stored(o.insertOne.document)] : o.replaceOne ? [stored(o.replaceOne.replacement)] : [])),
       };
     }
     case 'replaceOne':
@@ -507,11 +541,11 @@ describe('mongo adapters offline: every operation is scoped to the workspace of 
     track(rec.store);
     await callEverything('ws-x', rec);
     const collections = new Set(rec.calls.map((c) => c.collection));
-    // Each of the 19 collections was reached, so no method escaped the sweep silently.
+    // Each of the 20 collections was reached, so no method escaped the sweep silently.
     expect([...collections].sort()).toEqual(
       [
         'clicks', 'community_audit', 'community_digests', 'community_erasures', 'community_grants', 'community_groups', 'community_invite_links',
-        'community_join_requests', 'community_keywords', 'community_opt_outs', 'conversions', 'credits', 'fit_chunks', 'fits', 'identities',
+        'community_join_requests', 'community_keywords', 'community_opt_outs', 'conversions', 'credits', 'fit_chunks', 'fit_months', 'fits', 'identities',
         'links', 'member_tokens', 'profiles', 'touches',
       ].sort(),
     );

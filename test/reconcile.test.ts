@@ -61,7 +61,7 @@ function harness(settings: WorkspaceConfig = workspace()): Harness {
     conversionLockKey: (w, k) => `conv:${w}:${k}`,
     profileLockKey: lockKey,
     settings: settingsLookup([settings]),
-    fit: createFitCache(store).current,
+    fit: createFitCache(store).forMonth,
   };
   return {
     store,

@@ -3,8 +3,9 @@
  * `src/conversions/import-conversions.ts`), with a progress bar on a terminal and a summary:
  * accepted, duplicate, and rejected rows with their line numbers and reasons. Re-running it
  * after a stop is safe (rows already stored come back as duplicates).
- * `midfunnel conversions refit|sweep --workspace W`: queue a refit of the data-driven models,
- * or a sweep of pending and unattributed conversions, now.
+ * `midfunnel conversions refit --workspace W [--period P]`: refit the data-driven models of
+ * every month (or the period's months) in one job, wait for it, and print what each month did.
+ * `midfunnel conversions sweep --workspace W`: queue a sweep of pending and unattributed conversions.
  *
  * Exit codes: 0 every row stored (or a duplicate); 1 some rows rejected (the summary lists
  * them; the others are stored), or the file, configuration or store cannot be used;
@@ -14,13 +15,18 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { ImportHeaderError, importConversionsCsv, type ImportSummary } from '../conversions/import-conversions.js';
 import { CSV_ENCODINGS, type CsvEncoding } from '../conversions/read-csv.js';
+import { formatRefitMonths, requestRefit, RefitRequestError } from '../reconcile/fit-status.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
+import type { ReconcileQueue } from '../reconcile/reconcile-queue.js';
+import type { RefitMonthResult } from '../reconcile/refit-month.js';
+import { parsePeriod, PeriodError } from '../reports/period.js';
 import { UsageError, type CliCommand, type CliIo } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
 import { requireWorkspace } from './require-workspace.js';
 
 const USAGE = `usage: midfunnel conversions import FILE.csv [--workspace W] [--currency CNY] [--type purchase] [--encoding ${CSV_ENCODINGS.join('|')}] [--json]
-       midfunnel conversions refit|sweep --workspace W`;
+       midfunnel conversions refit --workspace W [--period 2026-03-01..2026-05-31] [--wait SECONDS] [--json]
+       midfunnel conversions sweep --workspace W`;
 
 const HELP = `${USAGE}
 
@@ -32,7 +38,10 @@ import   stores the conversions of a shop's CSV export and queues them for recon
          Times without an offset are read in the workspace's time zone. Any other column
          (names, addresses) is ignored and never stored.
          --encoding: auto (default: BOM, else UTF-8, else GBK), utf8, gbk, utf16le.
-refit    queues a refit of the Markov and Shapley models now (they refit daily anyway).
+refit    refits the Markov and Shapley models of every month with conversions (or of the
+         months of --period) in one job, re-credits their conversions, and prints what
+         each month did. Waits up to --wait seconds (default 600; 0: queue and return).
+         Months refit by themselves minutes after new data lands; use this after an import.
 sweep    queues pending, unattributed and low-confidence conversions to be matched again.
 `;
 
@@ -65,6 +74,33 @@ function summaryText(file: string, s: ImportSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `conversions refit`: queues one refit job and prints, per month, what it did. */
+async function refit(q: ReconcileQueue, workspace: string, v: { period?: string | undefined; wait: string; json: boolean }, timeZone: string, now: Date, io: CliIo): Promise<number> {
+  const wait = Number(v.wait);
+  if (!/^\d+$/.test(v.wait) || wait > 86_400) throw new UsageError(`--wait ${v.wait}: seconds to wait, 0 to 86400`);
+  let period: { from: string; to: string } | undefined;
+  try {
+    period = v.period === undefined ? undefined : parsePeriod(v.period, now, timeZone);
+    const request = await requestRefit(q, workspace, period);
+    const months = request.months ? request.months.join(', ') : 'every month with conversions';
+    if (wait === 0) {
+      io.stdout(v.json ? `${JSON.stringify({ queued: request.jobId, months: request.months })}\n` : `refit queued (${request.jobId}): ${months}\n`);
+      return 0;
+    }
+    if (!v.json) io.stderr(`refit queued (${request.jobId}): ${months}; waiting for it…\n`);
+    const result = await q.waitForResult<{ months: RefitMonthResult[] }>(request.jobId, wait * 1000);
+    if (!result) {
+      io.stderr(`the refit is still queued or running after ${wait} s (is a workers role running? midfunnel start --role workers); it goes on without this command\n`);
+      return 1;
+    }
+    io.stdout(v.json ? `${JSON.stringify(result.months)}\n` : formatRefitMonths(result.months));
+    return 0;
+  } catch (err) {
+    if (err instanceof PeriodError || err instanceof RefitRequestError) throw new UsageError(`--period: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The `conversions` command; `overrides` replace configured parts (tests). */
 export function makeConversionsCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
@@ -76,6 +112,8 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
         type: { type: 'string' },
         encoding: { type: 'string', default: 'auto' },
         json: { type: 'boolean', default: false },
+        period: { type: 'string' },
+        wait: { type: 'string', default: '600' },
         help: { type: 'boolean', default: false },
       },
       USAGE,
@@ -92,7 +130,8 @@ export function makeConversionsCommand(overrides: CliContextOverrides & { now?: 
       try {
         requireWorkspace(ctx.workspaces, v.workspace);
         const q = ctx.reconcileQueue();
-        if (sub === 'refit') io.stdout(`refit queued (${await q.requestRefit(v.workspace)})\n`);
+        if (sub === 'refit' && !ctx.settings(v.workspace)) throw new UsageError(`--workspace ${v.workspace} is not a configured workspace (MIDFUNNEL_CONFIG)`);
+        if (sub === 'refit') return await refit(q, v.workspace, v, ctx.settings(v.workspace)?.timezone ?? 'UTC', overrides.now?.() ?? new Date(), io);
         else {
           await q.requestSweep(v.workspace);
           io.stdout('sweep queued\n');

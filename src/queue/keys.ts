@@ -43,6 +43,14 @@ export function refitJobId(workspace: string, cause: string): string {
   return `f.${assertNoColon(workspace, 'workspace')}.${assertNoColon(cause, 'cause')}`;
 }
 
+/**
+ * Deduplication id of the debounced refit of one month's fit: while one such job waits, a new
+ * mark of the month adds nothing; while it runs, one more run is kept for after it.
+ */
+export function fitMonthDeduplicationId(workspace: string, month: string): string {
+  return `fm.${assertNoColon(workspace, 'workspace')}.${assertNoColon(month, 'month')}`;
+}
+
 /** Job id of an on-demand sweep of a workspace's pending and unattributed conversions. */
 export function sweepJobId(workspace: string, cause: string): string {
   return `s.${assertNoColon(workspace, 'workspace')}.${assertNoColon(cause, 'cause')}`;

@@ -20,6 +20,13 @@
  * The journey: the person's touches in the lookback window before the conversion, after the
  * person's previous conversion in `consume` mode (a journey is used up by the conversion it
  * led to), plus the conversion's own click when it is in the window (see assemble-journey.ts).
+ * A journey longer than {@link MAX_JOURNEY_TOUCHES} touches keeps its first touch and its
+ * latest ones (see {@link capJourney}), so one credit set stays far below MongoDB's 16 MB.
+ *
+ * Markov and Shapley credit with the fit of the conversion's month (`fit-window.ts`). The
+ * result names the months whose fits this run changed the data of (`fitMonths`: the journey,
+ * the value or the match changed), and the conversion's month when it has no fit yet; the
+ * worker marks them dirty, and their refits re-credit their conversions.
  */
 import { identifierSubject } from '../access/roles.js';
 import { clickTouch } from '../links/record-click.js';
@@ -32,10 +39,29 @@ import type { Profile, Store } from '../store/store.js';
 import { makeTouchId, type TouchEvent } from '../touch-event.js';
 import { assembleJourney, couponTouch } from './assemble-journey.js';
 import { creditConversion, type LoadedFit } from './fit-models.js';
+import { DEFAULT_FIT_DAYS, monthOf, monthsFedBy } from './fit-window.js';
 import { conversionKey } from './reconcile-queue.js';
 import { settingsOrDefaults, type AttributionSettings, type SettingsLookup } from './workspace-settings.js';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Most touches a journey keeps: a longer one keeps its first touch and its latest
+ * `MAX_JOURNEY_TOUCHES − 1`. Only a bot-like flood reaches it (touches of one kind in one
+ * group within 30 minutes already collapse into one); it bounds a credit set to a few MB.
+ */
+export const MAX_JOURNEY_TOUCHES = 5_000;
+
+/** A journey cut to at most `max` touches: its first one and its latest `max − 1` (see {@link MAX_JOURNEY_TOUCHES}). */
+export function capJourney<T>(journey: T[], max = MAX_JOURNEY_TOUCHES): T[] {
+  if (journey.length <= max) return journey;
+  return [journey[0] as T, ...journey.slice(journey.length - (max - 1))];
+}
+
+/** What of a credit set the fits read: when a run changes it, the months holding it need a refit. */
+function fitInput(set: Pick<CreditSet, 'conversionAt' | 'value' | 'touches'> | null): string | null {
+  return set ? JSON.stringify([Date.parse(set.conversionAt), set.value, set.touches.map((t) => [t.touchId, Date.parse(t.at), t.channel])]) : null;
+}
 
 /** Strong identifier types in matching order. */
 export const IDENTIFIER_RULES: ReadonlyArray<Exclude<MatchRule, 'click_id' | 'coupon' | 'tg_username'>> = ['phone', 'wa_id', 'tg_id', 'email', 'external_id'];
@@ -48,8 +74,10 @@ export interface ReconcileDeps {
   /** Lock key of a profile (`profileLockKey` with the queue prefix): identity linking takes them. */
   profileLockKey: (workspace: string, profileId: string) => string;
   settings: SettingsLookup;
-  /** The workspace's current fit (`createFitCache(store).current`). */
-  fit: (workspace: string) => Promise<LoadedFit | null>;
+  /** The current fit of a month's conversions (`createFitCache(store).forMonth`). */
+  fit: (workspace: string, month: string) => Promise<LoadedFit | null>;
+  /** Days of journeys before a month that its fit reads; default 90. */
+  fitDays?: number;
   now?: () => Date;
 }
 
@@ -60,8 +88,15 @@ export interface ReconcileResult {
   touches: number;
   /** The person matched before this run, if any (to re-reconcile their later conversions when it changed). */
   previousProfileId: string | null;
-  /** True when no fit existed yet: markov and shapley were not credited (a refit should run). */
+  /** True when the conversion's month had no fit yet: markov and shapley were not credited (its refit is due). */
   fitMissing: boolean;
+  /** Months whose fits should be refitted after this run (see the header); empty when nothing they read changed. */
+  fitMonths: string[];
+  /**
+   * Profiles this conversion's identifiers merged into its person: the conversions matched to
+   * them carry a profile id that no longer exists, and are reconciled again.
+   */
+  mergedProfiles: string[];
 }
 
 /** A touch and the profile it is on (null: anonymous). */
@@ -106,10 +141,12 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   const { store } = deps;
   const now = (deps.now?.() ?? new Date()).toISOString();
   const conversion = await store.conversions.get(workspace, conversionId);
-  if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false };
+  if (!conversion) return { status: 'missing', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: [], mergedProfiles: [] };
+  const previous = fitInput(await store.credits.get(workspace, conversionId));
+  const fed = (next: string | null): string[] => (next === previous ? [] : monthsFedBy(conversion.occurredAt, deps.fitDays ?? DEFAULT_FIT_DAYS));
   if (conversion.erasedAt !== undefined) {
     await store.credits.delete(workspace, conversionId);
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId: null, fitMissing: false, fitMonths: fed(null), mergedProfiles: [] };
   }
   const settings = settingsOrDefaults(deps.settings, workspace);
   const previousProfileId = conversion.match?.profileId ?? null;
@@ -117,13 +154,22 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   // The conversion's identifiers join the identity records, merging profiles as touches would;
   // the identifiers of people who asked to be forgotten neither link nor match anything.
   const usable = { ...conversion, identifiers: await withoutOptedOut(store, workspace, conversion.identifiers) };
-  await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+  // Identifiers all owned by one person already: linking would change nothing (no claim, no
+  // merge), so it is skipped, with its locks. Otherwise the owners before linking tell which
+  // profiles the link merged away.
+  const owners = usable.identifiers.length > 0 ? await store.identities.find(workspace, usable.identifiers) : new Map<string, string>();
+  const ownersBefore = new Set(owners.values());
+  const mergedProfiles: string[] = [];
+  if (usable.identifiers.length > 0 && !(owners.size === new Set(usable.identifiers.map(identifierKey)).size && ownersBefore.size === 1)) {
+    const survivor = await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
+    for (const p of [...ownersBefore].sort()) if (p !== survivor && !(await store.profiles.get(workspace, p))) mergedProfiles.push(p);
+  }
   const match = await matchConversion(store, settings, usable);
 
   if (!match) {
     await store.credits.delete(workspace, conversionId);
     await store.conversions.setOutcome(workspace, conversionId, { status: 'unattributed', match: null, reconciledAt: now });
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null), mergedProfiles };
   }
 
   const convAt = Date.parse(conversion.occurredAt);
@@ -148,10 +194,12 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
     const at = Date.parse(t.occurredAt);
     if (at >= windowStart && at <= convAt) touches.push(t);
   }
-  const journey = assembleJourney(touches, joins);
-  if (match.coupon) journey.push(couponTouch(match.coupon, conversion.occurredAt));
+  const assembled = assembleJourney(touches, joins);
+  if (match.coupon) assembled.push(couponTouch(match.coupon, conversion.occurredAt));
+  const journey = capJourney(assembled);
 
-  const fit = await deps.fit(workspace);
+  const month = monthOf(conversion.occurredAt);
+  const fit = await deps.fit(workspace, month);
   const outcome: ConversionMatch = { rule: match.rule, profileId: match.profileId, lowConfidence: match.lowConfidence };
   const set: CreditSet = {
     workspace,
@@ -172,9 +220,11 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   if (!(await store.conversions.setOutcome(workspace, conversionId, { status: 'matched', match: outcome, reconciledAt: now }))) {
     // Erased while this run worked: its credits must not outlive the unlinking.
     await store.credits.delete(workspace, conversionId);
-    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false };
+    return { status: 'unattributed', match: null, touches: 0, previousProfileId, fitMissing: false, fitMonths: fed(null), mergedProfiles };
   }
-  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null };
+  const fitMonths = fed(fitInput(set));
+  if (fit === null && !fitMonths.includes(month)) fitMonths.unshift(month);
+  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null, fitMonths, mergedProfiles };
 }
 
 /** Whether a profile is somebody the community knows: it exists and has touches. */

@@ -2,6 +2,11 @@
  * Producer side of the reconcile queue (`<prefix>-reconcile`): conversion intake, the touch
  * trigger, sweeps and refits put jobs here; `workers/reconcile.worker.ts` runs them.
  *
+ * Refits: `refit-month` jobs refit one month's fit; they are debounced (delayed) and
+ * deduplicated per workspace and month (`requestMonthRefits`). A `refit` job refits several
+ * months in one run: the months asked for, every month (`force`), or, scheduled daily, the
+ * months that need it (`requestRefit`, `schedule`).
+ *
  * Each trigger is its own job (the job id names its cause: intake, a touch id, a fit id, a
  * sweep time), so a trigger is never swallowed by an earlier run's kept job; runs of one
  * conversion are serialized by a lock in the worker and read fresh state, so the last one
@@ -10,17 +15,25 @@
 import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { reconcileJobId, reconcileQueueName, reconcileSchedulerId, refitJobId, sweepJobId } from '../queue/keys.js';
+import { fitMonthDeduplicationId, reconcileJobId, reconcileQueueName, reconcileSchedulerId, refitJobId, sweepJobId } from '../queue/keys.js';
 import { failFast } from '../queue/fail-fast.js';
 import { RECONCILE_JOB_OPTIONS } from '../queue/job-options.js';
 
 export { RECONCILE_JOB_OPTIONS };
 
-
 export type ReconcileJobData =
   | { kind: 'reconcile'; workspace: string; conversionId: string }
-  | { kind: 'refit'; workspace: string }
+  /**
+   * Several months in one run: `months` (`YYYY-MM`) when given, else every month with credits
+   * when `force`, else (the daily safety net) the months that are dirty or have credits but no fit.
+   */
+  | { kind: 'refit'; workspace: string; months?: string[]; force?: boolean }
+  /** One month, debounced (see `requestMonthRefits`). */
+  | { kind: 'refit-month'; workspace: string; month: string }
   | { kind: 'sweep'; workspace: string };
+
+/** How long `waitForResult` waits by default: 10 minutes. */
+const DEFAULT_WAIT_MS = 10 * 60_000;
 
 /** A short, colon-free key of an order id (ids may hold any character). */
 export function conversionKey(conversionId: string): string {
@@ -83,11 +96,48 @@ export class ReconcileQueue {
     }
   }
 
-  /** Asks for a refit of the data-driven models now (then every conversion of the period is re-credited). */
-  async requestRefit(workspace: string, cause = `ondemand-${Date.now()}`): Promise<string> {
+  /**
+   * Asks for a refit now of every month with credits, or of `months` (`YYYY-MM`); each month
+   * refitted re-credits its conversions. Returns the job id (its result lists what each month did).
+   */
+  async requestRefit(workspace: string, cause = `ondemand-${Date.now()}`, months?: readonly string[]): Promise<string> {
     const jobId = refitJobId(workspace, causeOf(cause));
-    await this.#guard(() => this.queue.add('refit', { kind: 'refit', workspace }, { jobId }));
+    const data: ReconcileJobData = months === undefined ? { kind: 'refit', workspace, force: true } : { kind: 'refit', workspace, months: [...months], force: true };
+    await this.#guard(() => this.queue.add('refit', data, { ...RECONCILE_JOB_OPTIONS, jobId }));
     return jobId;
+  }
+
+  /**
+   * Queues a refit of each month after `delayMs`, deduplicated per workspace and month: while
+   * one waits, asking again adds nothing (it will read the newest data); while one runs, one
+   * more run is kept for after it (the data changed under it).
+   */
+  async requestMonthRefits(workspace: string, months: readonly string[], delayMs: number): Promise<void> {
+    if (months.length === 0) return;
+    const jobs = months.map((month) => ({
+      name: 'refit-month',
+      data: { kind: 'refit-month' as const, workspace, month },
+      opts: { ...RECONCILE_JOB_OPTIONS, delay: delayMs, deduplication: { id: fitMonthDeduplicationId(workspace, month), keepLastIfActive: true } },
+    }));
+    await this.#guard(() => this.queue.addBulk(jobs));
+  }
+
+  /**
+   * The result of a job once it has finished, or undefined when it has not within `timeoutMs`
+   * (default 10 minutes; no worker running, or a long queue). Throws with the reason when it failed.
+   */
+  async waitForResult<T>(jobId: string, timeoutMs = DEFAULT_WAIT_MS, pollMs = 250): Promise<T | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.#guard(() => this.queue.getJob(jobId));
+      if (!job) throw new Error(`job ${jobId} is not in the queue (finished jobs are kept for a day)`);
+      const state = await this.#guard(() => job.getState());
+      // Read again: the copy read before it completed has no return value.
+      if (state === 'completed') return (await this.#guard(() => this.queue.getJob(jobId)))?.returnvalue as T;
+      if (state === 'failed') throw new Error(`job ${jobId} failed: ${job.failedReason}`);
+      if (Date.now() + pollMs > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
   }
 
   /** Asks for a sweep now: pending, unattributed and low-confidence conversions are reconciled again. */
@@ -95,7 +145,7 @@ export class ReconcileQueue {
     await this.#guard(() => this.queue.add('sweep', { kind: 'sweep', workspace }, { jobId: sweepJobId(workspace, causeOf(cause)) }));
   }
 
-  /** Creates or updates the periodic refit and sweep of each workspace (idempotent). */
+  /** Creates or updates the periodic refit (of the months that need it) and sweep of each workspace (idempotent). */
   async schedule(workspaces: readonly string[], schedule: ReconcileSchedule = {}): Promise<void> {
     for (const workspace of workspaces) {
       await this.#guard(() =>

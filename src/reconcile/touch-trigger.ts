@@ -5,11 +5,16 @@
  * identifiers or matched to the person (or to a profile merged into them by this touch),
  * at or after the touch and within the lookback window (a join: any later conversion, as
  * later touches in that group inherit its campaign).
+ *
+ * Every landed touch (but a leave, which no journey holds) also feeds the data-driven fits as
+ * part of a non-converting journey: the months whose fit windows hold it are marked dirty
+ * (`FitMarks.markFitsDirty`, batched), so their fits are refitted.
  */
 import type { Logger } from '../logger.js';
 import type { RecordTouchResult } from '../profile/record-touch.js';
 import type { Store } from '../store/store.js';
 import type { TouchEvent } from '../touch-event.js';
+import type { FitMarks } from './fit-marks.js';
 import { settingsOrDefaults, type SettingsLookup } from './workspace-settings.js';
 
 const DAY_MS = 86_400_000;
@@ -29,17 +34,20 @@ export async function conversionsAffectedByTouch(store: Store, settings: Setting
 }
 
 /**
- * The profile worker's `onProcessed` hook: queues a reconcile run (cause: the touch id) of
- * every conversion the touch may change. Never throws: a lost trigger is caught by the sweep
- * and the daily refit, which re-credit every conversion.
+ * The profile worker's `onProcessed` hook: marks the fits the touch feeds dirty (with
+ * `marks`), and queues a reconcile run (cause: the touch id) of every conversion the touch may
+ * change. Never throws: a lost trigger is caught by the sweep and the daily refit.
  */
 export function makeTouchTrigger(options: {
   store: Store;
   settings: SettingsLookup;
   enqueue: (workspace: string, conversionIds: readonly string[], cause: string) => Promise<void>;
+  /** Marks the months whose fits a touch feeds; none when absent. */
+  marks?: Pick<FitMarks, 'markFitsDirty'>;
   log: Logger;
 }): (result: RecordTouchResult, touch: TouchEvent) => Promise<void> {
   return async (result, touch) => {
+    if (touch.kind !== 'leave') options.marks?.markFitsDirty(touch.workspace, [touch.occurredAt]);
     try {
       const ids = await conversionsAffectedByTouch(options.store, options.settings, touch, result);
       if (ids.length > 0) await options.enqueue(touch.workspace, ids, `t${touch.id}`);

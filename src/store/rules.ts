@@ -13,10 +13,17 @@ export type InsertResult = 'inserted' | 'duplicate';
 export const DEFAULT_LIST_LIMIT = 10_000;
 /** Links `links.list` returns when no `limit` is given. */
 export const DEFAULT_LINK_LIMIT = 1_000;
-/** Fits kept per workspace. */
-export const FITS_KEPT = 3;
 /** Rows `audit.list` returns when no `limit` is given. */
 export const DEFAULT_AUDIT_LIMIT = 1_000;
+
+/** A fit month: `YYYY-MM`. */
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Throws a RangeError unless `month` is a `YYYY-MM` month. */
+export function assertMonth(month: string, what = 'month'): string {
+  if (!MONTH.test(month)) throw new RangeError(`${what} must be a month written YYYY-MM, got ${JSON.stringify(month)}`);
+  return month;
+}
 
 /** Rows `touches.list` returns when the query gives no `limit`. */
 export const DEFAULT_TOUCH_LIMIT = DEFAULT_LIST_LIMIT;

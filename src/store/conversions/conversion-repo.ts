@@ -183,7 +183,15 @@ export interface CreditQuery {
 export interface CreditRepo {
   /** Creates or replaces the credits of one conversion. */
   put(workspace: string, credits: CreditSet): Promise<void>;
+  /**
+   * Replaces the credits of conversions that have credits stored, each on its own (a set
+   * whose credits were deleted meanwhile, e.g. by an erasure, stays deleted); returns how
+   * many were replaced.
+   */
+  replaceExisting(workspace: string, sets: readonly CreditSet[]): Promise<number>;
   get(workspace: string, conversionId: string): Promise<CreditSet | null>;
+  /** The credits of these conversions that exist, in no particular order. */
+  getMany(workspace: string, conversionIds: readonly string[]): Promise<CreditSet[]>;
   delete(workspace: string, conversionId: string): Promise<boolean>;
   /** Deletes the credits of these conversions (ids without credits are skipped); returns how many were deleted. */
   deleteMany(workspace: string, conversionIds: readonly string[]): Promise<number>;
@@ -200,12 +208,19 @@ export interface Coalition {
   nulls: number;
 }
 
-/** A fit of the data-driven models over all journeys of a period, converting or not. */
+/**
+ * A fit of the data-driven models for the conversions of one calendar month (UTC), over every
+ * journey of its window (the 90 days before the month, and the month), converting or not.
+ * Its id is a hash of its input: the same journeys always give the same id.
+ */
 export interface StoredFit {
   workspace: string;
   id: string;
+  /** The month (`YYYY-MM`, UTC) whose conversions it credits. */
+  month: string;
+  /** When it was first computed (an identical refit later keeps the stored one). */
   createdAt: string;
-  /** The period the journeys were taken from. */
+  /** The window the journeys were taken from: inclusive `from`, exclusive `to`. */
   from: string;
   to: string;
   journeys: number;
@@ -220,14 +235,63 @@ export interface StoredFit {
     removalEffect: Array<[string, number]>;
     valueRemovalEffect: Array<[string, number]>;
   };
-  /** Shapley coalition counts: the Shapley fit is rebuilt from them. */
+  /** Shapley coalition counts, sorted by channel list: the Shapley fit is rebuilt from them. */
   coalitions: Coalition[];
 }
 
-export interface FitRepo {
-  /** Stores a fit (ids are unique per workspace; a stored id stays). Older fits beyond the last 3 are removed. */
-  put(workspace: string, fit: StoredFit): Promise<void>;
-  /** The most recent fit (by createdAt, then id), or null. */
-  latest(workspace: string): Promise<StoredFit | null>;
+/**
+ * What the store knows of one month's fit: which fit credits the month's conversions, and
+ * whether the data changed since. Kept per workspace and month.
+ */
+export interface FitMonth {
+  workspace: string;
+  /** `YYYY-MM` (UTC). */
+  month: string;
+  /** The month's current fit; null when the month was never fitted or had nothing to fit. */
+  fitId: string | null;
+  /** When the current fit was made current (null: never). */
+  fittedAt: string | null;
+  /** Journeys (converting or not) and conversions the current fit was made from. */
+  journeys: number;
+  conversions: number;
+  /** Data changes reported for the month so far ({@link FitRepo.markDirty}); starts at 0. */
+  marks: number;
+  /** `marks` as it was when the current fit's data was read; −1 when never fitted. */
+  fittedMarks: number;
+  /** The fit every conversion of the month was last re-credited with in bulk (null: none yet). */
+  creditedFitId: string | null;
 }
 
+/** Fits kept per workspace and month: the current one and the one before (a reconcile may still be reading it). */
+export const FITS_KEPT_PER_MONTH = 2;
+
+/** What {@link FitRepo.setCurrent} records. */
+export interface FitCurrent {
+  month: string;
+  fitId: string | null;
+  fittedAt: string;
+  journeys: number;
+  conversions: number;
+  /** The month's `marks` read before the fit's data was read. */
+  marks: number;
+}
+
+export interface FitRepo {
+  /** Stores a fit under its id; an id already stored is left as it is (the same id is the same content). */
+  put(workspace: string, fit: StoredFit): Promise<void>;
+  get(workspace: string, id: string): Promise<StoredFit | null>;
+  /**
+   * Makes `fitId` the month's current fit, fitted from the data as of `marks` marks. Refused
+   * (false) when the month's current fit was made from later data (its `fittedMarks` is
+   * greater), so a slow refit never replaces a newer one. Stored fits of that month other
+   * than the new current one and the one it replaces are deleted.
+   */
+  setCurrent(workspace: string, current: FitCurrent): Promise<boolean>;
+  /** Records that every conversion of the month was re-credited with `fitId`, if it is still the month's current fit. */
+  setCredited(workspace: string, month: string, fitId: string | null): Promise<void>;
+  month(workspace: string, month: string): Promise<FitMonth | null>;
+  /** Months with inclusive `from` and exclusive `to` (`YYYY-MM`), in month order. */
+  months(workspace: string, range?: { from?: string; to?: string }): Promise<FitMonth[]>;
+  /** Reports a data change in each month (its `marks` + 1; an unknown month starts at 0 and is never fitted). */
+  markDirty(workspace: string, months: readonly string[]): Promise<void>;
+}

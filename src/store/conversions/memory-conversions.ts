@@ -11,8 +11,8 @@
  */
 import { identifierKey } from '../../identity/identifier.js';
 import { TimeIndex, afterKey, bucket, compareTimed, frozenCopy, timeBounds, type TimedRow } from '../memory-tables.js';
-import { DEFAULT_LIST_LIMIT, FITS_KEPT, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
-import type { ConversionInsert, ConversionRecord, ConversionRepo, CreditRepo, CreditSet, FitRepo, StoredFit } from './conversion-repo.js';
+import { DEFAULT_LIST_LIMIT, assertMonth, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
+import { FITS_KEPT_PER_MONTH, type ConversionInsert, type ConversionRecord, type ConversionRepo, type CreditRepo, type CreditSet, type FitMonth, type FitRepo, type StoredFit } from './conversion-repo.js';
 
 /** A stored conversion: what its indexes need, and the frozen document. */
 interface ConversionDoc {
@@ -57,7 +57,8 @@ export function createMemoryConversions(): MemoryConversions {
   const byProfile = new Map<string, Map<string, Set<string>>>();
   const byIdentifier = new Map<string, Map<string, Set<string>>>();
   const creditRows = new Map<string, TimeIndex<CreditSet>>();
-  const fitRows = new Map<string, StoredFit[]>();
+  const fitRows = new Map<string, Map<string, StoredFit>>();
+  const fitMonths = new Map<string, Map<string, FitMonth>>();
 
   const indexOf = <T>(all: Map<string, TimeIndex<T>>, workspace: string): TimeIndex<T> => {
     let idx = all.get(workspace);
@@ -175,15 +176,41 @@ export function createMemoryConversions(): MemoryConversions {
     },
   };
 
+  const storedCredits = (workspace: string, set: CreditSet): { at: number; doc: CreditSet } => {
+    assertSameWorkspace(`credits of ${set.conversionId}`, workspace, set.workspace);
+    const conversionAt = canonicalTime(set.conversionAt, `credits of ${set.conversionId} conversionAt`);
+    return { at: Date.parse(conversionAt), doc: frozenCopy({ ...set, conversionAt }) };
+  };
+
   const credits: CreditRepo = {
     async put(workspace, set) {
-      assertSameWorkspace(`credits of ${set.conversionId}`, workspace, set.workspace);
-      const conversionAt = canonicalTime(set.conversionAt, `credits of ${set.conversionId} conversionAt`);
-      indexOf(creditRows, workspace).set(set.conversionId, Date.parse(conversionAt), frozenCopy({ ...set, conversionAt }));
+      const { at, doc } = storedCredits(workspace, set);
+      indexOf(creditRows, workspace).set(set.conversionId, at, doc);
+    },
+    async replaceExisting(workspace, sets) {
+      // Validate every set first, so a bad one rejects the batch before anything is written.
+      const docs = sets.map((set) => storedCredits(workspace, set));
+      const idx = creditRows.get(workspace);
+      let replaced = 0;
+      docs.forEach(({ at, doc }) => {
+        if (!idx?.byId.has(doc.conversionId)) return;
+        idx.set(doc.conversionId, at, doc);
+        replaced++;
+      });
+      return replaced;
     },
     async get(workspace, conversionId) {
       const row = creditRows.get(workspace)?.byId.get(conversionId);
       return row ? thawCredits(row.value, undefined) : null;
+    },
+    async getMany(workspace, conversionIds) {
+      const idx = creditRows.get(workspace);
+      const out: CreditSet[] = [];
+      for (const id of new Set(conversionIds)) {
+        const row = idx?.byId.get(id);
+        if (row) out.push(thawCredits(row.value, undefined));
+      }
+      return out;
     },
     async delete(workspace, conversionId) {
       return creditRows.get(workspace)?.delete(conversionId) ?? false;
@@ -211,19 +238,64 @@ export function createMemoryConversions(): MemoryConversions {
     },
   };
 
+  const monthsOf = (workspace: string): Map<string, FitMonth> => {
+    let m = fitMonths.get(workspace);
+    if (!m) {
+      m = new Map();
+      fitMonths.set(workspace, m);
+    }
+    return m;
+  };
+  const emptyMonth = (workspace: string, month: string): FitMonth => ({ workspace, month, fitId: null, fittedAt: null, journeys: 0, conversions: 0, marks: 0, fittedMarks: -1, creditedFitId: null });
+
   const fits: FitRepo = {
     async put(workspace, fit) {
       assertSameWorkspace(`fit ${fit.id}`, workspace, fit.workspace);
-      const list = fitRows.get(workspace) ?? [];
-      if (list.some((f) => f.id === fit.id)) return;
-      list.push(plainCopy({ ...fit, createdAt: canonicalTime(fit.createdAt, `fit ${fit.id} createdAt`) }));
-      list.sort((a, b) => compareTimed({ at: Date.parse(a.createdAt), id: a.id }, { at: Date.parse(b.createdAt), id: b.id }));
-      fitRows.set(workspace, list.slice(-FITS_KEPT));
+      assertMonth(fit.month, `fit ${fit.id} month`);
+      const stored = plainCopy({ ...fit, createdAt: canonicalTime(fit.createdAt, `fit ${fit.id} createdAt`) });
+      const byId = fitRows.get(workspace) ?? new Map<string, StoredFit>();
+      fitRows.set(workspace, byId);
+      if (!byId.has(fit.id)) byId.set(fit.id, stored);
     },
-    async latest(workspace) {
-      const list = fitRows.get(workspace);
-      const last = list?.[list.length - 1];
-      return last ? plainCopy(last) : null;
+    async get(workspace, id) {
+      const f = fitRows.get(workspace)?.get(id);
+      return f ? plainCopy(f) : null;
+    },
+    async setCurrent(workspace, current) {
+      assertMonth(current.month);
+      const fittedAt = canonicalTime(current.fittedAt, 'fittedAt');
+      const months = monthsOf(workspace);
+      const before = months.get(current.month) ?? emptyMonth(workspace, current.month);
+      if (before.fittedMarks > current.marks) return false;
+      months.set(current.month, { ...before, fitId: current.fitId, fittedAt, journeys: current.journeys, conversions: current.conversions, fittedMarks: current.marks });
+      const keep = new Set([current.fitId, before.fitId].filter((x): x is string => x !== null).slice(0, FITS_KEPT_PER_MONTH));
+      const byId = fitRows.get(workspace);
+      for (const [id, f] of byId ?? []) if (f.month === current.month && !keep.has(id)) byId?.delete(id);
+      return true;
+    },
+    async setCredited(workspace, month, fitId) {
+      assertMonth(month);
+      const m = fitMonths.get(workspace)?.get(month);
+      if (m && m.fitId === fitId) fitMonths.get(workspace)?.set(month, { ...m, creditedFitId: fitId });
+    },
+    async month(workspace, month) {
+      assertMonth(month);
+      const m = fitMonths.get(workspace)?.get(month);
+      return m ? { ...m } : null;
+    },
+    async months(workspace, range = {}) {
+      if (range.from !== undefined) assertMonth(range.from, 'from');
+      if (range.to !== undefined) assertMonth(range.to, 'to');
+      const out = [...(fitMonths.get(workspace)?.values() ?? [])].filter((m) => (range.from === undefined || m.month >= range.from) && (range.to === undefined || m.month < range.to));
+      return out.sort((a, b) => (a.month < b.month ? -1 : a.month > b.month ? 1 : 0)).map((m) => ({ ...m }));
+    },
+    async markDirty(workspace, list) {
+      for (const month of list) assertMonth(month);
+      const months = monthsOf(workspace);
+      for (const month of new Set(list)) {
+        const m = months.get(month) ?? emptyMonth(workspace, month);
+        months.set(month, { ...m, marks: m.marks + 1 });
+      }
     },
   };
   return {

@@ -8,20 +8,27 @@
  *   `workspace, status, occurredAt, id` (pending ones for the sweep);
  *   `workspace, match.profileId, occurredAt, id` (a person's conversions);
  *   multikey `workspace, identifierKeys` (conversions of a profile's identifiers).
- * - `credits`: one document per conversion, unique `workspace, conversionId`;
- *   `workspace, conversionAt, conversionId` (report periods).
- * - `fits` + `fit_chunks`: a fit's Shapley coalitions are split into chunks so no document
- *   nears the 16 MB limit; unique `workspace, id` and `workspace, fitId, seq`.
+ * - `credits`: one document per conversion, unique `workspace, conversionId` (also serves
+ *   `getMany` and `replaceExisting`); `workspace, conversionAt, conversionId` (report periods,
+ *   a month's credits for a bulk re-credit).
+ * - `fits` + `fit_chunks`: a fit's Shapley coalitions are split into chunks of at most
+ *   {@link FIT_CHUNK_BYTES} of BSON each (by size, not count: a coalition of 80 channels
+ *   weighs kilobytes), so no document nears the 16 MB limit; unique `workspace, id`;
+ *   `workspace, month, id` (pruning a month's old fits); unique `workspace, fitId, seq`.
+ * - `fit_months`: one document per workspace and month (current fit, marks); unique
+ *   `workspace, month` (point reads, the months in order, upserts of marks).
  */
 import mongoose from 'mongoose';
 import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { identifierKey } from '../../identity/identifier.js';
 import { HIDDEN, SCHEMA_OPTIONS, afterFilter, duplicateIndexes, insertOnce as insertOne, isDuplicateKey, strip, timeRange } from '../mongo-support.js';
-import { DEFAULT_LIST_LIMIT, FITS_KEPT, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
-import type { Coalition, ConversionInsert, ConversionRecord, ConversionRepo, CreditRepo, CreditSet, FitRepo, StoredFit } from './conversion-repo.js';
+import { DEFAULT_LIST_LIMIT, assertMonth, assertSameWorkspace, canonicalTime, instantOf, plainCopy, resolveLimit } from '../rules.js';
+import { FITS_KEPT_PER_MONTH, type Coalition, type ConversionInsert, type ConversionRecord, type ConversionRepo, type CreditRepo, type CreditSet, type FitMonth, type FitRepo, type StoredFit } from './conversion-repo.js';
 
 const { Schema } = mongoose;
-const CHUNK = 5_000;
+const { BSON } = mongoose.mongo;
+/** Most BSON bytes of coalitions in one `fit_chunks` document (MongoDB refuses documents over 16 MiB). */
+export const FIT_CHUNK_BYTES = 8 * 2 ** 20;
 
 /** Stored shapes: times that are sorted or compared are BSON Dates. */
 export type ConversionDoc = Omit<ConversionRecord, 'occurredAt'> & { occurredAt: Date; identifierKeys: string[] };
@@ -34,6 +41,7 @@ export interface FitChunkDoc {
   seq: number;
   coalitions: Coalition[];
 }
+export type FitMonthDoc = Omit<FitMonth, 'fittedAt'> & { fittedAt: Date | null };
 
 const conversionSchema = new Schema<ConversionDoc>(
   { workspace: String, id: String, occurredAt: Date, status: String, identifierKeys: { type: [String], default: undefined }, match: { type: Schema.Types.Mixed }, erasedAt: String },
@@ -53,15 +61,21 @@ const creditSchema = new Schema<CreditDoc>(
 creditSchema.index({ workspace: 1, conversionId: 1 }, { unique: true, name: 'workspace_conversion_unique' });
 creditSchema.index({ workspace: 1, conversionAt: 1, conversionId: 1 }, { name: 'workspace_time' });
 
-const fitSchema = new Schema<FitDoc>({ workspace: String, id: String, createdAt: Date, markov: { type: Schema.Types.Mixed } }, { ...SCHEMA_OPTIONS, collection: 'fits' });
+const fitSchema = new Schema<FitDoc>({ workspace: String, id: String, month: String, createdAt: Date, markov: { type: Schema.Types.Mixed } }, { ...SCHEMA_OPTIONS, collection: 'fits' });
 fitSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id_unique' });
-fitSchema.index({ workspace: 1, createdAt: -1, id: -1 }, { name: 'workspace_latest' });
+fitSchema.index({ workspace: 1, month: 1, id: 1 }, { name: 'workspace_month' });
 
 const fitChunkSchema = new Schema<FitChunkDoc>(
   { workspace: String, fitId: String, seq: Number, coalitions: { type: Schema.Types.Mixed } },
   { ...SCHEMA_OPTIONS, collection: 'fit_chunks' },
 );
 fitChunkSchema.index({ workspace: 1, fitId: 1, seq: 1 }, { unique: true, name: 'workspace_fit_seq_unique' });
+
+const fitMonthSchema = new Schema<FitMonthDoc>(
+  { workspace: String, month: String, fitId: { type: Schema.Types.Mixed }, fittedAt: Date, marks: Number, fittedMarks: Number, creditedFitId: { type: Schema.Types.Mixed } },
+  { ...SCHEMA_OPTIONS, collection: 'fit_months' },
+);
+fitMonthSchema.index({ workspace: 1, month: 1 }, { unique: true, name: 'workspace_month_unique' });
 
 const iso = (d: Date): string => d.toISOString();
 
@@ -90,12 +104,39 @@ export function fromCreditDoc(doc: CreditDoc): CreditSet {
   return { ...strip<CreditDoc>(doc), models: doc.models ?? {}, conversionAt: iso(doc.conversionAt) };
 }
 
-/** The fit document and its coalition chunks (at most {@link CHUNK} coalitions each, so no document nears 16 MB). */
-export function toFitDocs(workspace: string, fit: StoredFit): { fit: FitDoc; chunks: FitChunkDoc[] } {
+/** BSON bytes one coalition adds to a chunk's `coalitions` array at index `i` (type byte, key, value). */
+function coalitionBytes(c: Coalition, i: number): number {
+  return 1 + String(i).length + 1 + BSON.calculateObjectSize(c as unknown as Record<string, unknown>);
+}
+
+/**
+ * Splits coalitions into chunks of at most `maxBytes` of BSON each (a single coalition bigger
+ * than that gets a chunk of its own; one holds at most a few thousand channels, far below 16 MiB).
+ */
+export function chunkCoalitions(coalitions: readonly Coalition[], maxBytes = FIT_CHUNK_BYTES): Coalition[][] {
+  const chunks: Coalition[][] = [];
+  let current: Coalition[] = [];
+  let bytes = 0;
+  for (const c of coalitions) {
+    const size = coalitionBytes(c, current.length);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    bytes += coalitionBytes(c, current.length);
+    current.push(c);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** The fit document and its coalition chunks ({@link chunkCoalitions}), so no document nears 16 MB. */
+export function toFitDocs(workspace: string, fit: StoredFit, maxChunkBytes = FIT_CHUNK_BYTES): { fit: FitDoc; chunks: FitChunkDoc[] } {
   assertSameWorkspace(`fit ${fit.id}`, workspace, fit.workspace);
+  assertMonth(fit.month, `fit ${fit.id} month`);
   const { coalitions, ...rest } = plainCopy(fit);
-  const chunks: FitChunkDoc[] = [];
-  for (let i = 0; i < coalitions.length; i += CHUNK) chunks.push({ workspace, fitId: fit.id, seq: chunks.length, coalitions: coalitions.slice(i, i + CHUNK) });
+  const chunks = chunkCoalitions(coalitions, maxChunkBytes).map((part, seq): FitChunkDoc => ({ workspace, fitId: fit.id, seq, coalitions: part }));
   return { fit: { ...rest, createdAt: new Date(canonicalTime(fit.createdAt, `fit ${fit.id} createdAt`)), chunks: chunks.length }, chunks };
 }
 
@@ -106,12 +147,29 @@ export function fromFitDocs(doc: FitDoc, chunks: readonly FitChunkDoc[]): Stored
   return { ...rest, createdAt: iso(doc.createdAt), coalitions: parts.flatMap((c) => c.coalitions) };
 }
 
+/** The month a lean `fit_months` document stands for. */
+export function fromFitMonthDoc(doc: FitMonthDoc): FitMonth {
+  const d = strip<FitMonthDoc>(doc);
+  return {
+    workspace: d.workspace,
+    month: d.month,
+    fitId: d.fitId ?? null,
+    fittedAt: d.fittedAt ? iso(d.fittedAt) : null,
+    journeys: d.journeys ?? 0,
+    conversions: d.conversions ?? 0,
+    marks: d.marks ?? 0,
+    fittedMarks: d.fittedMarks ?? -1,
+    creditedFitId: d.creditedFitId ?? null,
+  };
+}
+
 /** The MongoDB conversion repositories on `connection`. */
 export function createMongoConversions(connection: Connection): { conversions: ConversionRepo; credits: CreditRepo; fits: FitRepo; models: Array<Model<never>> } {
   const Conversion = connection.model<ConversionDoc>('Conversion', conversionSchema);
   const Credit = connection.model<CreditDoc>('Credit', creditSchema);
   const Fit = connection.model<FitDoc>('Fit', fitSchema);
   const FitChunk = connection.model<FitChunkDoc>('FitChunk', fitChunkSchema);
+  const FitMonthModel = connection.model<FitMonthDoc>('FitMonth', fitMonthSchema);
 
   const repos: { conversions: ConversionRepo; credits: CreditRepo; fits: FitRepo } = {
     conversions: {
@@ -213,9 +271,24 @@ export function createMongoConversions(connection: Connection): { conversions: C
           await Credit.replaceOne({ workspace, conversionId: set.conversionId }, doc, { upsert: true });
         }
       },
+      async replaceExisting(workspace, sets) {
+        if (sets.length === 0) return 0;
+        const docs = sets.map((set) => toCreditDoc(workspace, set));
+        // No upsert: credits deleted meanwhile (an erasure) stay deleted.
+        const r = await Credit.bulkWrite(
+          docs.map((replacement) => ({ replaceOne: { filter: { workspace, conversionId: replacement.conversionId }, replacement } })),
+          { ordered: false, throwOnValidationError: true },
+        );
+        return r.matchedCount;
+      },
       async get(workspace, conversionId) {
         const doc = await Credit.findOne({ workspace, conversionId }, HIDDEN).lean<CreditDoc>();
         return doc ? fromCreditDoc(doc) : null;
+      },
+      async getMany(workspace, conversionIds) {
+        if (conversionIds.length === 0) return [];
+        const docs = await Credit.find({ workspace, conversionId: { $in: [...new Set(conversionIds)] } }, HIDDEN).lean<CreditDoc[]>();
+        return docs.map(fromCreditDoc);
       },
       async delete(workspace, conversionId) {
         return (await Credit.deleteOne({ workspace, conversionId })).deletedCount === 1;
@@ -257,21 +330,73 @@ export function createMongoConversions(connection: Connection): { conversions: C
         }
         // Chunks an interrupted earlier put of this id left beyond the new count.
         await FitChunk.deleteMany({ workspace, fitId: fit.id, seq: { $gte: chunks.length } });
-        if ((await insertOne(Fit, doc)) === 'duplicate') return;
-        const old = await Fit.find({ workspace }, { _id: 0, id: 1 }).sort({ createdAt: -1, id: -1 }).skip(FITS_KEPT).lean<Array<{ id: string }>>();
+        await insertOne(Fit, doc);
+      },
+      async get(workspace, id) {
+        const doc = await Fit.findOne({ workspace, id }, HIDDEN).lean<FitDoc>();
+        if (!doc) return null;
+        const chunks = await FitChunk.find({ workspace, fitId: doc.id, seq: { $lt: doc.chunks } }, HIDDEN).sort({ seq: 1 }).lean<FitChunkDoc[]>();
+        return fromFitDocs(doc, chunks);
+      },
+      async setCurrent(workspace, current) {
+        const month = assertMonth(current.month);
+        const fittedAt = new Date(canonicalTime(current.fittedAt, 'fittedAt'));
+        const fields = { fitId: current.fitId, fittedAt, journeys: current.journeys, conversions: current.conversions, fittedMarks: current.marks };
+        // Only over a fit made from the same or earlier data (a slow refit never replaces a newer one).
+        const update = (): Promise<{ fitId?: string | null } | null> =>
+          FitMonthModel.findOneAndUpdate({ workspace, month, fittedMarks: { $lte: current.marks } }, { $set: fields }, { returnDocument: 'before' }).select({ _id: 0, fitId: 1 }).lean<{ fitId?: string | null }>();
+        let before = await update();
+        if (!before) {
+          const inserted = await insertOne(FitMonthModel, { workspace, month, ...fields, marks: current.marks, creditedFitId: null });
+          if (inserted === 'inserted') before = { fitId: null };
+          // A month document appeared meanwhile: a mark (then the update applies) or a newer fit (then it is refused).
+          else before = await update();
+          if (!before) return false;
+        }
+        const keep = [current.fitId, before.fitId ?? null].filter((x): x is string => x !== null).slice(0, FITS_KEPT_PER_MONTH);
+        const old = await Fit.find({ workspace, month, id: { $nin: keep } }, { _id: 0, id: 1 }).lean<Array<{ id: string }>>();
         if (old.length > 0) {
           const ids = old.map((o) => o.id);
           await Fit.deleteMany({ workspace, id: { $in: ids } });
           await FitChunk.deleteMany({ workspace, fitId: { $in: ids } });
         }
+        return true;
       },
-      async latest(workspace) {
-        const doc = await Fit.findOne({ workspace }, HIDDEN).sort({ createdAt: -1, id: -1 }).lean<FitDoc>();
-        if (!doc) return null;
-        const chunks = await FitChunk.find({ workspace, fitId: doc.id, seq: { $lt: doc.chunks } }, HIDDEN).sort({ seq: 1 }).lean<FitChunkDoc[]>();
-        return fromFitDocs(doc, chunks);
+      async setCredited(workspace, month, fitId) {
+        await FitMonthModel.updateOne({ workspace, month: assertMonth(month), fitId }, { $set: { creditedFitId: fitId } });
+      },
+      async month(workspace, month) {
+        const doc = await FitMonthModel.findOne({ workspace, month: assertMonth(month) }, HIDDEN).lean<FitMonthDoc>();
+        return doc ? fromFitMonthDoc(doc) : null;
+      },
+      async months(workspace, range = {}) {
+        const filter: Record<string, unknown> = { workspace };
+        const bounds: Record<string, string> = {};
+        if (range.from !== undefined) bounds.$gte = assertMonth(range.from, 'from');
+        if (range.to !== undefined) bounds.$lt = assertMonth(range.to, 'to');
+        if (Object.keys(bounds).length > 0) filter.month = bounds;
+        const docs = await FitMonthModel.find(filter, HIDDEN).sort({ month: 1 }).lean<FitMonthDoc[]>();
+        return docs.map(fromFitMonthDoc);
+      },
+      async markDirty(workspace, list) {
+        const months = [...new Set(list.map((m) => assertMonth(m)))];
+        if (months.length === 0) return;
+        const op = (month: string): AnyBulkWriteOperation<FitMonthDoc> => ({
+          updateOne: {
+            filter: { workspace, month },
+            update: { $inc: { marks: 1 }, $setOnInsert: { fitId: null, fittedAt: null, journeys: 0, conversions: 0, fittedMarks: -1, creditedFitId: null } },
+            upsert: true,
+          },
+        });
+        try {
+          await FitMonthModel.bulkWrite(months.map(op), { ordered: false });
+        } catch (err) {
+          // Two first marks of one month racing: the loser's upsert hit the unique index; mark it again (it exists now).
+          const dup = duplicateIndexes(err);
+          await FitMonthModel.bulkWrite([...dup].map((i) => op(months[i] as string)), { ordered: false });
+        }
       },
     },
   };
-  return { ...repos, models: [Conversion, Credit, Fit, FitChunk] as unknown as Array<Model<never>> };
+  return { ...repos, models: [Conversion, Credit, Fit, FitChunk, FitMonthModel] as unknown as Array<Model<never>> };
 }

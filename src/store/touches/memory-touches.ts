@@ -1,6 +1,8 @@
 /**
  * In-memory touches (see `touch-repo.ts`): unique by (workspace, id), first write wins,
  * listed in (occurredAt by instant, id in code-point order), every returned touch a copy.
+ * A per-profile index serves `list({ profileId })` (the reconciler's journey reads) without
+ * scanning every touch, as MongoDB's `workspace, profileId, occurredAt` index does.
  */
 import { bucket as bucketOf } from '../memory-tables.js';
 import { DEFAULT_TOUCH_LIMIT, canonicalTouch, compareCodePoints, instantOf, plainCopy, resolveLimit, type InsertResult } from '../rules.js';
@@ -18,12 +20,25 @@ function compareRows(a: TouchRow, b: TouchRow): number {
 /** Creates the in-memory touches; `open()` throws once the store is closed. */
 export function createMemoryTouches(open: () => void): TouchRepo {
   const touchRows = new Map<string, Map<string, TouchRow>>();
+  /** workspace → profile id → the rows of that profile's touches. */
+  const byProfile = new Map<string, Map<string, Set<TouchRow>>>();
+  const profileRows = (workspace: string, profileId: string): Set<TouchRow> => {
+    const bucket = bucketOf(byProfile, workspace);
+    let rows = bucket.get(profileId);
+    if (!rows) {
+      rows = new Set();
+      bucket.set(profileId, rows);
+    }
+    return rows;
+  };
 
   /** Inserts a touch already passed through `canonicalTouch`; the first write of an id wins. */
   const insertCanonical = (workspace: string, stored: StoredTouch): InsertResult => {
     const bucket = bucketOf(touchRows, workspace);
     if (bucket.has(stored.id)) return 'duplicate';
-    bucket.set(stored.id, { touch: stored, at: Date.parse(stored.occurredAt) });
+    const row = { touch: stored, at: Date.parse(stored.occurredAt) };
+    bucket.set(stored.id, row);
+    if (stored.profileId) profileRows(workspace, stored.profileId).add(row);
     return 'inserted';
   };
 
@@ -53,7 +68,8 @@ export function createMemoryTouches(open: () => void): TouchRepo {
       const kinds = query.kinds === undefined ? undefined : new Set<string>(query.kinds);
       if (limit === 0) return [];
       const rows: TouchRow[] = [];
-      for (const row of touchRows.get(workspace)?.values() ?? []) {
+      const candidates = query.profileId !== undefined ? (byProfile.get(workspace)?.get(query.profileId) ?? []) : (touchRows.get(workspace)?.values() ?? []);
+      for (const row of candidates) {
         const t = row.touch;
         if (query.profileId !== undefined && t.profileId !== query.profileId) continue;
         if (query.chatId !== undefined && t.chat.id !== query.chatId) continue;
@@ -73,14 +89,15 @@ export function createMemoryTouches(open: () => void): TouchRepo {
     async reassign(workspace, fromProfileId, toProfileId) {
       open();
       if (fromProfileId === toProfileId) return 0;
-      let moved = 0;
-      for (const row of touchRows.get(workspace)?.values() ?? []) {
-        if (row.touch.profileId === fromProfileId) {
-          row.touch.profileId = toProfileId;
-          moved++;
-        }
+      const rows = byProfile.get(workspace)?.get(fromProfileId);
+      if (!rows) return 0;
+      const target = profileRows(workspace, toProfileId);
+      for (const row of rows) {
+        row.touch.profileId = toProfileId;
+        target.add(row);
       }
-      return moved;
+      byProfile.get(workspace)?.delete(fromProfileId);
+      return rows.size;
     },
     async count(workspace) {
       open();
@@ -89,14 +106,11 @@ export function createMemoryTouches(open: () => void): TouchRepo {
     async deleteByProfile(workspace, profileId) {
       open();
       const bucket = touchRows.get(workspace);
-      let deleted = 0;
-      for (const [id, row] of bucket ?? []) {
-        if (row.touch.profileId === profileId) {
-          bucket?.delete(id);
-          deleted++;
-        }
-      }
-      return deleted;
+      const rows = byProfile.get(workspace)?.get(profileId);
+      if (!bucket || !rows) return 0;
+      for (const row of rows) bucket.delete(row.touch.id);
+      byProfile.get(workspace)?.delete(profileId);
+      return rows.size;
     },
   };
   return touches;
