@@ -18,7 +18,10 @@ import { TouchQueue } from '../src/queue/touch-queue.js';
 import { resolveHashKey } from '../src/secrets.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
-import { createProfileWorker } from '../workers/profile.worker.js';
+import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
+import { createCommunityWorker } from '../workers/community.worker.js';
+import { CommunityQueue } from '../src/queue/community-queue.js';
+import { createCaptureSettings, type CaptureSettings } from '../src/capture/capture-settings.js';
 import { telegramBotAccounts } from '../bots/telegram/bot-accounts.js';
 import { startTelegramRole, type TelegramRole } from '../bots/telegram/main.js';
 import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
@@ -47,6 +50,8 @@ export interface RunningRoles {
   touchQueue: TouchQueue;
   /** Conversions to reconcile, refits and sweeps. */
   reconcileQueue: ReconcileQueue;
+  /** Community events from the connectors, and erasure re-runs. */
+  communityQueue: CommunityQueue;
   /** The Telegram bots, when the telegram role runs. */
   telegram: TelegramRole | undefined;
   /** The WhatsApp accounts, when the whatsapp role runs (it is skipped without configured accounts). */
@@ -117,11 +122,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const telegramUpdates = new TelegramUpdateQueue({ connection: producer, prefix: config.queuePrefix });
     closers.push({ name: 'telegram update queue', close: () => telegramUpdates.close() });
     const reconcileQueue = new ReconcileQueue({ connection: producer, prefix: config.queuePrefix });
+    const communityQueue = new CommunityQueue({ connection: producer, prefix: config.queuePrefix });
     // A BullMQ object with no 'error' listener crashes the process on a Redis hiccup.
-    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue]) {
+    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue, communityQueue.queue]) {
       q.on('error', (err: Error) => log.debug({ err: err.message, queue: q.name }, 'queue connection error'));
     }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
+    closers.push({ name: 'community queue', close: () => communityQueue.close() });
     const settings = settingsLookup(config.workspaces);
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
 
@@ -141,7 +148,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         // A touch applied to a person with conversions re-reconciles them (arrival order must not matter).
         // A dropped touch (its person opted out) was not recorded: nothing to re-reconcile.
         onProcessed: (result, job) => {
-          if (result.status !== 'opted_out') void trigger(result, job.data.touch);
+          if (isRecorded(result)) void trigger(result, job.data.touch);
         },
       });
       closers.push({ name: 'profile worker', close: () => worker.close() });
@@ -154,6 +161,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       await untilReady(reconciler, log);
       await reconcileQueue.schedule(config.workspaces.map((w) => w.id));
       log.info({ queue: reconcileQueueName(config.queuePrefix) }, 'reconcile worker started');
+      const communityConn = createWorkerConnection({ url: config.redisUrl });
+      closers.push({ name: 'redis community worker', close: () => communityConn.quit().catch(() => communityConn.disconnect()) });
+      const community = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix: config.queuePrefix });
+      closers.push({ name: 'community worker', close: () => community.close() });
+      await untilReady(community, log);
+      await communityQueue.scheduleErasureSweep();
     }
 
     let address: AddressInfo | undefined;
@@ -188,11 +201,32 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       closers.push({ name: 'http', close: () => app.close() });
       log.info({ host: address.address, port: address.port }, 'http listening');
     }
+    // The capture settings the connectors map with (keywords, invite links), pushed to this process.
+    let capture: CaptureSettings | undefined;
+    if (roles.includes('telegram') || (roles.includes('whatsapp') && whatsAppAccounts(config).length > 0)) {
+      const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
+      const c = createCaptureSettings({ store, workspaces: config.workspaces.map((w) => w.id), configured: (ws) => settingsOf(ws)?.keywords ?? [], log, redis: { connection: producer, prefix: config.queuePrefix } });
+      closers.push({ name: 'capture settings', close: () => c.close() });
+      await c.start();
+      capture = c;
+    }
     let telegram: TelegramRole | undefined;
     if (roles.includes('telegram')) {
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis telegram worker', close: () => conn.quit().catch(() => conn.disconnect()) });
-      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports: options.reports ?? createReports(store, config.workspaces) });
+      telegram = await startTelegramRole({
+        config,
+        store,
+        touches: touchQueue,
+        community: communityQueue,
+        redis: producer,
+        ...(capture ? { capture } : {}),
+        updateQueue: telegramUpdates,
+        workerConnection: conn,
+        hashKey: hash.key,
+        log,
+        reports: options.reports ?? createReports(store, config.workspaces),
+      });
       const role = telegram;
       closers.push({ name: 'telegram', close: () => role.close() });
       log.info({ bots: role.bots.size, mode: role.mode }, 'telegram role started');
@@ -204,12 +238,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         roles.splice(roles.indexOf('whatsapp'), 1);
         log.info('whatsapp role skipped: no WhatsApp accounts configured (workspaces[].whatsapp.accounts in MIDFUNNEL_CONFIG); see bots/whatsapp/README.md');
       } else {
-        const role = await startWhatsAppRole({ config, store, touches: touchQueue, redis: producer, hashKey: hash.key, log });
+        const role = await startWhatsAppRole({ config, store, touches: touchQueue, community: communityQueue, ...(capture ? { capture } : {}), redis: producer, hashKey: hash.key, log });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }
     }
-    return { roles, address, store, metrics, touchQueue, reconcileQueue, telegram, whatsapp, close: closeAll };
+    return { roles, address, store, metrics, touchQueue, reconcileQueue, communityQueue, telegram, whatsapp, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -1,8 +1,9 @@
 /**
  * The telegram role on real parts for tests: the Bot API stub, the real telegraf bots,
- * the update queue and worker on the real Redis, the touch queue and the profile worker
- * into a memory store. `feed` pushes literal updates through polling (getUpdates) and
- * waits until they are handled and every touch they made is stored.
+ * the update queue and worker on the real Redis, the touch queue and the profile worker,
+ * the community queue and worker, into a memory store. `feed` pushes literal updates
+ * through polling (getUpdates) and waits until they are handled and every touch and
+ * community event they made is stored.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -22,6 +23,8 @@ import type { ReportsApi } from '../../src/reports/report-types.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store, StoredTouch } from '../../src/store/store.js';
 import { createProfileWorker } from '../../workers/profile.worker.js';
+import { createCommunityWorker } from '../../workers/community.worker.js';
+import { CommunityQueue } from '../../src/queue/community-queue.js';
 import { BotApiStub } from './bot-api-stub.js';
 import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from './redis.js';
 
@@ -128,6 +131,7 @@ export interface TelegramHarness {
   config: Config;
   touchQueue: TouchQueue;
   updateQueue: TelegramUpdateQueue;
+  communityQueue: CommunityQueue;
   /** Failed update jobs seen by the worker (kept for inspection). */
   failed: Array<{ job: Job<TelegramUpdateJobData>; error: Error }>;
   /** Pushes updates through getUpdates and waits until they are handled and their touches stored. */
@@ -159,17 +163,22 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const producer = createProducerConnection({ url: REDIS_URL });
   const profileConn = createWorkerConnection({ url: REDIS_URL });
   const updateConn = createWorkerConnection({ url: REDIS_URL });
+  const communityConn = createWorkerConnection({ url: REDIS_URL });
   const cleaner = testRedis();
   const metrics = createMetrics();
   const touchQueue = new TouchQueue({ connection: producer, prefix, metrics });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
   const profileWorker = createProfileWorker({ connection: profileConn, store, locker: createMemoryLocker(), log, metrics, prefix, concurrency: 4 });
+  const communityQueue = new CommunityQueue({ connection: producer, prefix });
+  const communityWorker = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix });
   const handled = new Set<number>();
   const failed: TelegramHarness['failed'] = [];
   const role = await startTelegramRole({
     config,
     store,
     touches: touchQueue,
+    community: communityQueue,
+    redis: producer,
     updateQueue,
     workerConnection: updateConn,
     hashKey: HASH_KEY,
@@ -190,9 +199,9 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const drained = async (): Promise<void> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const c = await touchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      if ((c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0) return;
-      if (Date.now() > deadline) throw new Error(`touch queue not drained: ${JSON.stringify(c)}`);
+      const counts = await Promise.all([touchQueue.queue, communityQueue.queue].map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+      if (counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0)) return;
+      if (Date.now() > deadline) throw new Error(`touch or community queue not drained: ${JSON.stringify(counts)}`);
       await new Promise((r) => setTimeout(r, 15));
     }
   };
@@ -211,6 +220,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
     config,
     touchQueue,
     updateQueue,
+    communityQueue,
     failed,
     waitHandled,
     async feed(updates, botId = BOT) {
@@ -221,12 +231,13 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
     async close() {
       await role.close();
       await profileWorker.close();
-      await touchQueue.queue.obliterate({ force: true }).catch(() => undefined);
-      await updateQueue.queue.obliterate({ force: true }).catch(() => undefined);
+      await communityWorker.close();
+      for (const q of [touchQueue.queue, updateQueue.queue, communityQueue.queue]) await q.obliterate({ force: true }).catch(() => undefined);
       await touchQueue.close();
       await updateQueue.close();
+      await communityQueue.close();
       await deleteKeys(cleaner, [`${prefix}*`, `bull:${prefix}*`]);
-      await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), cleaner.quit()]);
+      await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), communityConn.quit(), cleaner.quit()]);
       await stub.close();
       await store.close();
     },
