@@ -258,3 +258,27 @@ function bound<T extends object>(repo: T): T {
   for (const [k, v] of Object.entries(repo)) out[k] = typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(repo) : v;
   return out as T;
 }
+
+/**
+ * Announces a capture-settings change from a one-off process (the CLI): connects to the
+ * configured Redis (`REDIS_URL`, `QUEUE_PREFIX` from `env`), bumps and publishes, and
+ * disconnects. Returns false when Redis could not be told (running connectors then pick the
+ * change up at their periodic reload, within minutes).
+ */
+export async function announceCaptureChange(env: Record<string, string | undefined>, workspace: string): Promise<boolean> {
+  const { loadConfig } = await import('../config.js');
+  const { createProducerConnection, waitReady } = await import('../queue/redis.js');
+  const config = loadConfig(env);
+  const redis = createProducerConnection({ url: config.redisUrl });
+  redis.on('error', () => undefined);
+  try {
+    await waitReady(redis, 3_000);
+    await redis.incr(captureVersionKey(config.queuePrefix, workspace));
+    await redis.publish(captureChangedChannel(config.queuePrefix), workspace);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', load: async () => (await import('./conversions-import.js')).runConversions },
   links: { summary: 'create and list tracked short links (/l/<code>)', load: async () => (await import('./links.js')).runLinks },
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', load: async () => (await import('./invites.js')).runInvites },
+  jobs: { summary: 'list failed jobs (dead-lettered or out of attempts) and replay them', load: async () => (await import('./jobs.js')).runJobs },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {
