@@ -24,9 +24,9 @@ import { TouchQueue } from '../src/queue/touch-queue.js';
 import { TOUCH_JOB_OPTIONS } from '../src/queue/job-options.js';
 import { touchJobId } from '../src/queue/keys.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
-import type { Store } from '../src/store/store.js';
 import { createProfileWorker } from '../workers/profile.worker.js';
 import { BOT, TOKEN } from './support/telegram-harness.js';
+import { withOutage } from './support/store-outage.js';
 import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from './support/redis.js';
 import { touch } from './support/touches.js';
 
@@ -39,28 +39,6 @@ afterEach(async () => {
 function io(env: Record<string, string>): CliIo & { out: string; err: string } {
   const c = { out: '', err: '', stdout: (t: string) => void (c.out += t), stderr: (t: string) => void (c.err += t), readFile: async () => Buffer.from(''), cwd: '/', env, isTTY: false };
   return c;
-}
-
-/** A store whose every call throws like a MongoDB outage while `down` is true. */
-function outage(store: Store): { store: Store; setDown: (v: boolean) => void } {
-  let down = false;
-  const wrap = (o: object): object =>
-    new Proxy(o, {
-      get(t, p, r) {
-        const v = Reflect.get(t, p, r) as unknown;
-        if (typeof v === 'function')
-          return (...a: unknown[]) => {
-            if (down) {
-              const err = new Error('connection 1 to 127.0.0.1:27017 closed');
-              err.name = 'MongoNetworkError';
-              return Promise.reject(err);
-            }
-            return (v as (...x: unknown[]) => unknown).apply(t, a);
-          };
-        return v !== null && typeof v === 'object' ? wrap(v) : v;
-      },
-    });
-  return { store: wrap(store) as Store, setDown: (v) => void (down = v) };
 }
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -78,7 +56,7 @@ async function setup() {
   writeFileSync(file, JSON.stringify({ workspaces: [{ id: 'acme', telegram: { bots: [{ token: TOKEN }] } }, { id: 'other' }] }));
   const env = { REDIS_URL, QUEUE_PREFIX: prefix, MIDFUNNEL_CONFIG: file, MIDFUNNEL_STORE: 'memory' };
   const memory = createMemoryStore();
-  const broken = outage(memory);
+  const broken = withOutage(memory);
   const producer = createProducerConnection({ url: REDIS_URL });
   const conns = [createWorkerConnection({ url: REDIS_URL }), createWorkerConnection({ url: REDIS_URL })];
   const touches = new TouchQueue({ connection: producer, prefix });
@@ -122,7 +100,7 @@ describe('midfunnel jobs', () => {
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/queue\s+job\s+workspace\s+kind\s+attempts\s+failed at\s+reason/);
     expect(listed.out).toMatch(new RegExp(`touches\\s+t\\.acme\\.bad-1\\s+acme\\s+dead-letter\\s+1\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+invalid touch: occurredAt`));
-    expect(listed.out).toMatch(new RegExp(`touches\\s+${touchJobId('acme', good.id).replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s+acme\\s+exhausted\\s+2\\s+\\S+\\s+MongoNetworkError: connection 1 to 127\\.0\\.0\\.1:27017 closed`));
+    expect(listed.out).toMatch(new RegExp(`touches\\s+${touchJobId('acme', good.id).replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s+acme\\s+exhausted\\s+2\\s+\\S+\\s+Mongo(Network|ServerSelection)Error: `));
     expect(listed.out).toMatch(new RegExp(`telegram-updates\\s+tg\\.${BOT}\\.1\\s+acme\\s+dead-letter\\s+1\\s+\\S+\\s+invalid job`));
     expect(listed.out).not.toContain('secret words');
 

@@ -10,7 +10,8 @@
  * Every event carries the platform's time of the event (`at`), and applying one is
  * idempotent and order-independent: a group's `updatedAt` is the time of the latest event
  * applied to it, and an event older than that changes nothing (a message handled late
- * after the bot was removed does not register the group again).
+ * after the bot was removed does not register the group again), except that it still tells
+ * who added the bot when that was not known.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -86,7 +87,14 @@ export async function applyCommunityEvent(store: Store, event: CommunityEvent): 
       return 'applied';
     }
     case 'bot_status': {
-      if (!newer(event, stored)) return 'stale';
+      if (!newer(event, stored)) {
+        // Who added the bot stays known even when the add is applied after a later change.
+        if (stored && event.addedBy !== undefined && stored.addedBy === undefined) {
+          await groups.upsert(ws, { ...groupFields(stored), addedBy: event.addedBy, at: stored.updatedAt });
+          return 'applied';
+        }
+        return 'stale';
+      }
       await groups.upsert(ws, {
         workspace: ws,
         platform,

@@ -143,6 +143,10 @@ export interface TelegramHarness {
 }
 
 export interface HarnessOptions {
+  /** Writes to the store before anything starts (the capture settings load at start). */
+  seed?: (store: Store) => Promise<void>;
+  /** The store the role and workers use, made from the harness's (which `store` stays, for assertions). */
+  wrapStore?: (store: Store) => Store;
   /** Reports, or a function making them over the harness's store. */
   reports?: ReportsApi | ((store: Store) => ReportsApi);
   config?: Config;
@@ -157,8 +161,10 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const base = options.config ?? testConfig();
   const config: Config = { ...base, telegramApiRoot: stub.root };
   const prefix = config.queuePrefix;
-  const store = createMemoryStore();
-  await store.init();
+  const memory = createMemoryStore();
+  await memory.init();
+  await options.seed?.(memory);
+  const store = options.wrapStore ? options.wrapStore(memory) : memory;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const producer = createProducerConnection({ url: REDIS_URL });
   const profileConn = createWorkerConnection({ url: REDIS_URL });
@@ -215,7 +221,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   };
   return {
     stub,
-    store,
+    store: memory,
     role,
     config,
     touchQueue,
@@ -227,7 +233,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
       stub.pushUpdates(botId, ...(updates as unknown as Array<Record<string, unknown>>));
       await waitHandled(updates.map((u) => u.update_id));
     },
-    touches: (workspace = 'acme') => store.touches.list(workspace, {}),
+    touches: (workspace = 'acme') => memory.touches.list(workspace, {}),
     async close() {
       await role.close();
       await profileWorker.close();
@@ -239,7 +245,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
       await deleteKeys(cleaner, [`${prefix}*`, `bull:${prefix}*`]);
       await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), communityConn.quit(), cleaner.quit()]);
       await stub.close();
-      await store.close();
+      await memory.close();
     },
   };
 }
