@@ -62,7 +62,7 @@ describe('telegram capture', () => {
     await until('the touches queued', () => h.touchQueue.queue.getJobCounts('waiting', 'active', 'delayed'), (c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) === 2);
     expect(h.failed.map((f) => f.job.data.update.update_id)).toEqual(expect.arrayContaining([help.update_id]));
     expect(h.failed.every((f) => f.job.data.update.update_id === help.update_id)).toBe(true);
-    expect(h.failed[0]?.error.message).toMatch(/Mongo(Network|ServerSelection)Error/);
+    expect(h.failed[0]?.error.message).toMatch(/Mongo(ose|Network|ServerSelection)Error/);
     expect(await h.touches()).toEqual([]);
     expect(h.stub.callsTo('sendMessage')).toEqual([]);
     expect(outage?.refused()).toBeGreaterThan(0);

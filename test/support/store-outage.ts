@@ -1,7 +1,8 @@
 /**
  * A store that fails like a MongoDB outage while it is "down": every repository call
- * rejects with an error named as the MongoDB driver names them (`MongoNetworkError`,
- * `MongoServerSelectionError`), as a real outage surfaces through mongoose.
+ * rejects with an error as a real outage surfaces through mongoose, in turn: the driver's
+ * `MongoNetworkError` and `MongoServerSelectionError`, and mongoose's own `MongooseError`
+ * when an operation waited for a connection in vain ("buffering timed out").
  */
 import type { Store } from '../../src/store/store.js';
 
@@ -15,10 +16,15 @@ export interface OutageStore {
 export function withOutage(inner: Store): OutageStore {
   let down = false;
   let refused = 0;
+  const kinds = [
+    ['MongoServerSelectionError', 'Server selection timed out after 30000 ms'],
+    ['MongoNetworkError', 'connection 3 to 127.0.0.1:27017 closed'],
+    ['MongooseError', 'Operation `touches.find()` buffering timed out after 10000ms'],
+  ] as const;
   const fail = (): Promise<never> => {
-    refused++;
-    const err = new Error(refused % 2 === 0 ? 'connection 3 to 127.0.0.1:27017 closed' : 'Server selection timed out after 30000 ms');
-    err.name = refused % 2 === 0 ? 'MongoNetworkError' : 'MongoServerSelectionError';
+    const [name, message] = kinds[refused++ % kinds.length] ?? kinds[0];
+    const err = new Error(message);
+    err.name = name;
     return Promise.reject(err);
   };
   const wrap = (o: object): object =>
