@@ -204,8 +204,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     // The capture settings the connectors map with (keywords, invite links), pushed to this process.
     let capture: CaptureSettings | undefined;
     if (roles.includes('telegram') || (roles.includes('whatsapp') && whatsAppAccounts(config).length > 0)) {
-      const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
-      const c = createCaptureSettings({ store, workspaces: config.workspaces.map((w) => w.id), configured: (ws) => settingsOf(ws)?.keywords ?? [], log, redis: { connection: producer, prefix: config.queuePrefix } });
+      const c = createCaptureSettings({ store, workspaces: config.workspaces, log, redis: { connection: producer, prefix: config.queuePrefix } });
       closers.push({ name: 'capture settings', close: () => c.close() });
       await c.start();
       capture = c;

@@ -38,7 +38,7 @@ async function setup(store: Store, checkMs = 60_000) {
   producer.on('error', () => undefined);
   const made: CaptureSettings[] = [];
   const make = async (s: Store = store): Promise<CaptureSettings> => {
-    const c = createCaptureSettings({ store: s, workspaces: ['acme'], configured: () => ['price'], log, redis: { connection: producer, prefix }, checkMs, reloadMs: 3_600_000 });
+    const c = createCaptureSettings({ store: s, workspaces: [{ id: 'acme', keywords: ['price'] }], log, redis: { connection: producer, prefix }, checkMs, reloadMs: 3_600_000 });
     await c.start();
     made.push(c);
     return c;

@@ -122,13 +122,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
   const ownCapture = options.capture === undefined;
   const capture =
     options.capture ??
-    createCaptureSettings({
-      store,
-      workspaces: config.workspaces.map((w) => w.id),
-      configured: (ws) => settingsOf(ws)?.keywords ?? [],
-      log,
-      ...(options.redis ? { redis: { connection: options.redis, prefix: config.queuePrefix } } : {}),
-    });
+    createCaptureSettings({ store, workspaces: config.workspaces, log, ...(options.redis ? { redis: { connection: options.redis, prefix: config.queuePrefix } } : {}) });
   if (ownCapture) await capture.start();
   // The command layer's store: /track, /untrack, /invite and /revoke announce their changes.
   const commandStore = announceCaptureChanges(store, createCaptureNotifier({ ...(options.redis ? { connection: options.redis } : {}), prefix: config.queuePrefix, local: capture, log }));

@@ -121,17 +121,10 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
     launch = launchOptions(chromium, process.getuid?.() === 0);
   }
   const make = options.createClient ?? ((account: WhatsAppAccount) => createWwebjsClient(account, launch as PuppeteerLaunchOptions, config.dataDir));
-  const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
   const ownCapture = options.capture === undefined;
   const capture =
     options.capture ??
-    createCaptureSettings({
-      store,
-      workspaces: config.workspaces.map((w) => w.id),
-      configured: (ws) => settingsOf(ws)?.keywords ?? [],
-      log,
-      redis: { connection: options.redis, prefix: config.queuePrefix },
-    });
+    createCaptureSettings({ store, workspaces: config.workspaces, log, redis: { connection: options.redis, prefix: config.queuePrefix } });
   if (ownCapture) await capture.start();
   const ownCommunity = options.community === undefined ? new CommunityQueue({ connection: options.redis, prefix: config.queuePrefix }) : undefined;
   ownCommunity?.queue.on('error', (err: Error) => log.debug({ err: err.message }, 'community queue connection error'));

@@ -43,10 +43,8 @@ export interface CaptureSettings {
 
 export interface CaptureSettingsOptions {
   store: Store;
-  /** The configured workspaces. */
-  workspaces: readonly string[];
-  /** The configured keywords of a workspace. */
-  configured: (workspace: string) => readonly string[];
+  /** The configured workspaces, with their configured keywords. */
+  workspaces: ReadonlyArray<{ id: string; keywords: readonly string[] }>;
   log: Logger;
   /** Announcements; without it only the periodic reload picks up changes. */
   redis?: {
@@ -80,10 +78,12 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
   const { store, log } = options;
   const checkMs = options.checkMs ?? 10_000;
   const reloadMs = options.reloadMs ?? 5 * 60_000;
+  const ids = options.workspaces.map((w) => w.id);
+  const configured = (workspace: string): readonly string[] => options.workspaces.find((w) => w.id === workspace)?.keywords ?? [];
   const snapshots = new Map<string, Snapshot>();
   const versions = new Map<string, string | null>();
   /** Workspaces whose last load failed: tried again at every check. */
-  const stale = new Set<string>(options.workspaces);
+  const stale = new Set<string>(ids);
   const loading = new Map<string, Promise<boolean>>();
   let subscriber: Redis | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -93,7 +93,7 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
   const fallback = (workspace: string): Snapshot => {
     let s = snapshots.get(workspace);
     if (!s) {
-      s = { matcher: compileWellFormed(options.configured(workspace)), links: new Map() };
+      s = { matcher: compileWellFormed(configured(workspace)), links: new Map() };
       snapshots.set(workspace, s);
     }
     return s;
@@ -104,7 +104,7 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
       const [tracked, links] = await Promise.all([store.community.keywords.list(workspace), store.community.inviteLinks.list(workspace, { includeRevoked: true })]);
       const map = new Map<string, InviteLinkInfo>();
       for (const l of links as CampaignInviteLink[]) map.set(linkKey(l.platform, l.url), { campaign: l.campaign, revoked: l.revokedAt !== null });
-      snapshots.set(workspace, { matcher: compileWellFormed([...options.configured(workspace), ...tracked.map((k) => k.keyword)]), links: map });
+      snapshots.set(workspace, { matcher: compileWellFormed([...configured(workspace), ...tracked.map((k) => k.keyword)]), links: map });
       stale.delete(workspace);
       return true;
     } catch (err) {
@@ -127,9 +127,9 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
 
   const readVersions = async (): Promise<void> => {
     const redis = options.redis;
-    if (!redis || options.workspaces.length === 0) return;
-    const values = await redis.connection.mget(...options.workspaces.map((w) => captureVersionKey(redis.prefix, w)));
-    options.workspaces.forEach((w, i) => {
+    if (!redis || ids.length === 0) return;
+    const values = await redis.connection.mget(...ids.map((w) => captureVersionKey(redis.prefix, w)));
+    ids.forEach((w, i) => {
       const v = values[i] ?? null;
       if (versions.has(w) && versions.get(w) !== v) stale.add(w);
       versions.set(w, v);
@@ -140,7 +140,7 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
     await readVersions().catch((err: unknown) => log.debug({ err: errText(err) }, 'capture settings versions not read'));
     if (Date.now() - lastFull >= reloadMs) {
       lastFull = Date.now();
-      for (const w of options.workspaces) stale.add(w);
+      for (const w of ids) stale.add(w);
     }
     await Promise.all([...stale].map((w) => reload(w)));
   };
@@ -153,7 +153,7 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
       await readVersions().catch(() => undefined);
       let waitTimer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(options.workspaces.map((w) => reload(w))),
+        Promise.all(ids.map((w) => reload(w))),
         new Promise((resolve) => {
           waitTimer = setTimeout(resolve, options.startWaitMs ?? 10_000);
         }),
@@ -167,7 +167,7 @@ export function createCaptureSettings(options: CaptureSettingsOptions): CaptureS
         subscriber = sub;
         sub.on('error', (err: Error) => log.debug({ err: err.message }, 'capture settings subscriber'));
         sub.on('message', (_channel: string, workspace: string) => {
-          if (options.workspaces.includes(workspace)) void reload(workspace);
+          if (ids.includes(workspace)) void reload(workspace);
         });
         await sub.subscribe(captureChangedChannel(redis.prefix)).catch((err: unknown) => log.warn({ err: errText(err) }, 'capture settings: not subscribed; changes are picked up by the periodic check'));
       }
