@@ -125,6 +125,14 @@ describe('telegram capture', () => {
     expect(await h.store.community.groups.get('acme', 'telegram', String(GROUP2))).toMatchObject({ status: 'active', botIsAdmin: true, addedBy: 'telegram:912' });
   });
 
+  it('an admin’s first command in a new group finds the group registered', async () => {
+    const h = await harness();
+    h.stub.setMember(GROUP2, P.groupAdmin, 'administrator');
+    await h.feed([commandUpdate('/invite spring', { id: P.groupAdmin, username: 'grace_admin' }, { id: GROUP2, type: 'supergroup', title: '品牌粉丝群 v2.0' })]);
+    expect(h.stub.callsTo('createChatInviteLink', BOT).map((c) => c.payload.chat_id)).toEqual([String(GROUP2)]);
+    expect(await h.store.community.groups.get('acme', 'telegram', String(GROUP2))).toMatchObject({ title: '品牌粉丝群 v2.0', status: 'active' });
+  });
+
   it('registers a group migration through the community worker', async () => {
     const h = await harness();
     await h.feed([textUpdate('hi', { id: P.member }, -4001, 'Small group')]);

@@ -21,7 +21,7 @@ import { Context, Telegraf } from 'telegraf';
 import type { ChatMemberUpdated, Message, Update, UserFromGetMe } from 'telegraf/types';
 import { subjectOf } from '../../src/access/roles.js';
 import type { CaptureSettings } from '../../src/capture/capture-settings.js';
-import type { CommunityEvent } from '../../src/capture/community-event.js';
+import { applyCommunityEvent, type CommunityEvent } from '../../src/capture/community-event.js';
 import { createCommandHandler, parseCommand, type CommandHandler, type CommandSettings, type TrackedLinksPort } from '../../src/commands/index.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
 import type { Logger } from '../../src/logger.js';
@@ -128,14 +128,29 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   /** Updates being replayed from their redacted copy (see `handleUpdate`). */
   const redactedUpdates = new WeakSet<object>();
 
+  const groupSeenEvent = (chat: Message['chat'] | ChatMemberUpdated['chat'], date: number): CommunityEvent | null => {
+    const c = chatOf(chat);
+    if (!c || c.type !== 'group') return null;
+    return { kind: 'group_seen', workspace: ws, platform: 'telegram', chatId: c.id, account: account.botId, at: at(date), ...(c.title !== undefined ? { title: c.title } : {}) };
+  };
+
   /** Asks the community worker to register a group (on first sight in this process, or a new title). */
   const groupSeen = async (chat: Message['chat'] | ChatMemberUpdated['chat'], date: number): Promise<void> => {
-    const c = chatOf(chat);
-    if (!c || c.type !== 'group') return;
-    if (knownGroups.get(c.id) === (c.title ?? '')) return;
-    await services.community.addMany([{ kind: 'group_seen', workspace: ws, platform: 'telegram', chatId: c.id, account: account.botId, at: at(date), ...(c.title !== undefined ? { title: c.title } : {}) }]);
+    const event = groupSeenEvent(chat, date);
+    if (!event || knownGroups.get(event.chatId) === (event.title ?? '')) return;
+    await services.community.addMany([event]);
     if (knownGroups.size > 50_000) knownGroups.clear();
-    knownGroups.set(c.id, c.title ?? '');
+    knownGroups.set(event.chatId, event.title ?? '');
+  };
+
+  /**
+   * Registers the group in the store before a command there runs: commands read the store
+   * anyway (they are not capture), and an operator's first /invite in a new group must find
+   * it registered, not wait for the community worker.
+   */
+  const registerForCommand = async (chat: Message['chat'], date: number): Promise<void> => {
+    const event = groupSeenEvent(chat, date);
+    if (event) await applyCommunityEvent(services.store, event);
   };
 
   const enqueue = async (touches: TouchEvent[]): Promise<void> => {
@@ -189,6 +204,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         const touch = mapDmStart(msg, command.args[0], { workspace: ws, botId: account.botId, seq });
         if (touch) await enqueue([touch]);
       }
+      await registerForCommand(msg.chat, msg.date);
       await runCommand(msg, command.name, command.args);
       return;
     }
