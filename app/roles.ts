@@ -16,7 +16,10 @@ import { TouchQueue } from '../src/queue/touch-queue.js';
 import { resolveHashKey } from '../src/secrets.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
-import { createProfileWorker } from '../workers/profile.worker.js';
+import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
+import { createCommunityWorker } from '../workers/community.worker.js';
+import { CommunityQueue } from '../src/queue/community-queue.js';
+import { createCaptureSettings, type CaptureSettings } from '../src/capture/capture-settings.js';
 import { startTelegramRole, type TelegramRole } from '../bots/telegram/main.js';
 import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
 import type { ReportsApi } from '../src/reports/report-types.js';
@@ -50,6 +53,8 @@ export interface RunningRoles {
   reconcileQueue: ReconcileQueue;
   /** Outgoing webhook events (signed deliveries to the workspaces' subscribers). */
   webhookQueue: WebhookQueue;
+  /** Community events from the connectors, and erasure re-runs. */
+  communityQueue: CommunityQueue;
   /** The Telegram bots, when the telegram role runs. */
   telegram: TelegramRole | undefined;
   /** The WhatsApp accounts, when the whatsapp role runs (it is skipped without configured accounts). */
@@ -129,11 +134,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     // Report commands and digest runs: the telegram role adds and answers them.
     const reportQueue = new ReportQueue({ connection: producer, prefix: config.queuePrefix });
     closers.push({ name: 'report queue', close: () => reportQueue.close() });
+    const communityQueue = new CommunityQueue({ connection: producer, prefix: config.queuePrefix });
     // A BullMQ object with no 'error' listener crashes the process on a Redis hiccup.
-    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue, reportQueue.queue]) {
+    for (const q of [touchQueue.queue, telegramUpdates.queue, reconcileQueue.queue, reportQueue.queue, communityQueue.queue]) {
       q.on('error', (err: Error) => log.debug({ err: err.message, queue: q.name }, 'queue connection error'));
     }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
+    closers.push({ name: 'community queue', close: () => communityQueue.close() });
     const settings = settingsLookup(config.workspaces);
     const subscriptions: SubscriptionsLookup = (ws) => config.workspaces.find((w) => w.id === ws)?.webhooks ?? [];
     const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
@@ -161,7 +168,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         // A touch applied to a person with conversions re-reconciles them (arrival order must not matter).
         // A dropped touch (its person opted out) was not recorded: nothing to re-reconcile.
         onProcessed: (result, job) => {
-          if (result.status !== 'opted_out') void trigger(result, job.data.touch);
+          if (isRecorded(result)) void trigger(result, job.data.touch);
         },
       });
       closers.push({ name: 'profile worker', close: () => worker.close() });
@@ -206,6 +213,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         ...(options.clickSweepIntervalMs !== undefined ? { intervalMs: options.clickSweepIntervalMs } : {}),
       });
       closers.push({ name: 'click sweeper', close: () => sweeper.stop() });
+      const communityConn = createWorkerConnection({ url: config.redisUrl });
+      closers.push({ name: 'redis community worker', close: () => communityConn.quit().catch(() => communityConn.disconnect()) });
+      const community = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix: config.queuePrefix });
+      closers.push({ name: 'community worker', close: () => community.close() });
+      await untilReady(community, log);
+      await communityQueue.scheduleErasureSweep();
     }
 
     let address: AddressInfo | undefined;
@@ -233,6 +246,14 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       intake.push({ name: 'health server', close: () => health.close() });
       log.info({ host: address.address, port: address.port }, 'health server listening');
     }
+    // The capture settings the connectors map with (keywords, invite links), pushed to this process.
+    let capture: CaptureSettings | undefined;
+    if (roles.includes('telegram') || (roles.includes('whatsapp') && whatsAppAccounts(config).length > 0)) {
+      const c = createCaptureSettings({ store, workspaces: config.workspaces, log, redis: { connection: producer, prefix: config.queuePrefix } });
+      closers.push({ name: 'capture settings', close: () => c.close() });
+      await c.start();
+      capture = c;
+    }
     let telegram: TelegramRole | undefined;
     if (roles.includes('telegram')) {
       const conn = createWorkerConnection({ url: config.redisUrl });
@@ -245,7 +266,21 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
           return r.months === null ? 'Refit queued for every month with conversions; credits are replaced as each month is fitted.' : `Refit queued for ${r.months.join(', ')}; credits are replaced as each month is fitted.`;
         },
       };
-      telegram = await startTelegramRole({ config, store, touches: touchQueue, updateQueue: telegramUpdates, workerConnection: conn, hashKey: hash.key, log, reports, reportQueue, models });
+      telegram = await startTelegramRole({
+        config,
+        store,
+        touches: touchQueue,
+        community: communityQueue,
+        redis: producer,
+        ...(capture ? { capture } : {}),
+        updateQueue: telegramUpdates,
+        workerConnection: conn,
+        hashKey: hash.key,
+        log,
+        reports,
+        reportQueue,
+        models,
+      });
       const role = telegram;
       closers.push({ name: 'telegram', close: () => role.close() });
       log.info({ bots: role.bots.size, mode: role.mode }, 'telegram role started');
@@ -257,12 +292,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         roles.splice(roles.indexOf('whatsapp'), 1);
         log.info('whatsapp role skipped: no WhatsApp accounts configured (workspaces[].whatsapp.accounts in MIDFUNNEL_CONFIG); see bots/whatsapp/README.md');
       } else {
-        const role = await startWhatsAppRole({ config, store, touches: touchQueue, redis: producer, hashKey: hash.key, log });
+        const role = await startWhatsAppRole({ config, store, touches: touchQueue, community: communityQueue, ...(capture ? { capture } : {}), redis: producer, hashKey: hash.key, log });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }
     }
-    return { roles, address, store, metrics, touchQueue, reconcileQueue, webhookQueue, telegram, whatsapp, close: closeAll };
+    return { roles, address, store, metrics, touchQueue, reconcileQueue, webhookQueue, communityQueue, telegram, whatsapp, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -19,8 +19,25 @@ export type TouchKind = (typeof TOUCH_KINDS)[number];
 /** Touch kinds that say where a person came from; they make up a profile's source path. */
 export const SOURCE_KINDS: ReadonlySet<TouchKind> = new Set(['join', 'dm_start', 'link_click']);
 
-const id = z.string().min(1).max(200);
-const shortText = z.string().max(300);
+/**
+ * Text that is well-formed Unicode: no lone UTF-16 surrogate. MongoDB's BSON encoder turns
+ * a lone surrogate into U+FFFD, so two different ids would become one unique key there;
+ * such strings are refused at every capture boundary instead.
+ */
+export const WELL_FORMED = /^\P{Cs}*$/u;
+
+/** Whether a string is well-formed Unicode (see {@link WELL_FORMED}). */
+export function isWellFormed(s: string): boolean {
+  return WELL_FORMED.test(s);
+}
+
+const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate)';
+/** A zod string of well-formed Unicode (every string field of a touch is one). */
+export const wellFormedText = () => z.string().regex(WELL_FORMED, NOT_WELL_FORMED);
+const text = wellFormedText;
+
+const id = text().min(1).max(200);
+const shortText = text().max(300);
 
 export const chatSchema = z.object({
   /** Platform chat id: Telegram chat id, WhatsApp group id, or a tracked link's group label for web. */
@@ -34,9 +51,9 @@ export const actorSchema = z.object({
   /** Platform user id: Telegram numeric id in clear; WhatsApp ids only as a keyed hash. */
   userId: id.optional(),
   /** Telegram username, lower-cased, without `@`. Low-trust: never used to merge profiles. */
-  username: z.string().max(64).optional(),
+  username: text().max(64).optional(),
   /** Keyed hash of the E.164 phone number, where the platform gives one. */
-  phoneHash: z.string().max(128).optional(),
+  phoneHash: text().max(128).optional(),
   /** Profile the touch is already known to belong to (a personal link's member token). */
   profileId: id.optional(),
 });
@@ -58,14 +75,14 @@ const base = z.object({
   seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
-const campaign = z.string().min(1).max(128);
+const campaign = text().min(1).max(128);
 
 export const touchEventSchema = z.discriminatedUnion('kind', [
   base.extend({
     kind: z.literal('join'),
     details: z.object({
       via: z.enum(['invite_link', 'join_request', 'added', 'public', 'unknown']),
-      inviteLink: z.string().max(300).optional(),
+      inviteLink: text().max(300).optional(),
       campaign: campaign.optional(),
       /** User id of whoever added the member (hashed on WhatsApp). */
       addedBy: id.optional(),
@@ -78,14 +95,14 @@ export const touchEventSchema = z.discriminatedUnion('kind', [
   base.extend({
     kind: z.literal('link_click'),
     details: z.object({
-      code: z.string().min(1).max(64),
-      clickId: z.string().min(1).max(64),
+      code: text().min(1).max(64),
+      clickId: text().min(1).max(64),
       campaign: campaign.optional(),
     }),
   }),
   base.extend({
     kind: z.literal('dm_start'),
-    details: z.object({ payload: z.string().max(64), campaign: campaign.optional() }),
+    details: z.object({ payload: text().max(64), campaign: campaign.optional() }),
   }),
   base.extend({
     kind: z.literal('message'),
@@ -95,9 +112,9 @@ export const touchEventSchema = z.discriminatedUnion('kind', [
      * touch whatever it contained.
      */
     details: z.object({
-      keywords: z.array(z.string().min(1).max(128)).min(1).max(500).optional(),
-      mentioned: z.array(z.string().min(1).max(128)).min(1).max(100).optional(),
-      urls: z.array(z.string().min(1).max(2048)).min(1).max(50).optional(),
+      keywords: z.array(text().min(1).max(128)).min(1).max(500).optional(),
+      mentioned: z.array(text().min(1).max(128)).min(1).max(100).optional(),
+      urls: z.array(text().min(1).max(2048)).min(1).max(50).optional(),
     }),
   }),
 ]);

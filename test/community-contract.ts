@@ -222,5 +222,40 @@ export function communityContract(
         expect(await store.community.joinRequests.take(A, 'telegram', '-1001', '8', '2026-03-02T00:00:00Z')).not.toBeNull();
       });
     });
+
+    describe('erasure runs', () => {
+      const run = (subject: string, startedAt: string) => ({
+        workspace: A,
+        subject,
+        platform: 'telegram' as const,
+        userId: subject.split(':')[1] ?? '',
+        identifiers: [{ type: 'tg_id' as const, value: subject.split(':')[1] ?? '' }],
+        profileIds: [],
+        usernames: [],
+        conversionIds: [],
+        startedAt,
+      });
+      it('start records a run once, extend grows its lists as sets, list orders unfinished runs, finish removes one', async () => {
+        const first = await store.community.erasureRuns.start(A, run('telegram:7', '2026-03-01T10:00:00+08:00'));
+        expect(first).toStrictEqual({ ...run('telegram:7', '2026-03-01T02:00:00.000Z') });
+        // A second start of the same subject keeps the first run.
+        expect(await store.community.erasureRuns.start(A, { ...run('telegram:7', '2026-03-05T00:00:00Z'), profileIds: ['p9'] })).toStrictEqual(first);
+        const grown = await store.community.erasureRuns.extend(A, 'telegram:7', { identifiers: [{ type: 'phone', value: 'h1' }, { type: 'tg_id', value: '7' }], profileIds: ['p1', 'p2'], conversionIds: ['o-1'] });
+        expect(grown).toMatchObject({ identifiers: [{ type: 'tg_id', value: '7' }, { type: 'phone', value: 'h1' }], profileIds: ['p1', 'p2'], usernames: [], conversionIds: ['o-1'] });
+        const again = await store.community.erasureRuns.extend(A, 'telegram:7', { profileIds: ['p2', 'p3'], usernames: ['alice'], conversionIds: ['o-1', 'o-2'] });
+        expect(again).toMatchObject({ profileIds: ['p1', 'p2', 'p3'], usernames: ['alice'], conversionIds: ['o-1', 'o-2'] });
+        expect(await store.community.erasureRuns.extend(A, 'telegram:8', { profileIds: ['p1'] })).toBeNull();
+        await store.community.erasureRuns.start(A, run('telegram:5', '2026-03-01T01:00:00Z'));
+        await store.community.erasureRuns.start(A, run('telegram:6', '2026-03-01T03:00:00Z'));
+        await store.community.erasureRuns.start(B, { ...run('telegram:7', '2026-03-01T00:00:00Z'), workspace: B });
+        expect((await store.community.erasureRuns.list(A)).map((r) => r.subject)).toEqual(['telegram:5', 'telegram:7', 'telegram:6']);
+        expect((await store.community.erasureRuns.list(A, { startedBefore: '2026-03-01T02:00:00Z' })).map((r) => r.subject)).toEqual(['telegram:5']);
+        expect(await store.community.erasureRuns.finish(A, 'telegram:7')).toBe(true);
+        expect(await store.community.erasureRuns.finish(A, 'telegram:7')).toBe(false);
+        expect((await store.community.erasureRuns.list(A)).map((r) => r.subject)).toEqual(['telegram:5', 'telegram:6']);
+        expect((await store.community.erasureRuns.list(B)).map((r) => r.subject)).toEqual(['telegram:7']);
+        await expect(store.community.erasureRuns.start(A, { ...run('telegram:1', '2026-03-01T00:00:00Z'), workspace: B })).rejects.toThrow(/workspace/);
+      });
+    });
   });
 }

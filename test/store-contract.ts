@@ -411,6 +411,38 @@ export function storeContract(
       });
     });
 
+    // --- erasure: a person named in other people's touches (scrubPerson) ---------------
+    describe('touches: scrubPerson (erasure)', () => {
+      it('removes addedBy, removedBy and mentions naming the person, drops an emptied facet, leaves the rest, and is idempotent', async () => {
+        const at = (m: number): string => `2026-03-01T10:${String(m).padStart(2, '0')}:00Z`;
+        await store.touches.insertMany(A, [
+          touch({ id: 'j1', at: at(1), kind: 'join', details: { via: 'added', addedBy: '101' } }),
+          touch({ id: 'j2', at: at(2), kind: 'join', details: { via: 'added', addedBy: '202' } }),
+          touch({ id: 'l1', at: at(3), kind: 'leave', details: { via: 'removed', removedBy: '101' } }),
+          touch({ id: 'm1', at: at(4), kind: 'message', details: { keywords: ['price'], mentioned: ['alice_shop', 'bob'] } }),
+          touch({ id: 'm2', at: at(5), kind: 'message', details: { mentioned: ['id:101'], urls: ['https://shop.example.com/'] } }),
+          touch({ id: 'm3', at: at(6), kind: 'message', details: { mentioned: ['bob'] } }),
+          touch({ id: 'w1', at: at(7), kind: 'message', platform: 'whatsapp', actor: { userId: 'wa-other' }, details: { mentioned: ['wa-hash-alice', 'wa-hash-bob'] } }),
+        ]);
+        await store.touches.insert(B, touch({ id: 'b1', workspace: B, at: at(1), kind: 'join', details: { via: 'added', addedBy: '101' } }));
+        const refs = { userIds: ['101', 'wa-hash-alice'], mentions: ['id:101', 'alice_shop', 'wa-hash-alice'] };
+        expect(await store.touches.scrubPerson(A, refs)).toBe(5);
+        const details = async (id: string) => (await store.touches.get(A, id))?.details;
+        expect(await details('j1')).toEqual({ via: 'added' });
+        expect(await details('j2')).toEqual({ via: 'added', addedBy: '202' });
+        expect(await details('l1')).toEqual({ via: 'removed' });
+        expect(await details('m1')).toEqual({ keywords: ['price'], mentioned: ['bob'] });
+        expect(await details('m2')).toEqual({ urls: ['https://shop.example.com/'] });
+        expect(await details('m3')).toEqual({ mentioned: ['bob'] });
+        expect(await details('w1')).toEqual({ mentioned: ['wa-hash-bob'] });
+        // Another workspace is not touched; a second call changes nothing.
+        expect((await store.touches.get(B, 'b1'))?.details).toEqual({ via: 'added', addedBy: '101' });
+        expect(await store.touches.scrubPerson(A, refs)).toBe(0);
+        expect(await store.touches.scrubPerson(A, { userIds: [], mentions: [] })).toBe(0);
+        expect(await store.touches.count(A)).toBe(7);
+      });
+    });
+
     describe('identities', () => {
       it('claim takes unowned identifiers and reports the owner of every one; find returns owned ones only', async () => {
         expect(await store.identities.claim(A, [tg('101'), email('h:x')], 'p1')).toEqual(

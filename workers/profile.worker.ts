@@ -4,35 +4,43 @@
  * Idempotency key: (workspace, touch id): the BullMQ job id while the job is kept, the
  *   store's unique touch id after that; `recordTouch` makes a re-run a no-op.
  * Side effects: the touch is stored; identities claimed or moved; profiles created,
- *   merged and updated (see `src/profile/record-touch.ts`). A touch whose actor opted out
- *   (`/forgetme`) is dropped before any of that: not stored, result `opted_out`. Connectors
- *   drop such touches too, but not those already queued when the person confirmed.
- * Retry class: invalid payload → UnrecoverableError (never retried); anything else
- *   (store, Redis, a lock wait, an identity race) → retried with backoff
+ *   merged and updated (see `src/profile/record-touch.ts`). Dropped before any of that (not
+ *   stored): a touch whose actor opted out (`/forgetme`), result `opted_out` (connectors do
+ *   not check: this is where opt-outs apply); and the approval of a join request already
+ *   recorded as the join, result `repeat_join` (`src/capture/repeat-join.ts`).
+ * Retry class (`src/queue/outcome.ts`): invalid payload → `dlq` (never retried); anything
+ *   else (store, Redis, a lock wait, an identity race) → `retry` with backoff
  *   (`src/queue/job-options.ts`).
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { subjectOf } from '../src/access/roles.js';
+import { isRepeatJoin } from '../src/capture/repeat-join.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
+import { dlq, ok, processWithOutcome, type CompletedJob } from '../src/queue/outcome.js';
 import type { TouchJobData } from '../src/queue/touch-queue.js';
 import type { Store } from '../src/store/store.js';
 import { touchEventSchema, type TouchEvent } from '../src/touch-event.js';
 
-/** A touch of a person who asked to be forgotten: dropped, nothing stored. */
+/** A touch dropped, nothing stored: its person asked to be forgotten, or it repeats a recorded join request. */
 export interface OptedOutResult {
-  status: 'opted_out';
+  status: 'opted_out' | 'repeat_join';
   profileId: null;
   merged: [];
   conflicts: [];
 }
 
-/** What a touch job did: `recordTouch`'s result, or `opted_out`. */
+/** What a touch job did: `recordTouch`'s result, or dropped (`opted_out`, `repeat_join`). */
 export type ProfileJobResult = RecordTouchResult | OptedOutResult;
+
+/** Whether the touch was recorded (not dropped). */
+export function isRecorded(result: ProfileJobResult): result is RecordTouchResult {
+  return result.status !== 'opted_out' && result.status !== 'repeat_join';
+}
 
 /** How long an opted-out answer is cached; a "not opted out" answer never is. */
 export const OPT_OUT_CACHE_MS = 60_000;
@@ -89,18 +97,19 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
     lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
   };
   const optedOut = makeOptOutCheck(options.store);
-  return async (job: Job<TouchJobData>): Promise<ProfileJobResult> => {
+  return processWithOutcome(async (job: Job<TouchJobData>) => {
     const parsed = touchEventSchema.safeParse(job.data?.touch);
     if (!parsed.success) {
       options.metrics.eventsFailed.inc({ reason: 'invalid' });
-      throw new UnrecoverableError(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      return dlq(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
-    if (await optedOut(parsed.data)) {
-      const dropped: OptedOutResult = { status: 'opted_out', profileId: null, merged: [], conflicts: [] };
+    const skip = (await optedOut(parsed.data)) ? 'opted_out' : (await isRepeatJoin(options.store, parsed.data)) ? 'repeat_join' : null;
+    if (skip !== null) {
+      const dropped: OptedOutResult = { status: skip, profileId: null, merged: [], conflicts: [] };
       options.metrics.eventsProcessed.inc({ result: dropped.status });
       options.metrics.processingLatency.observe((Date.now() - job.timestamp) / 1000);
       options.onProcessed?.(dropped, job);
-      return dropped;
+      return ok<ProfileJobResult>(dropped);
     }
     const result = await recordTouch(deps, parsed.data);
     options.metrics.eventsProcessed.inc({ result: result.status });
@@ -112,18 +121,18 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
       );
     }
     options.onProcessed?.(result, job);
-    return result;
-  };
+    return ok<ProfileJobResult>(result);
+  });
 }
 
-export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, ProfileJobResult> {
-  const worker = new Worker<TouchJobData, ProfileJobResult>(
+export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, CompletedJob<ProfileJobResult>> {
+  const worker = new Worker<TouchJobData, CompletedJob<ProfileJobResult>>(
     touchQueueName(options.prefix ?? 'midfunnel'),
     makeProfileProcessor(options),
     { connection: options.connection, concurrency: options.concurrency ?? 16 },
   );
   worker.on('failed', (job, err) => {
-    if (!(err instanceof UnrecoverableError)) options.metrics.eventsFailed.inc({ reason: 'error' });
+    if (err.name !== 'UnrecoverableError') options.metrics.eventsFailed.inc({ reason: 'error' });
     options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: { name: err.name, message: err.message } }, 'touch job failed');
   });
   worker.on('error', (err) => options.log.error({ err: { name: err.name, message: err.message } }, 'profile worker error'));

@@ -3,16 +3,26 @@
  * polls or listens by itself: the update worker feeds it queued updates through
  * `bot.handleUpdate` (see `update-worker.ts`), whether they came by webhook or polling.
  *
- * Handlers turn updates into touch events and enqueue them (`TouchQueue`); commands go
- * to the platform-neutral command layer and its answers are sent back, except reports,
- * which are queued for the report worker (`report-worker.ts`). Edited messages,
- * messages from bots (and from this bot), channel posts and update types the bot does not
- * use are logged at debug level and dropped. A handler error goes to `bot.catch`, which
- * classifies it and rethrows so the update job fails and is kept (see `errors.ts`).
+ * Capture is a pure mapping: an update becomes touch events (the touch queue) and
+ * community events (groups seen, the bot's rights, migrations: the community queue, which
+ * the community worker writes to the store), from the configuration and the capture
+ * settings pushed to this process (keywords, invite link → campaign; `src/capture`). It
+ * never reads the store, so a store outage cannot fail or lose an update; opt-outs and the
+ * "a join request is the join" rule are applied by the profile worker.
+ *
+ * Commands go to the platform-neutral command layer (which does read the store) and its
+ * answers are sent back, except reports, which are queued for the report worker
+ * (`report-worker.ts`). Edited messages, messages from bots (and from this bot), channel
+ * posts, updates without a payload, updates whose ids or titles are not well-formed Unicode
+ * and update types the bot does not use are logged at debug level and dropped. A handler
+ * error goes to `bot.catch`, which classifies it and rethrows; the update worker turns it
+ * into the job's outcome (see `errors.ts`).
  */
 import { Context, Telegraf } from 'telegraf';
 import type { ChatMemberUpdated, Message, Update, UserFromGetMe } from 'telegraf/types';
 import { subjectOf } from '../../src/access/roles.js';
+import type { CaptureSettings } from '../../src/capture/capture-settings.js';
+import { applyCommunityEvent, type CommunityEvent } from '../../src/capture/community-event.js';
 import {
   createCommandHandler,
   parseCommand,
@@ -24,33 +34,33 @@ import {
   type ReportJob,
   type ReportQueue,
   type TrackedLinksPort,
-  type WorkspaceKeywords,
 } from '../../src/commands/index.js';
 import { reportCommandJobId } from '../../src/queue/keys.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
 import type { Logger } from '../../src/logger.js';
+import { drop, ok, type JobOutcome } from '../../src/queue/outcome.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { Store } from '../../src/store/store.js';
 import type { TouchEvent } from '../../src/touch-event.js';
 import type { TelegramBotAccount } from './bot-accounts.js';
 import { classifyError, UpdateHandlingError } from './errors.js';
-import { chatOf, contentOf, isFromPerson, isServiceMessage, mapChatMember, mapDmStart, mapJoinRequest, mapMessage } from './map-update.js';
+import { chatOf, contentOf, isFromPerson, isServiceMessage, mapChatMember, mapDmStart, mapJoinRequest, mapMessage, malformedField } from './map-update.js';
 import { LimitedTelegram, SendLimiter } from './rate-limit.js';
 import { deliverResult } from './send-answers.js';
 import { createTelegramPlatform } from './telegram-platform.js';
-
-/** How long a pending join request waits for its approval before it is forgotten. */
-export const JOIN_REQUEST_TTL_MS = 30 * 24 * 3600_000;
+import { canInviteUsers } from './update-fields.js';
 
 /** Shared by every bot of a process. */
 export interface BotServices {
+  /** The store, for the command layer only (capture never reads it). */
   store: Store;
   touches: { enqueueMany(touches: readonly TouchEvent[]): Promise<void> };
-  keywords: WorkspaceKeywords;
-  optOuts: OptOutCheck;
+  /** Community events (groups seen, bot rights, migrations) for the community worker. */
+  community: { addMany(events: readonly CommunityEvent[]): Promise<void> };
+  /** Keywords and invite links, pushed to this process (`src/capture`). */
+  capture: Pick<CaptureSettings, 'matcher' | 'inviteLink'>;
   settings: (workspace: string) => CommandSettings | undefined;
   reports?: ReportsApi;
-  links?: (workspace: string) => TrackedLinksPort | undefined;
   /** Fits of the data-driven models (`/models` status, `/refit`). */
   models?: ModelsPort;
   /**
@@ -61,6 +71,7 @@ export interface BotServices {
   reportJobs: Pick<ReportQueue, 'add' | 'awaitAnswers'>;
   /** How long a command's update waits for its report before “working on it”; default 2 s. */
   reportNoticeMs?: number;
+  links?: (workspace: string) => TrackedLinksPort | undefined;
   /** The deployment's keyed-hash secret (phones from shared contacts). */
   hashKey: string;
   log: Logger;
@@ -75,30 +86,6 @@ export interface TelegramBotOptions {
   limiter?: SendLimiter;
 }
 
-/** Whether a person opted out (`/forgetme`), cached briefly; `forget` clears a cached answer after an erasure here. */
-export interface OptOutCheck {
-  has(workspace: string, subject: string): Promise<boolean>;
-  forget(workspace: string, subject: string): void;
-}
-
-export function createOptOutCheck(store: Store, ttlMs = 60_000, now: () => number = Date.now): OptOutCheck {
-  const cache = new Map<string, { at: number; value: boolean }>();
-  return {
-    async has(workspace, subject) {
-      const key = `${workspace}\u0000${subject}`;
-      const hit = cache.get(key);
-      if (hit && now() - hit.at < ttlMs) return hit.value;
-      const value = await store.community.optOuts.has(workspace, subject);
-      if (cache.size > 50_000) cache.clear();
-      cache.set(key, { at: now(), value });
-      return value;
-    },
-    forget(workspace, subject) {
-      cache.delete(`${workspace}\u0000${subject}`);
-    },
-  };
-}
-
 export interface TelegramBot {
   readonly account: TelegramBotAccount;
   readonly bot: Telegraf;
@@ -106,7 +93,13 @@ export interface TelegramBot {
   readonly telegram: LimitedTelegram;
   /** Asks Telegram who the bot is (getMe) and builds the command layer; idempotent. */
   init(): Promise<UserFromGetMe>;
-  handleUpdate(update: Update): Promise<void>;
+  /**
+   * Handles one update: `ok`, or `drop` with why (no payload, ids or titles that are not
+   * well-formed Unicode). Throws what a handler threw (see `errors.ts`). `redacted`: the
+   * update was kept redacted after a failure and is replayed: what people wrote is gone,
+   * so a command in it is not run again.
+   */
+  handleUpdate(update: Update, options?: { redacted?: boolean }): Promise<JobOutcome>;
   /** Computes a report job of this bot's command layer (the report worker delivers the result). */
   runReport(job: ReportJob, options?: { lastAttempt?: boolean }): Promise<{ result: CommandResult; botUsername: string }>;
 }
@@ -142,12 +135,11 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       commands = createCommandHandler({
         store,
         ...(services.reports ? { reports: services.reports } : {}),
-        ...(links ? { links } : {}),
         ...(services.models ? { models: services.models } : {}),
+        ...(links ? { links } : {}),
         settings: services.settings,
         platform: createTelegramPlatform(telegram, info.username),
         log: blog,
-        onKeywordsChanged: (w) => services.keywords.invalidate(w),
       });
       return info;
     })().catch((err: unknown) => {
@@ -157,35 +149,41 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     return initializing;
   };
 
+  /** Groups whose registration this process already asked for, with the title it gave. */
   const knownGroups = new Map<string, string>();
+  /** Updates being replayed from their redacted copy (see `handleUpdate`). */
+  const redactedUpdates = new WeakSet<object>();
 
-  /** Registers a group the bot sees activity in (if new) and keeps its title current. */
-  const ensureGroup = async (chat: Message['chat'] | ChatMemberUpdated['chat']): Promise<void> => {
+  const groupSeenEvent = (chat: Message['chat'] | ChatMemberUpdated['chat'], date: number): CommunityEvent | null => {
     const c = chatOf(chat);
-    if (!c || c.type !== 'group') return;
-    const title = c.title ?? c.id;
-    if (knownGroups.get(c.id) === title) return;
-    const stored = await store.community.groups.get(ws, 'telegram', c.id);
-    if (!stored || stored.title !== title || stored.status !== 'active') {
-      let botIsAdmin = stored?.botIsAdmin ?? false;
-      if (!stored || stored.status !== 'active') {
-        const m = await telegram.getChatMember(c.id, Number(account.botId)).catch(() => undefined);
-        botIsAdmin = m?.status === 'administrator';
-      }
-      await store.community.groups.upsert(ws, { workspace: ws, platform: 'telegram', chatId: c.id, title, account: account.botId, status: 'active', botIsAdmin, at: now().toISOString() });
-    }
-    knownGroups.set(c.id, title);
+    if (!c || c.type !== 'group') return null;
+    return { kind: 'group_seen', workspace: ws, platform: 'telegram', chatId: c.id, account: account.botId, at: at(date), ...(c.title !== undefined ? { title: c.title } : {}) };
+  };
+
+  /** Asks the community worker to register a group (on first sight in this process, or a new title). */
+  const groupSeen = async (chat: Message['chat'] | ChatMemberUpdated['chat'], date: number): Promise<void> => {
+    const event = groupSeenEvent(chat, date);
+    if (!event || knownGroups.get(event.chatId) === (event.title ?? '')) return;
+    await services.community.addMany([event]);
+    if (knownGroups.size > 50_000) knownGroups.clear();
+    knownGroups.set(event.chatId, event.title ?? '');
+  };
+
+  /**
+   * Registers the group in the store before a command there runs: commands read the store
+   * anyway (they are not capture), and an operator's first /invite in a new group must find
+   * it registered, not wait for the community worker.
+   */
+  const registerForCommand = async (chat: Message['chat'], date: number): Promise<void> => {
+    const event = groupSeenEvent(chat, date);
+    if (event) await applyCommunityEvent(services.store, event);
   };
 
   const enqueue = async (touches: TouchEvent[]): Promise<void> => {
-    const kept: TouchEvent[] = [];
-    for (const t of touches) {
-      const userId = t.actor.userId;
-      if (userId !== undefined && (await services.optOuts.has(ws, subjectOf('telegram', userId)))) continue;
-      kept.push(t);
-    }
-    if (kept.length > 0) await services.touches.enqueueMany(kept);
+    if (touches.length > 0) await services.touches.enqueueMany(touches);
   };
+
+  const campaignOfLink = (url: string | undefined): string | undefined => (url === undefined ? undefined : services.capture.inviteLink(ws, 'telegram', url)?.campaign);
 
   /**
    * A command: checked here; a report is queued (job id from the bot and the update, so a
@@ -207,7 +205,6 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       now: now(),
     });
     const where = { chatId: String(chat.id), userId: String(msg.from.id) };
-    if (name === 'forgetme') services.optOuts.forget(ws, subjectOf('telegram', where.userId));
     if (prepared.kind === 'answered') return deliverResult(telegram, me.username, where, prepared.result);
     const jobId = reportCommandJobId(account.botId, updateId);
     await services.reportJobs.add(jobId, { kind: 'command', platform: 'telegram', account: account.botId, job: prepared.job, where });
@@ -221,28 +218,27 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     });
   };
 
-  const onMessage = async (msg: Message, seq: number): Promise<void> => {
+  const onMessage = async (msg: Message, seq: number, redacted: boolean): Promise<void> => {
     if (msg.chat.type === 'channel') return void blog.debug({ chat: msg.chat.id }, 'channel post dropped');
     await init();
     if (msg.chat.type !== 'private') {
       if ('migrate_to_chat_id' in msg && typeof msg.migrate_to_chat_id === 'number') {
         const old = String(msg.chat.id);
         const to = String(msg.migrate_to_chat_id);
-        const stored = await store.community.groups.get(ws, 'telegram', old);
-        const at = now().toISOString();
-        const title = 'title' in msg.chat ? msg.chat.title : old;
-        await store.community.groups.upsert(ws, { workspace: ws, platform: 'telegram', chatId: old, title, account: account.botId, status: 'migrated', botIsAdmin: stored?.botIsAdmin ?? false, migratedTo: to, at });
-        await store.community.groups.upsert(ws, { workspace: ws, platform: 'telegram', chatId: to, title, account: account.botId, status: 'active', botIsAdmin: stored?.botIsAdmin ?? false, ...(stored?.addedBy ? { addedBy: stored.addedBy } : {}), at });
+        const title = 'title' in msg.chat && typeof msg.chat.title === 'string' ? msg.chat.title.slice(0, 300) : undefined;
+        await services.community.addMany([{ kind: 'migrated', workspace: ws, platform: 'telegram', chatId: old, to, account: account.botId, at: at(msg.date), ...(title !== undefined ? { title } : {}) }]);
         knownGroups.delete(old);
         return;
       }
       if ('migrate_from_chat_id' in msg) return;
-      await ensureGroup(msg.chat);
+      await groupSeen(msg.chat, msg.date);
     }
     if (isServiceMessage(msg)) return void blog.debug({ chat: msg.chat.id }, 'service message: no touch');
     if (!isFromPerson(msg, account.botId)) return void blog.debug({ chat: msg.chat.id }, 'message from a bot or channel dropped');
     const { text, entities } = contentOf(msg);
     const first = entities[0];
+    // A command replayed from a redacted copy cannot be read again: it is not run twice, nor taken for a message.
+    if (redacted && first?.type === 'bot_command' && first.offset === 0) return void blog.info({ chat: msg.chat.id }, 'redacted command not run again');
     const command = first?.type === 'bot_command' && first.offset === 0 ? parseCommand(text) : null;
     if (command) {
       if (command.botUsername !== undefined && command.botUsername !== me?.username.toLowerCase()) return void blog.debug('command for another bot');
@@ -250,6 +246,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         const touch = mapDmStart(msg, command.args[0], { workspace: ws, botId: account.botId, seq });
         if (touch) await enqueue([touch]);
       }
+      await registerForCommand(msg.chat, msg.date);
       await runCommand(msg, command.name, command.args, seq);
       return;
     }
@@ -261,16 +258,11 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       const e164 = normalizeInternationalPhone(msg.contact.phone_number);
       if (e164 !== null) phoneHash = hashPhone('phone', e164);
     }
-    const matcher = await services.keywords.matcher(ws);
+    const matcher = services.capture.matcher(ws);
     await enqueue(mapMessage(msg, { workspace: ws, botId: account.botId, seq, matcher, ...(phoneHash !== undefined ? { phoneHash } : {}) }));
   };
 
-  const campaignOfLink = async (url: string | undefined): Promise<string | undefined> => {
-    if (url === undefined) return undefined;
-    return (await store.community.inviteLinks.findByUrl(ws, 'telegram', url))?.campaign;
-  };
-
-  bot.on('message', async (ctx) => onMessage(ctx.message, ctx.update.update_id));
+  bot.on('message', async (ctx) => onMessage(ctx.message, ctx.update.update_id, redactedUpdates.has(ctx.update)));
 
   bot.on('edited_message', (ctx) => {
     blog.debug({ chat: ctx.editedMessage.chat.id }, 'edited message: no second touch');
@@ -278,32 +270,18 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
 
   bot.on('chat_member', async (ctx) => {
     const u = ctx.chatMember;
-    await ensureGroup(u.chat);
-    const change = mapChatMember(u, await campaignOfLink(u.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
+    await groupSeen(u.chat, u.date);
+    // A join request's approval is mapped like any join; the profile worker drops it as a repeat of the request.
+    const change = mapChatMember(u, campaignOfLink(u.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
     if (!change) return void blog.debug({ chat: u.chat.id }, 'member change that is no join or leave');
-    if (change.kind === 'join' && change.viaRequest) {
-      const pending = await store.community.joinRequests.take(ws, 'telegram', String(u.chat.id), String(u.new_chat_member.user.id), change.touch.occurredAt);
-      // The request was recorded as the join already: its approval is not a second join.
-      if (pending) return;
-    }
     await enqueue([change.touch]);
   });
 
   bot.on('chat_join_request', async (ctx) => {
     const r = ctx.chatJoinRequest;
-    await ensureGroup(r.chat);
-    const touch = mapJoinRequest(r, await campaignOfLink(r.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
-    if (!touch) return;
-    await enqueue([touch]);
-    await store.community.joinRequests.put(ws, {
-      workspace: ws,
-      platform: 'telegram',
-      chatId: String(r.chat.id),
-      userId: String(r.from.id),
-      touchId: touch.id,
-      requestedAt: touch.occurredAt,
-      expiresAt: new Date(Date.parse(touch.occurredAt) + JOIN_REQUEST_TTL_MS).toISOString(),
-    });
+    await groupSeen(r.chat, r.date);
+    const touch = mapJoinRequest(r, campaignOfLink(r.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
+    if (touch) await enqueue([touch]);
   });
 
   bot.on('my_chat_member', async (ctx) => {
@@ -315,33 +293,24 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     const inChat = status === 'member' || status === 'administrator' || status === 'creator';
     const wasIn = ['member', 'administrator', 'creator'].includes(u.old_chat_member.status) || (u.old_chat_member.status === 'restricted' && u.old_chat_member.is_member);
     const title = c.title ?? c.id;
-    const at = now().toISOString();
     const adder = String(u.from.id);
+    const base = { kind: 'bot_status' as const, workspace: ws, platform: 'telegram' as const, chatId: c.id, account: account.botId, at: at(u.date), ...(c.title !== undefined ? { title: c.title } : {}) };
     if (!inChat) {
-      await store.community.groups.upsert(ws, { workspace: ws, platform: 'telegram', chatId: c.id, title, account: account.botId, status: status === 'kicked' ? 'removed' : 'left', botIsAdmin: false, at });
+      await services.community.addMany([{ ...base, status: status === 'kicked' ? 'removed' : 'left', botIsAdmin: false }]);
       knownGroups.delete(c.id);
       blog.info({ chat: c.id, status }, 'bot removed from a group');
       return;
     }
-    const botIsAdmin = status === 'administrator';
-    await store.community.groups.upsert(ws, {
-      workspace: ws,
-      platform: 'telegram',
-      chatId: c.id,
-      title,
-      account: account.botId,
-      status: 'active',
-      botIsAdmin,
-      ...(wasIn ? {} : { addedBy: subjectOf('telegram', adder) }),
-      at,
-    });
-    knownGroups.set(c.id, title);
+    const botIsAdmin = status === 'administrator' || status === 'creator';
+    await services.community.addMany([{ ...base, status: 'active', botIsAdmin, ...(wasIn ? {} : { addedBy: subjectOf('telegram', adder) }) }]);
+    knownGroups.set(c.id, c.title ?? '');
     if (wasIn) return void blog.info({ chat: c.id, botIsAdmin }, 'bot rights changed');
     blog.info({ chat: c.id, botIsAdmin, addedBy: adder }, 'bot added to a group');
+    const canInvite = canInviteUsers(u.new_chat_member);
     const lines = [
       `Thanks for adding me to “${title}”. I record who joins (and through which invite link), keywords and links, never the text of messages.`,
       botIsAdmin
-        ? 'I am an admin there, so I see joins, leaves and messages. Give me the “Invite users via link” right to make campaign links with /invite.'
+        ? `I am an admin there, so I see joins, leaves and messages.${canInvite ? '' : ' Give me the “Invite users via link” right to make campaign links with /invite.'}`
         : 'Please make me an admin of the group: Telegram tells bots about members joining and leaving only when they are admins. The “Invite users via link” right lets me make campaign links with /invite; no other right is needed.',
     ];
     if (!botIsAdmin && !info.can_read_all_group_messages) {
@@ -387,21 +356,39 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     bot: bot as unknown as Telegraf,
     telegram,
     init,
-    async runReport(job, options) {
-      await init();
-      if (!commands || !me) throw new Error('the bot was not initialized (getMe) before running a report');
-      return { result: await commands.runReport(job, options), botUsername: me.username };
-    },
-    async handleUpdate(update) {
-      // telegraf throws on an update with no payload it can name; such an update is dropped, not failed.
-      const type = Object.keys(update).find((k) => k !== 'update_id' && typeof (update as unknown as Record<string, unknown>)[k] === 'object');
-      if (type === undefined) return void blog.debug({ updateId: update.update_id }, 'update without a payload: dropped');
+    async handleUpdate(update, options = {}) {
+      // telegraf throws on an update with no payload it can name (or a null one): dropped as empty, not failed.
+      const type = payloadTypeOf(update);
+      if (type === undefined) {
+        blog.debug({ updateId: update.update_id }, 'update without a payload: dropped');
+        return drop('update without a payload');
+      }
+      const malformed = malformedField(update);
+      if (malformed !== undefined) {
+        blog.debug({ updateId: update.update_id, field: malformed }, 'update with a field that is not well-formed Unicode: dropped');
+        return drop(`${malformed} is not well-formed Unicode`);
+      }
+      if (options.redacted) redactedUpdates.add(update);
       const payload = (update as unknown as Record<string, { chat?: { id?: unknown } }>)[type];
       const chat = payload?.chat?.id;
       await inOrder(typeof chat === 'number' ? String(chat) : `update:${type}`, async () => {
         await init();
         await bot.handleUpdate(update);
       });
+      return ok();
+    },
+    async runReport(job, options) {
+      await init();
+      if (!commands || !me) throw new Error('the bot was not initialized (getMe) before running a report');
+      return { result: await commands.runReport(job, options), botUsername: me.username };
     },
   };
+}
+
+const at = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+
+/** The update's payload field (`message`, `chat_member`, …): the first besides `update_id` holding an object; undefined when none does. */
+function payloadTypeOf(update: Update): string | undefined {
+  const u = update as unknown as Record<string, unknown>;
+  return Object.keys(u).find((k) => k !== 'update_id' && typeof u[k] === 'object' && u[k] !== null && !Array.isArray(u[k]));
 }

@@ -15,6 +15,9 @@
  *   handler. Any telegram process may answer any report (every process has every bot).
  * - Sends scheduled digests (checked every minute; each run claimed in the store first,
  *   then computed and sent on the report queue).
+ * - Keeps the capture settings (keywords, invite links) pushed to this process
+ *   (`src/capture`), loaded before the update worker starts; the command layer's writes to
+ *   them are announced to every process.
  *
  * Start-up calls to Telegram retry in the background, so a Bot API outage at start does
  * not stop the process; `ready` resolves once every bot has finished them.
@@ -23,14 +26,16 @@ import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BotCommand } from 'telegraf/types';
 import { configuredPeople } from '../../src/access/roles.js';
-import { commandMenu, createTrackedLinks, createWorkspaceKeywords, dueRunKey, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
+import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import type { CommunityEvent } from '../../src/capture/community-event.js';
+import { commandMenu, createTrackedLinks, dueRunKey, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { Store } from '../../src/store/store.js';
 import type { TouchEvent } from '../../src/touch-event.js';
 import { telegramBotAccounts } from './bot-accounts.js';
-import { createOptOutCheck, createTelegramBot, type TelegramBot } from './bot.js';
+import { createTelegramBot, type TelegramBot } from './bot.js';
 import { ALLOWED_UPDATES, startPolling, type Polling } from './polling.js';
 import { SendLimiter } from './rate-limit.js';
 import { digestRunJobId } from '../../src/queue/keys.js';
@@ -42,6 +47,16 @@ export interface TelegramRoleOptions {
   config: Config;
   store: Store;
   touches: { enqueueMany(touches: readonly TouchEvent[]): Promise<void> };
+  /** Community events (groups seen, bot rights, migrations) for the community worker. */
+  community: { addMany(events: readonly CommunityEvent[]): Promise<void> };
+  /**
+   * A producer connection: the capture settings read their version keys with it and the
+   * command layer announces its changes through it. Without it changes made in other
+   * processes are picked up only by the periodic reload.
+   */
+  redis?: Redis;
+  /** The process's capture settings; default: made (and closed) here. */
+  capture?: CaptureSettings;
   /** Producer of the update queue (the polling loop adds to it). */
   updateQueue: TelegramUpdateQueue;
   /** A worker connection for the update worker (`createWorkerConnection`). */
@@ -121,15 +136,21 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
   const accounts = telegramBotAccounts(config, options.hashKey);
   const mode = options.mode ?? (config.publicBaseUrl ? 'webhook' : 'polling');
   const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
-  const keywords = createWorkspaceKeywords({ store, configured: (ws) => settingsOf(ws)?.keywords ?? [] });
+  const ownCapture = options.capture === undefined;
+  const capture =
+    options.capture ??
+    createCaptureSettings({ store, workspaces: config.workspaces, log, ...(options.redis ? { redis: { connection: options.redis, prefix: config.queuePrefix } } : {}) });
+  if (ownCapture) await capture.start();
+  // The command layer's store: /track, /untrack, /invite and /revoke announce their changes.
+  const commandStore = announceCaptureChanges(store, createCaptureNotifier({ ...(options.redis ? { connection: options.redis } : {}), prefix: config.queuePrefix, local: capture, log }));
   const linkPorts = new Map<string, TrackedLinksPort>();
   const baseUrl = config.publicBaseUrl;
   const bots = new Map<string, TelegramBot>();
   const services = {
-    store,
+    store: commandStore,
     touches: options.touches,
-    keywords,
-    optOuts: createOptOutCheck(store),
+    community: options.community,
+    capture,
     settings: settingsOf,
     ...(options.reports ? { reports: options.reports } : {}),
     ...(options.models ? { models: options.models } : {}),
@@ -140,7 +161,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       if (!baseUrl) return undefined;
       let port = linkPorts.get(ws);
       if (!port) {
-        port = createTrackedLinks({ store, allowedDomains: settingsOf(ws)?.allowedDomains ?? [], baseUrl });
+        port = createTrackedLinks({ store: commandStore, allowedDomains: settingsOf(ws)?.allowedDomains ?? [], baseUrl });
         linkPorts.set(ws, port);
       }
       return port;
@@ -256,6 +277,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       await worker.close();
       await digestRun;
       await reportWorker.close();
+      if (ownCapture) await capture.close();
     },
   };
 }

@@ -10,7 +10,7 @@
  */
 import type { Chat, ChatMember, ChatMemberUpdated, ChatJoinRequest, Message, MessageEntity, User } from 'telegraf/types';
 import { extractEntities, type KeywordMatcher } from '../../src/keywords/index.js';
-import { makeTouchId, type Actor, type TouchEvent, type TouchOf } from '../../src/touch-event.js';
+import { isWellFormed, makeTouchId, type Actor, type TouchEvent, type TouchOf } from '../../src/touch-event.js';
 import { viaChatFolderLink, viaJoinRequest } from './update-fields.js';
 
 /** What every mapping needs to know about the bot and workspace. */
@@ -19,6 +19,43 @@ export interface MapContext {
   botId: string;
   /** The update's `update_id`: Telegram's order of events, kept as the touch's `seq`. */
   seq?: number;
+}
+
+/**
+ * Whether a string field (by its key and its parent's key) becomes an id, title or campaign
+ * of a touch or a group: chat titles, usernames, invite links and their names. (Numeric ids
+ * cannot be malformed; text, captions, file titles are never stored.)
+ */
+function isStoredText(key: string, parent: string): boolean {
+  if (key === 'username') return true;
+  if (key === 'title') return parent === 'chat' || parent === 'sender_chat';
+  return parent === 'invite_link' && (key === 'invite_link' || key === 'name');
+}
+
+/**
+ * The path of the first field that would be stored and is not well-formed Unicode (a lone
+ * surrogate, which MongoDB's encoder turns into U+FFFD, making two ids one); undefined when
+ * every such field is fine. Such an update is dropped whole.
+ */
+export function malformedField(value: unknown, path = '', parent = ''): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = malformedField(value[i], `${path}[${i}]`, parent);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const here = path === '' ? k : `${path}.${k}`;
+    if (typeof v === 'string') {
+      if (isStoredText(k, parent) && !isWellFormed(v)) return here;
+    } else {
+      const bad = malformedField(v, here, k);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
 }
 
 /** Telegram service user id of automatic forwards from a linked channel. */

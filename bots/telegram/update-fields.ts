@@ -14,3 +14,12 @@ export function viaJoinRequest(update: ChatMemberUpdated): boolean {
 export function viaChatFolderLink(update: ChatMemberUpdated): boolean {
   return (update as ChatMemberUpdated & { via_chat_folder_invite_link?: unknown }).via_chat_folder_invite_link === true;
 }
+
+/**
+ * Whether a chat member (the bot itself, from `my_chat_member.new_chat_member`) may create
+ * invite links: creators may; administrators when `can_invite_users` is true.
+ */
+export function canInviteUsers(member: ChatMemberUpdated['new_chat_member']): boolean {
+  if (member.status === 'creator') return true;
+  return member.status === 'administrator' && (member as { can_invite_users?: unknown }).can_invite_users === true;
+}

@@ -20,6 +20,8 @@ import { TELEGRAM_UPDATE_JOB_OPTIONS } from '../../src/queue/job-options.js';
 export interface TelegramUpdateJobData {
   botId: string;
   update: Update;
+  /** Set when the update was kept redacted after it failed (what people wrote is gone). */
+  redacted?: true;
 }
 
 /** How long a delivered update_id is remembered for deduplication. */

@@ -1,22 +1,27 @@
 /**
  * Processor: telegram update (queue `<prefix>-telegram-updates`)
- * Payload: `{ botId, update }`: a raw Bot API update as Telegram sent it.
+ * Payload: `{ botId, update, redacted? }`: a raw Bot API update as Telegram sent it
+ *   (`redacted`: kept without what people wrote after it failed, now replayed).
  * Idempotency key: `tg.<bot id>.<update_id>` (job id and 24-hour deduplication id);
- *   the touches it makes have deterministic ids, so a re-run records nothing twice
- *   (a command re-run after a transient failure may answer twice).
- * Side effects: touches enqueued on the touch queue; groups, invite links, keywords,
- *   digests, audit entries written; messages sent to Telegram.
- * Retry class: `network` errors (Redis, Bot API unreachable or 5xx) retry with backoff;
- *   `api` and `handler` errors, an unknown bot and a malformed payload are
- *   UnrecoverableError. A job that fails for good is kept 7 days with the update's text
- *   redacted (`redact-update.ts`), for inspection; the worker goes on with the next one.
+ *   the touches and community events it makes have deterministic ids, so a re-run records
+ *   nothing twice (a command re-run after a transient failure may answer twice).
+ * Side effects: touches queued on the touch queue, community events on the community queue
+ *   (capture reads nothing from the store); commands read and write the store (groups,
+ *   invite links, keywords, digests, audit entries) and send messages to Telegram.
+ * Retry class (`src/queue/outcome.ts`, `errors.ts`): a malformed job → `dlq`; an update
+ *   without a payload, or with ids that are not well-formed Unicode → `drop`; a refused API
+ *   call → `dlq` (403: `drop`); everything else, Redis, the store or the Bot API unreachable
+ *   and unknown errors alike, → `retry` with backoff (`TELEGRAM_UPDATE_JOB_OPTIONS`). A job
+ *   left failed (dead-lettered, or out of attempts) is kept 7 days with the update's text
+ *   redacted (`redact-update.ts`), for `midfunnel jobs failed` and `midfunnel jobs replay`.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../src/logger.js';
 import { telegramUpdatesQueueName } from '../../src/queue/keys.js';
+import { dlq, processWithOutcome, retry, type JobOutcome } from '../../src/queue/outcome.js';
 import type { TelegramBot } from './bot.js';
-import { classifyError, UpdateHandlingError } from './errors.js';
+import { outcomeOfUpdateError } from './errors.js';
 import { redactUpdate } from './redact-update.js';
 import type { TelegramUpdateJobData } from './update-queue.js';
 
@@ -32,33 +37,35 @@ export interface TelegramUpdateWorkerOptions {
   concurrency?: number;
   /** Called after each update (tests observe progress). */
   onHandled?: (job: Job<TelegramUpdateJobData>, error?: Error) => void;
+  /** Called with each outcome (tests). */
+  onOutcome?: (outcome: JobOutcome<unknown>, job: Job<TelegramUpdateJobData>) => void;
 }
 
 function isUpdate(u: unknown): u is TelegramUpdateJobData['update'] {
   return typeof u === 'object' && u !== null && Number.isSafeInteger((u as { update_id?: unknown }).update_id);
 }
 
-export function makeTelegramUpdateProcessor(options: Pick<TelegramUpdateWorkerOptions, 'bots' | 'log'>) {
-  return async (job: Job<TelegramUpdateJobData>): Promise<void> => {
-    const { botId, update } = job.data ?? ({} as Partial<TelegramUpdateJobData>);
-    if (typeof botId !== 'string' || !isUpdate(update)) throw new UnrecoverableError('invalid job: expected { botId, update } with a numeric update_id');
-    const bot = options.bots.get(botId);
-    if (!bot) throw new UnrecoverableError(`no bot ${botId} in this process; is it still configured?`);
-    try {
-      await bot.handleUpdate(update);
-    } catch (err) {
-      const kind = err instanceof UpdateHandlingError ? err.kind : classifyError(err);
-      const attempts = job.opts.attempts ?? 1;
-      const final = kind !== 'network' || job.attemptsMade + 1 >= attempts;
-      if (final) {
-        // Keep the update for inspection, without what people wrote.
-        await job.updateData({ botId, update: redactUpdate(update) as TelegramUpdateJobData['update'] }).catch(() => undefined);
+/** The update as it may be kept once its job stays failed: without what people wrote. */
+export function redactUpdateJob(data: TelegramUpdateJobData): TelegramUpdateJobData {
+  return { ...data, update: redactUpdate(data.update) as TelegramUpdateJobData['update'], redacted: true };
+}
+
+export function makeTelegramUpdateProcessor(options: Pick<TelegramUpdateWorkerOptions, 'bots' | 'log' | 'onOutcome'>) {
+  return processWithOutcome<TelegramUpdateJobData, undefined>(
+    async (job) => {
+      const { botId, update, redacted } = job.data ?? ({} as Partial<TelegramUpdateJobData>);
+      if (typeof botId !== 'string' || !isUpdate(update)) return dlq('invalid job: expected { botId, update } with a numeric update_id');
+      const bot = options.bots.get(botId);
+      // Another process may have it (a configuration being rolled out): try again later.
+      if (!bot) return retry(`no bot ${botId} in this process; is it still configured?`);
+      try {
+        return await bot.handleUpdate(update, { redacted: redacted === true });
+      } catch (err) {
+        return outcomeOfUpdateError(err);
       }
-      const message = err instanceof Error ? err.message : String(err);
-      if (kind !== 'network') throw new UnrecoverableError(message);
-      throw err instanceof Error ? err : new Error(message);
-    }
-  };
+    },
+    { redact: redactUpdateJob, ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}) },
+  );
 }
 
 export function createTelegramUpdateWorker(options: TelegramUpdateWorkerOptions): Worker<TelegramUpdateJobData> {

@@ -1,35 +1,37 @@
 /**
- * One WhatsApp account's event handler: turns the library's event objects into touches
- * (`map-events.ts`) and enqueues them, with the lookups a mapping needs done first.
+ * One WhatsApp account's event handler: a pure mapper from the library's event objects to
+ * touches (`map-events.ts`) and community events, queued; it never reads or writes the
+ * store, so a store outage cannot fail or lose an event.
  *
- * - Messages: the phones of linked ids involved (sender, mentions) are looked up so a
- *   person seen as `@lid` and as `@c.us` is one person; the group is registered in the
- *   store on first sight (title, whether the account is an admin) and its title rides
- *   on the touches; the workspace's keyword matcher (configured + `/track`ed) is applied.
+ * - Messages: the phones of linked ids involved (sender, mentions) are looked up in
+ *   WhatsApp Web so a person seen as `@lid` and as `@c.us` is one person; the group's title
+ *   (and whether the account is an admin) rides on the touches and, on first sight and every
+ *   few minutes, on a `group_seen` community event (the community worker registers it); the
+ *   workspace's keyword matcher comes from the capture settings pushed to this process.
  * - Joins: an `invite` join or a membership request is credited to the campaign of the
- *   group's current invite link when an operator stored that link for a campaign
- *   (`store.community.inviteLinks`, platform `whatsapp`, url `https://chat.whatsapp.com/<code>`).
- *   A membership request is recorded as the join; its approval (an `add` or `invite` of
- *   the same person) is then not a second join (as on Telegram).
- * - The account's own joins and leaves update the group's registration, not touches.
- * - People who opted out (erasure) are dropped.
+ *   group's current invite link when an operator registered that link for a campaign (the
+ *   pushed invite links; url `https://chat.whatsapp.com/<code>`). A membership request is
+ *   recorded as the join; its approval (an `add` or `invite` of the same person) is queued
+ *   too and dropped by the profile worker as a repeat of the request.
+ * - The account's own joins and leaves are `bot_status` community events, not touches.
+ * - Opt-outs (erasure) are applied by the profile worker.
  * - Edits and other group updates make no touch; a subject change refreshes the title.
+ * - Ids that are not well-formed Unicode are dropped (`wa-ids.ts`).
  *
- * The connector never blocks on storage: touches go to the touch queue. When Redis is
- * unreachable (`QueueUnavailableError`), or the store cannot say who opted out, they wait
- * in memory (bounded, oldest dropped first with a warning) and are tried again with
- * backoff; touch ids are deterministic, so a resend is never a duplicate. A failing lookup (WhatsApp Web slow, the store down)
- * degrades the touch (no title, no campaign), never loses it. Handlers never throw.
- * Logs carry ids, kinds and counts, never message text.
+ * The connector never blocks on storage: touches and events go to their queues. When Redis
+ * is unreachable (`QueueUnavailableError`), they wait in memory (bounded, oldest dropped
+ * first with a warning) and are tried again with backoff; ids are deterministic, so a
+ * resend is never a duplicate. A failing WhatsApp Web lookup degrades the touch (no title,
+ * no campaign), never loses it. Handlers never throw. Logs carry ids, kinds and counts,
+ * never message text.
  */
 import { ZodError } from 'zod';
 import { subjectOf } from '../../src/access/roles.js';
-import type { WorkspaceKeywords } from '../../src/commands/index.js';
+import type { CaptureSettings } from '../../src/capture/capture-settings.js';
+import type { CommunityEvent } from '../../src/capture/community-event.js';
 import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
-import { compileKeywords, type KeywordMatcher } from '../../src/keywords/index.js';
 import type { Logger } from '../../src/logger.js';
-import type { Store } from '../../src/store/store.js';
-import type { TouchEvent } from '../../src/touch-event.js';
+import { isWellFormed, type TouchEvent } from '../../src/touch-event.js';
 import type { WhatsAppAccount } from './accounts.js';
 import {
   groupIdOf,
@@ -45,9 +47,6 @@ import {
   type WaMapContext,
 } from './map-events.js';
 import { personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
-
-/** How long a pending membership request waits for its approval before it is forgotten. */
-export const JOIN_REQUEST_TTL_MS = 30 * 24 * 3600_000;
 
 /** A group as the account sees it. */
 export interface GroupInfo {
@@ -72,8 +71,10 @@ export interface WhatsAppHandlerOptions {
   /** The deployment's keyed-hash secret (`MIDFUNNEL_HASH_KEY`). */
   hashKey: string;
   touches: { enqueueMany(touches: readonly TouchEvent[]): Promise<void> };
-  store: Store;
-  keywords: WorkspaceKeywords;
+  /** Community events (groups seen, the account's own joins and leaves) for the community worker. */
+  community: { addMany(events: readonly CommunityEvent[]): Promise<void> };
+  /** Keywords and invite links, pushed to this process (`src/capture`). */
+  capture: Pick<CaptureSettings, 'matcher' | 'inviteLink'>;
   lookups: WhatsAppLookups;
   log: Logger;
   now?: () => Date;
@@ -81,9 +82,8 @@ export interface WhatsAppHandlerOptions {
   maxPending?: number;
   /** First resend delay while Redis is unreachable (doubles up to 30 s); default 1 s. */
   retryDelayMs?: number;
-  /** How long a group's title and an opt-out answer are reused; default 10 min / 60 s. */
+  /** How long a group's title is reused before it is looked up (and announced) again; default 10 min. */
   groupTtlMs?: number;
-  optOutTtlMs?: number;
 }
 
 export interface WhatsAppHandler {
@@ -130,7 +130,7 @@ export function attachHandler(client: EventSource, handler: WhatsAppHandler): ()
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsAppHandler {
-  const { account, store, lookups } = options;
+  const { account, lookups } = options;
   const ws = account.workspace;
   const log = options.log.child({ account: account.id, workspace: ws });
   const hash = makePseudonymizer(options.hashKey, ws);
@@ -138,8 +138,6 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
   const maxPending = options.maxPending ?? 10_000;
   const baseDelay = options.retryDelayMs ?? 1_000;
   const groupTtl = options.groupTtlMs ?? 10 * 60_000;
-  const optOutTtl = options.optOutTtlMs ?? 60_000;
-  const emptyMatcher = compileKeywords([]);
 
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>): Promise<void> => {
@@ -148,7 +146,7 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     return p;
   };
 
-  // --- lookups, each degrading to "unknown" on failure ---------------------------------
+  // --- lookups in WhatsApp Web, each degrading to "unknown" on failure ------------------
   const phonesOf = async (event: unknown): Promise<PhoneOfLid> => {
     const lids = linkedIdsOf(event);
     if (lids.length === 0) return new Map();
@@ -160,30 +158,29 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     }
   };
 
-  const groups = new Map<string, { title: string | undefined; at: number }>();
-  /** Registers the group on first sight (and after its title changed); returns its title. */
-  const ensureGroup = async (chatId: string, publicId: string): Promise<string | undefined> => {
-    const hit = groups.get(publicId);
-    if (hit && now().getTime() - hit.at < groupTtl) return hit.title;
-    let info: GroupInfo | undefined;
+  const groupInfo = async (chatId: string, publicId: string): Promise<GroupInfo | undefined> => {
     try {
-      info = await lookups.group(chatId);
+      const info = await lookups.group(chatId);
+      // A title that is not well-formed Unicode is not kept (it would be stored).
+      return info && !isWellFormed(info.title) ? { ...info, title: publicId } : info;
     } catch (err) {
       log.debug({ chat: publicId, err: errText(err) }, 'group lookup failed');
+      return undefined;
     }
-    try {
-      const stored = await store.community.groups.get(ws, 'whatsapp', publicId);
-      const title = info?.title ?? stored?.title ?? publicId;
-      const selfIsAdmin = info?.selfIsAdmin ?? stored?.botIsAdmin ?? false;
-      if (!stored || stored.title !== title || stored.status !== 'active' || stored.botIsAdmin !== selfIsAdmin || stored.account !== account.id) {
-        await store.community.groups.upsert(ws, { workspace: ws, platform: 'whatsapp', chatId: publicId, title, account: account.id, status: 'active', botIsAdmin: selfIsAdmin, at: now().toISOString() });
-      }
-      groups.set(publicId, { title: info?.title ?? stored?.title, at: now().getTime() });
-      return info?.title ?? stored?.title;
-    } catch (err) {
-      log.warn({ chat: publicId, err: errText(err) }, 'group registration failed; touches go on without it');
-      return info?.title;
-    }
+  };
+
+  const groups = new Map<string, { title: string | undefined; at: number }>();
+  /**
+   * The group's title for its touches; on first sight (and after the title may have changed)
+   * a `group_seen` event asks the community worker to register it.
+   */
+  const groupSeen = async (chatId: string, publicId: string, at: string): Promise<string | undefined> => {
+    const hit = groups.get(publicId);
+    if (hit && now().getTime() - hit.at < groupTtl) return hit.title;
+    const info = await groupInfo(chatId, publicId);
+    await send({ events: [{ kind: 'group_seen', workspace: ws, platform: 'whatsapp', chatId: publicId, account: account.id, at, ...(info ? { title: info.title.slice(0, 300), botIsAdmin: info.selfIsAdmin } : {}) }] });
+    groups.set(publicId, { title: info?.title, at: now().getTime() });
+    return info?.title;
   };
 
   const inviteOf = async (chatId: string): Promise<{ link?: string; campaign?: string } | undefined> => {
@@ -191,48 +188,36 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
       const code = await lookups.inviteCode(chatId);
       if (code === undefined || !/^[A-Za-z0-9_-]{6,64}$/.test(code)) return undefined;
       const link = `https://chat.whatsapp.com/${code}`;
-      const stored = await store.community.inviteLinks.findByUrl(ws, 'whatsapp', link);
-      return stored && stored.revokedAt === null ? { link, campaign: stored.campaign } : undefined;
+      const stored = options.capture.inviteLink(ws, 'whatsapp', link);
+      return stored && !stored.revoked ? { link, campaign: stored.campaign } : undefined;
     } catch (err) {
       log.debug({ err: errText(err) }, 'invite link lookup failed; the join has no campaign');
       return undefined;
     }
   };
 
-  const matcher = async (): Promise<KeywordMatcher> => {
-    try {
-      return await options.keywords.matcher(ws);
-    } catch (err) {
-      log.warn({ err: errText(err) }, 'keyword list could not be read; matching none for now');
-      return emptyMatcher;
-    }
-  };
-
-  const optOuts = new Map<string, { at: number; value: boolean }>();
-  const optedOut = async (userId: string): Promise<boolean> => {
-    const hit = optOuts.get(userId);
-    if (hit && now().getTime() - hit.at < optOutTtl) return hit.value;
-    const value = await store.community.optOuts.has(ws, subjectOf('whatsapp', userId));
-    if (optOuts.size > 50_000) optOuts.clear();
-    optOuts.set(userId, { at: now().getTime(), value });
-    return value;
-  };
-
-  // --- sending, with a bounded in-memory wait while Redis (or the store) is down -------
-  const pending: TouchEvent[] = [];
+  // --- sending, with a bounded in-memory wait while Redis is down -----------------------
+  interface Outbound {
+    touches?: TouchEvent[];
+    events?: CommunityEvent[];
+  }
+  const pending: Outbound[] = [];
+  const pendingCount = (): number => pending.reduce((n, o) => n + (o.touches?.length ?? 0) + (o.events?.length ?? 0), 0);
   let delay = baseDelay;
   let retryTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
 
-  /** Keeps touches for a later try (oldest dropped beyond `maxPending`) and schedules it. */
-  const hold = (touches: readonly TouchEvent[], reason: string): void => {
-    if (pending.length === 0 && touches.length > 0) log.warn({ reason, touches: touches.length }, 'touches held in memory until they can be queued; retrying');
-    pending.push(...touches);
-    if (pending.length > maxPending) {
-      const lost = pending.splice(0, pending.length - maxPending);
-      log.warn({ lost: lost.length, kept: maxPending }, 'touches waited too long: the oldest were dropped');
+  /** Keeps items for a later try (oldest dropped beyond `maxPending`) and schedules it. */
+  const hold = (items: readonly Outbound[], reason: string): void => {
+    if (pending.length === 0 && items.length > 0) log.warn({ reason, items: items.length }, 'touches held in memory until they can be queued; retrying');
+    pending.push(...items);
+    let lost = 0;
+    while (pendingCount() > maxPending && pending.length > 1) {
+      const o = pending.shift();
+      lost += (o?.touches?.length ?? 0) + (o?.events?.length ?? 0);
     }
+    if (lost > 0) log.warn({ lost, kept: maxPending }, 'touches waited too long: the oldest were dropped');
     if (!retryTimer && !closed) {
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
@@ -244,24 +229,22 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
   };
 
   /**
-   * Drops opted-out people's touches and queues the rest. Returns true when done (or when
-   * the touches were invalid, a mapping bug: logged and dropped), else why it must wait:
-   * the opt-out list unreadable (store down: nothing is recorded unchecked) or Redis down.
+   * Queues community events, then touches. Returns true when done (or when they were
+   * invalid, a mapping bug: logged and dropped), else why they must wait (Redis down).
    */
-  const deliver = async (touches: readonly TouchEvent[]): Promise<true | string> => {
-    const kept: TouchEvent[] = [];
+  const deliver = async (o: Outbound): Promise<true | string> => {
     try {
-      for (const t of touches) if (t.actor.userId === undefined || !(await optedOut(t.actor.userId))) kept.push(t);
+      if (o.events && o.events.length > 0) await options.community.addMany(o.events);
     } catch (err) {
-      return `opt-out list unreadable: ${errText(err)}`;
+      if (!(err instanceof ZodError)) return `community queue unavailable: ${errText(err)}`;
+      log.error({ kinds: o.events?.map((e) => e.kind), issues: err.issues.map((i) => i.path.join('.')) }, 'invalid community events dropped (a mapping bug)');
     }
-    if (kept.length === 0) return true;
     try {
-      await options.touches.enqueueMany(kept);
+      if (o.touches && o.touches.length > 0) await options.touches.enqueueMany(o.touches);
       return true;
     } catch (err) {
       if (err instanceof ZodError) {
-        log.error({ kinds: kept.map((t) => t.kind), issues: err.issues.map((i) => i.path.join('.')) }, 'invalid touches dropped (a mapping bug)');
+        log.error({ kinds: o.touches?.map((t) => t.kind), issues: err.issues.map((i) => i.path.join('.')) }, 'invalid touches dropped (a mapping bug)');
         return true;
       }
       return `touch queue unavailable: ${errText(err)}`;
@@ -273,14 +256,14 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
       try {
         let sent = 0;
         while (pending.length > 0) {
-          const batch = pending.slice(0, 500);
-          const r = await deliver(batch);
+          const next = pending[0] as Outbound;
+          const r = await deliver(next);
           if (r !== true) return hold([], r);
-          pending.splice(0, batch.length);
-          sent += batch.length;
+          pending.shift();
+          sent += (next.touches?.length ?? 0) + (next.events?.length ?? 0);
         }
         delay = baseDelay;
-        if (sent > 0) log.info({ touches: sent }, 'held touches queued');
+        if (sent > 0) log.info({ items: sent }, 'held touches queued');
       } finally {
         flushing = undefined;
       }
@@ -288,13 +271,14 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     return flushing;
   };
 
-  const enqueue = async (touches: readonly TouchEvent[]): Promise<void> => {
-    if (touches.length === 0) return;
-    // Behind held touches: wait in line, so order is kept.
-    if (pending.length > 0) return hold(touches, 'earlier touches are still held');
-    const r = await deliver(touches);
-    if (r !== true) hold(touches, r);
+  const send = async (o: Outbound): Promise<void> => {
+    if ((o.touches?.length ?? 0) + (o.events?.length ?? 0) === 0) return;
+    // Behind held items: wait in line, so order is kept.
+    if (pending.length > 0) return hold([o], 'earlier touches are still held');
+    const r = await deliver(o);
+    if (r !== true) hold([o], r);
   };
+  const enqueue = (touches: readonly TouchEvent[]): Promise<void> => send({ touches: [...touches] });
 
   const report = (event: string, outcome: MapOutcome, extra: Record<string, unknown> = {}): TouchEvent[] => {
     if (!outcome.ok) {
@@ -328,54 +312,35 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     let title: string | undefined;
     if (read.facts.chatKind === 'group') {
       const publicId = publicChatId(read.facts.chatId, hash);
-      if (publicId !== null) title = await ensureGroup(read.facts.chatId, publicId);
+      if (publicId !== null) title = await groupSeen(read.facts.chatId, publicId, read.facts.occurredAt);
     }
-    const touches = report('message', mapMessage(message, { ...context(phones, title), matcher: await matcher() }));
+    const touches = report('message', mapMessage(message, { ...context(phones, title), matcher: options.capture.matcher(ws) }));
     await enqueue(touches);
   };
 
-  /** Updates the group's registration when a notification is about the account itself. */
+  /** Announces the account's own join or leave as a `bot_status` event. */
   const onSelfChange = async (notification: unknown, phones: PhoneOfLid): Promise<'joined' | 'left' | 'removed' | null> => {
     const change = selfMembership(notification, lookups.selfIds(), phones);
+    const read = readNotification(notification);
     const chatId = groupIdOf(notification);
     const publicId = chatId !== null ? publicChatId(chatId, hash) : null;
-    if (change === null || chatId === null || publicId === null) return change;
-    groups.delete(publicId);
-    try {
-      await registerSelfChange(change, notification, chatId, publicId, phones);
-    } catch (err) {
-      log.warn({ chat: publicId, change, err: errText(err) }, 'group registration not updated');
-    }
-    return change;
-  };
-
-  const registerSelfChange = async (change: 'joined' | 'left' | 'removed', notification: unknown, chatId: string, publicId: string, phones: PhoneOfLid): Promise<void> => {
+    if (change === null || chatId === null || publicId === null || !read.ok) return change;
+    const at = read.facts.occurredAt;
+    const base = { kind: 'bot_status' as const, workspace: ws, platform: 'whatsapp' as const, chatId: publicId, account: account.id, at };
     if (change === 'joined') {
-      const read = readNotification(notification);
-      const author = read.ok ? read.facts.author : null;
+      const author = read.facts.author;
       const adder = author !== null ? personIdentity(author, hash, phones)?.userId : undefined;
-      await ensureGroup(chatId, publicId);
-      const stored = await store.community.groups.get(ws, 'whatsapp', publicId);
-      if (adder !== undefined && stored && stored.addedBy === undefined) {
-        await store.community.groups.upsert(ws, { ...stored, addedBy: subjectOf('whatsapp', adder), at: now().toISOString() });
-      }
+      const info = await groupInfo(chatId, publicId);
+      await send({ events: [{ ...base, status: 'active', ...(info ? { title: info.title.slice(0, 300), botIsAdmin: info.selfIsAdmin } : {}), ...(adder !== undefined ? { addedBy: subjectOf('whatsapp', adder) } : {}) }] });
+      groups.set(publicId, { title: info?.title, at: now().getTime() });
       log.info({ chat: publicId }, 'account added to a group');
-      return;
+      return change;
     }
-    const stored = await store.community.groups.get(ws, 'whatsapp', publicId);
-    await store.community.groups.upsert(ws, {
-      workspace: ws,
-      platform: 'whatsapp',
-      chatId: publicId,
-      title: stored?.title ?? publicId,
-      account: account.id,
-      status: change,
-      botIsAdmin: false,
-      at: now().toISOString(),
-    });
-    // Remembered as gone, so a later event in the same batch does not register it again.
-    groups.set(publicId, { title: stored?.title, at: now().getTime() });
+    await send({ events: [{ ...base, status: change, botIsAdmin: false }] });
+    // Remembered as gone, so a later event in the same batch does not announce it again.
+    groups.set(publicId, { title: groups.get(publicId)?.title, at: now().getTime() });
     log.info({ chat: publicId, change }, 'account left a group');
+    return change;
   };
 
   const onJoin = async (notification: unknown, kind: 'group_join' | 'group_membership_request'): Promise<void> => {
@@ -386,45 +351,12 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     if (kind === 'group_join') await onSelfChange(notification, phones);
     const f = read.facts;
     const publicId = publicChatId(f.chatId, hash);
-    const title = publicId !== null ? await ensureGroup(f.chatId, publicId) : undefined;
+    const title = publicId !== null ? await groupSeen(f.chatId, publicId, f.occurredAt) : undefined;
     const wantsInvite = kind === 'group_membership_request' || f.type === 'invite';
     const invite = wantsInvite ? await inviteOf(f.chatId) : undefined;
     const o = { ...context(phones, title), ...(invite ? { invite } : {}) };
-    const touches = report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type });
-    if (kind === 'group_membership_request') {
-      // Stored before the join is queued, so an approval arriving right after finds it.
-      for (const t of touches) {
-        if (t.actor.userId === undefined) continue;
-        await store.community.joinRequests
-          .put(ws, {
-            workspace: ws,
-            platform: 'whatsapp',
-            chatId: t.chat.id,
-            userId: t.actor.userId,
-            touchId: t.id,
-            requestedAt: t.occurredAt,
-            expiresAt: new Date(Date.parse(t.occurredAt) + JOIN_REQUEST_TTL_MS).toISOString(),
-          })
-          .catch((err: unknown) => log.warn({ err: errText(err) }, 'pending join request not stored; its approval will count as a second join'));
-      }
-      await enqueue(touches);
-      return;
-    }
-    const kept: TouchEvent[] = [];
-    for (const t of touches) {
-      const userId = t.actor.userId;
-      const approved =
-        userId !== undefined
-          ? await store.community.joinRequests.take(ws, 'whatsapp', t.chat.id, userId, t.occurredAt).catch((err: unknown) => {
-              log.debug({ err: errText(err) }, 'pending join request lookup failed');
-              return null;
-            })
-          : null;
-      // The request was recorded as the join already: its approval is not a second join.
-      if (approved) continue;
-      kept.push(t);
-    }
-    await enqueue(kept);
+    // A request's approval is queued like any join; the profile worker drops it as a repeat of the request.
+    await enqueue(report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type }));
   };
 
   const onLeave = async (notification: unknown): Promise<void> => {
@@ -433,8 +365,8 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     const phones = await phonesOf(notification);
     const self = await onSelfChange(notification, phones);
     const publicId = publicChatId(read.facts.chatId, hash);
-    // After the account itself left, the group is not registered again as active.
-    const title = publicId === null ? undefined : self !== null ? groups.get(publicId)?.title : await ensureGroup(read.facts.chatId, publicId);
+    // After the account itself left, the group is not announced again as active.
+    const title = publicId === null ? undefined : self !== null ? groups.get(publicId)?.title : await groupSeen(read.facts.chatId, publicId, read.facts.occurredAt);
     await enqueue(report('group_leave', mapGroupLeave(notification, context(phones, title)), { type: read.facts.type }));
   };
 
@@ -453,7 +385,7 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
       }
       log.debug({ event: 'group_update', type: read.facts.type.slice(0, 40) }, 'group update: no touch');
     },
-    pending: () => pending.length,
+    pending: pendingCount,
     flush,
     async close() {
       await Promise.all([...inFlight]);
@@ -461,10 +393,14 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
       clearTimeout(retryTimer);
       retryTimer = undefined;
       await flushing;
-      if (pending.length > 0) {
-        const batch = pending.splice(0);
-        const r = await deliver(batch);
-        if (r !== true) log.warn({ lost: batch.length, reason: r }, 'touches still held at shutdown were lost');
+      while (pending.length > 0) {
+        const next = pending[0] as Outbound;
+        const r = await deliver(next);
+        if (r !== true) {
+          log.warn({ lost: pendingCount(), reason: r }, 'touches still held at shutdown were lost');
+          break;
+        }
+        pending.shift();
       }
     },
   };

@@ -12,6 +12,9 @@
  * - Pairing: QR codes are printed on standard error (`show-qr.ts`).
  * - Reconnects on `disconnected` (`account-runner.ts`).
  *
+ * - Maps with the capture settings pushed to this process (`src/capture`); group
+ *   registrations go to the community queue (the community worker writes them).
+ *
  * Without configured accounts the role starts nothing; without a browser it logs what to
  * install and starts nothing (the process's other roles go on).
  */
@@ -19,9 +22,11 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import wwebjs from 'whatsapp-web.js';
 import { z } from 'zod';
-import { createWorkspaceKeywords } from '../../src/commands/index.js';
+import { createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import type { CommunityEvent } from '../../src/capture/community-event.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
+import { CommunityQueue } from '../../src/queue/community-queue.js';
 import { whatsappAccountLeaseKey } from '../../src/queue/keys.js';
 import type { Store } from '../../src/store/store.js';
 import type { TouchEvent } from '../../src/touch-event.js';
@@ -36,7 +41,14 @@ export interface WhatsAppRoleOptions {
   config: Pick<Config, 'workspaces' | 'dataDir' | 'queuePrefix'>;
   store: Store;
   touches: { enqueueMany(touches: readonly TouchEvent[]): Promise<void> };
-  /** Redis for the account leases (a producer connection: fails fast when Redis is down). */
+  /** Community events for the community worker; default: the community queue on `redis`. */
+  community?: { addMany(events: readonly CommunityEvent[]): Promise<void> };
+  /** The process's capture settings; default: made (and closed) here, on `redis`. */
+  capture?: CaptureSettings;
+  /**
+   * Redis for the account leases, the community queue and the capture settings' version
+   * keys (a producer connection: fails fast when Redis is down).
+   */
   redis: Redis;
   hashKey: string;
   log: Logger;
@@ -109,8 +121,14 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
     launch = launchOptions(chromium, process.getuid?.() === 0);
   }
   const make = options.createClient ?? ((account: WhatsAppAccount) => createWwebjsClient(account, launch as PuppeteerLaunchOptions, config.dataDir));
-  const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
-  const keywords = createWorkspaceKeywords({ store, configured: (ws) => settingsOf(ws)?.keywords ?? [] });
+  const ownCapture = options.capture === undefined;
+  const capture =
+    options.capture ??
+    createCaptureSettings({ store, workspaces: config.workspaces, log, redis: { connection: options.redis, prefix: config.queuePrefix } });
+  if (ownCapture) await capture.start();
+  const ownCommunity = options.community === undefined ? new CommunityQueue({ connection: options.redis, prefix: config.queuePrefix }) : undefined;
+  ownCommunity?.queue.on('error', (err: Error) => log.debug({ err: err.message }, 'community queue connection error'));
+  const community = options.community ?? (ownCommunity as CommunityQueue);
 
   // Spread: this process takes at most `max` accounts, trying them in a per-process order so
   // that several processes starting together do not all reach for the same ones first.
@@ -132,8 +150,8 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           account,
           hashKey: options.hashKey,
           touches: options.touches,
-          store,
-          keywords,
+          community,
+          capture,
           lookups,
           log,
           ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
@@ -181,6 +199,8 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
       clearInterval(rescan);
       await claiming;
       await Promise.all([...runners.values()].map((r) => r.stop()));
+      if (ownCapture) await capture.close();
+      await ownCommunity?.close();
     },
   };
 }

@@ -32,7 +32,7 @@
 import type { Pseudonymizer } from '../../src/identity/pseudonymize.js';
 import { canonicalizeUrl, extractEntities, type KeywordMatcher } from '../../src/keywords/index.js';
 import { makeTouchId, type TouchEvent, type TouchOf } from '../../src/touch-event.js';
-import { isPersonId, parseWaId, personIdentity, publicChatId, serializedId, type PersonIdentity, type PhoneOfLid } from './wa-ids.js';
+import { hasMalformedId, isPersonId, parseWaId, personIdentity, publicChatId, serializedId, type PersonIdentity, type PhoneOfLid } from './wa-ids.js';
 
 /** What every mapping needs to know about the account and workspace. */
 export interface WaMapContext {
@@ -139,6 +139,7 @@ export function readMessage(m: unknown): { ok: true; facts: MessageFacts } | { o
 
 function readMessageUnsafe(m: unknown): { ok: true; facts: MessageFacts } | { ok: false; reason: string } {
   if (!isObject(m)) return { ok: false, reason: 'not a message object' };
+  if (hasMalformedId(m)) return { ok: false, reason: 'an id is not well-formed Unicode' };
   const id = m.id;
   if (!isObject(id) || typeof id.id !== 'string' || id.id.length === 0 || id.id.length > 128) return { ok: false, reason: 'message without a key id' };
   if (m.fromMe === true || id.fromMe === true) return { ok: false, reason: 'sent by the account itself' };
@@ -292,6 +293,7 @@ export function readNotification(n: unknown): { ok: true; facts: NotificationFac
 
 function readNotificationUnsafe(n: unknown): { ok: true; facts: NotificationFacts } | { ok: false; reason: string } {
   if (!isObject(n)) return { ok: false, reason: 'not a notification object' };
+  if (hasMalformedId(n)) return { ok: false, reason: 'an id is not well-formed Unicode' };
   const id = n.id;
   const keyId = isObject(id) ? (str(id.id) ?? str(id._serialized)) : str(id);
   if (keyId === undefined || keyId.length === 0 || keyId.length > 200) return { ok: false, reason: 'notification without an id' };

@@ -17,9 +17,13 @@
  *   phone hash (the value cannot collide with a phone's, which starts with `+`).
  */
 import { normalizeInternationalPhone, type Pseudonymizer } from '../../src/identity/pseudonymize.js';
-import type { Actor } from '../../src/touch-event.js';
+import { isWellFormed, type Actor } from '../../src/touch-event.js';
 
-/** `_serialized` of an id given as a string or an id object; null for anything else. */
+/**
+ * `_serialized` of an id given as a string or an id object; null for anything else, and for
+ * an id that is not well-formed Unicode (a lone surrogate: MongoDB would store it as U+FFFD,
+ * and hashing encodes it so too, so two different ids would become one).
+ */
 export function serializedId(value: unknown): string | null {
   const s =
     typeof value === 'string'
@@ -29,7 +33,7 @@ export function serializedId(value: unknown): string | null {
         : null;
   if (s === null) return null;
   const t = s.trim();
-  return t.length > 0 && t.length <= 200 ? t : null;
+  return t.length > 0 && t.length <= 200 && isWellFormed(t) ? t : null;
 }
 
 export type WaIdKind = 'phone' | 'lid' | 'group' | 'status' | 'broadcast' | 'newsletter' | 'other';
@@ -107,4 +111,16 @@ export function publicChatId(chatId: string, hash: Pseudonymizer, phones: PhoneO
   }
   if (parsed.kind === 'phone' || parsed.kind === 'lid') return personIdentity(chatId, hash, phones)?.userId ?? null;
   return null;
+}
+
+/** Whether any id-like string of a library event object (its key id, chat, author, recipients, mentions) is not well-formed Unicode. */
+export function hasMalformedId(event: unknown): boolean {
+  if (event === null || typeof event !== 'object') return false;
+  const e = event as Record<string, unknown>;
+  const id = e.id !== null && typeof e.id === 'object' ? (e.id as Record<string, unknown>) : { id: e.id };
+  const values = [id.id, id._serialized, id.remote, id.participant, e.from, e.to, e.author, e.chatId, ...(Array.isArray(e.recipientIds) ? e.recipientIds : []), ...(Array.isArray(e.mentionedIds) ? e.mentionedIds : [])];
+  return values.some((v) => {
+    const s = typeof v === 'string' ? v : v !== null && typeof v === 'object' ? (v as { _serialized?: unknown })._serialized : undefined;
+    return typeof s === 'string' && !isWellFormed(s);
+  });
 }

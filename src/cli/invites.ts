@@ -5,6 +5,7 @@
  * through a registered link are then credited to the campaign (the connector reads the
  * group's current link when someone joins by invite).
  */
+import { announceCaptureChange } from '../capture/capture-settings.js';
 import { openCliContext, type CliContextOverrides } from '../reconcile/open-context.js';
 import { alignTable } from '../reports/format-report.js';
 import type { CommunityPlatform } from '../store/store.js';
@@ -35,9 +36,17 @@ function platformOf(value: string | undefined): CommunityPlatform {
   throw new UsageError(`--platform is whatsapp or telegram\n${USAGE}`);
 }
 
-/** The `invites` command; `overrides` replace configured parts (tests). */
-export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
+/**
+ * The `invites` command; `overrides` replace configured parts (tests). A change is announced
+ * to running connectors (`announce`; by default through the configured Redis, unless the
+ * store is overridden), so they credit joins through the link at once.
+ */
+export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () => Date; announce?: (workspace: string) => Promise<unknown> } = {}): CliCommand {
   return async (argv, io) => {
+    const tell = overrides.announce ?? (overrides.store ? undefined : (ws: string) => announceCaptureChange(io.env, ws));
+    const announce = async (ws: string): Promise<void> => {
+      if ((await tell?.(ws)) === false) io.stderr('midfunnel invites: Redis is not reachable; running connectors pick the change up within 5 minutes\n');
+    };
     const parsed = parseCommandLine(
       argv,
       {
@@ -90,6 +99,7 @@ export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () =
           io.stderr(`midfunnel invites: no such link in workspace ${v.workspace}\n`);
           return 1;
         }
+        await announce(v.workspace);
         io.stdout(`revoked ${url}\n`);
         return 0;
       }
@@ -109,6 +119,7 @@ export function makeInvitesCommand(overrides: CliContextOverrides & { now?: () =
         createdAt: now,
         revokedAt: null,
       });
+      await announce(v.workspace);
       io.stdout(`registered ${url} for campaign ${v.campaign}\n`);
       return 0;
     } finally {

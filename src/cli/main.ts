@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   links: { summary: 'create and list tracked short links (/l/<code>)', usesStore: true, load: async () => (await import('./links.js')).runLinks },
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
   webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
+  jobs: { summary: 'list failed jobs (dead-lettered or out of attempts) and replay them', load: async () => (await import('./jobs.js')).runJobs },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {

@@ -1,7 +1,9 @@
 /**
- * Retry and retention rules for every queue, in one place.
- * - Transient failures (store or Redis hiccups) retry with exponential backoff.
- * - Invalid job data throws `UnrecoverableError` in the processor and is never retried.
+ * Retry and retention rules for every queue, in one place. What a processor's outcome does
+ * with them is in `outcome.ts`:
+ * - `retry` (transient or unknown failures: store or Redis hiccups, a bug) retries with
+ *   exponential backoff, up to `attempts`; then the job stays failed, replayable.
+ * - `dlq` (invalid job data) fails at once with `UnrecoverableError`, never retried.
  * - Finished jobs are removed after a bounded age and count, so Redis does not grow
  *   without limit; failed jobs are kept longer for inspection.
  *   While a completed job is kept, re-adding its id is a no-op (BullMQ dedupe); after it
@@ -25,12 +27,13 @@ export const RECONCILE_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * Telegram updates: network failures retry (see bots/telegram/update-worker.ts). Finished
- * jobs are removed at once, so message text never stays in Redis; failed ones are kept
- * (redacted) for inspection.
+ * Telegram updates: every failure but a refused API call retries (see
+ * bots/telegram/update-worker.ts), for about an hour in all (1 s doubling, 12 attempts), so
+ * an outage of Redis or the Bot API is ridden out. Finished jobs are removed at once, so
+ * message text never stays in Redis; failed ones are kept (redacted) for inspection and replay.
  */
 export const TELEGRAM_UPDATE_JOB_OPTIONS: JobsOptions = {
-  attempts: 6,
+  attempts: 12,
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
@@ -59,4 +62,15 @@ export const REPORT_JOB_OPTIONS: JobsOptions = {
   backoff: { type: 'exponential', delay: 2_000 },
   removeOnComplete: { age: 24 * 3600, count: 20_000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 20_000 },
+};
+
+/**
+ * Community events (groups seen, bot rights, migrations) and erasure runs: store writes
+ * that retry through an outage for about an hour (1 s doubling, 12 attempts).
+ */
+export const COMMUNITY_JOB_OPTIONS: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
 };

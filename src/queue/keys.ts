@@ -133,3 +133,31 @@ export function reportStateKey(prefix: string, jobId: string): string {
 export function reportDeliveryLockKey(prefix: string, jobId: string): string {
   return `${prefix}:report-lock:${jobId}`;
 }
+
+/** Queue carrying community events (groups seen, bot rights, migrations, erasure runs) to the community worker. */
+export function communityQueueName(prefix: string): string {
+  return `${prefix}-community`;
+}
+
+/** Job id of a community event: its workspace and a digest of its content, so a repeated event is one job while kept. */
+export function communityJobId(workspace: string, digest: string): string {
+  return `c.${assertNoColon(workspace, 'workspace')}.${assertNoColon(digest, 'digest')}`;
+}
+
+/** Job scheduler id of the periodic re-run of unfinished erasures. */
+export function erasureSweepSchedulerId(): string {
+  return 'erasure-sweep';
+}
+
+/**
+ * Redis key holding a workspace's capture settings version (tracked keywords, invite links):
+ * bumped after every change, read by connectors to know their cached copy is stale.
+ */
+export function captureVersionKey(prefix: string, workspace: string): string {
+  return `${prefix}:capture:version:${assertNoColon(workspace, 'workspace')}`;
+}
+
+/** Redis pub/sub channel announcing "workspace W's capture settings changed" (the message is W). */
+export function captureChangedChannel(prefix: string): string {
+  return `${prefix}:capture:changed`;
+}

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { failFast } from './fail-fast.js';
 import { rejectedPayloadsKey } from './keys.js';
 
 /** Entries kept per source. */
@@ -52,12 +53,15 @@ export function rejectedPayload(source: string, reason: string, body: Buffer, ex
 /** Pushes a record onto the source's capped list. */
 export async function keepRejectedPayload(redis: Redis, prefix: string, record: RejectedPayload): Promise<void> {
   const key = rejectedPayloadsKey(prefix, record.source);
-  await redis
-    .multi()
-    .lpush(key, JSON.stringify(record))
-    .ltrim(key, 0, MAX_REJECTED_PAYLOADS - 1)
-    .expire(key, 14 * 24 * 3600)
-    .exec();
+  // A producer connection still connecting (right after start) is waited for briefly; one that is down fails within 2 s.
+  await failFast(redis, 2_000, 'rejected payload', () =>
+    redis
+      .multi()
+      .lpush(key, JSON.stringify(record))
+      .ltrim(key, 0, MAX_REJECTED_PAYLOADS - 1)
+      .expire(key, 14 * 24 * 3600)
+      .exec(),
+  );
 }
 
 /** The newest `limit` (default 100) records of a source. */

@@ -1,8 +1,9 @@
 /**
  * The telegram role on real parts for tests: the Bot API stub, the real telegraf bots,
- * the update queue and worker on the real Redis, the touch queue and the profile worker
- * into a memory store. `feed` pushes literal updates through polling (getUpdates) and
- * waits until they are handled and every touch they made is stored.
+ * the update queue and worker on the real Redis, the touch queue and the profile worker,
+ * the community queue and worker, into a memory store. `feed` pushes literal updates
+ * through polling (getUpdates) and waits until they are handled and every touch and
+ * community event they made is stored.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -23,6 +24,8 @@ import { ReportQueue } from '../../src/commands/index.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store, StoredTouch } from '../../src/store/store.js';
 import { createProfileWorker } from '../../workers/profile.worker.js';
+import { createCommunityWorker } from '../../workers/community.worker.js';
+import { CommunityQueue } from '../../src/queue/community-queue.js';
 import { BotApiStub } from './bot-api-stub.js';
 import { deleteKeys, REDIS_URL, testRedis, uniquePrefix } from './redis.js';
 
@@ -130,6 +133,7 @@ export interface TelegramHarness {
   touchQueue: TouchQueue;
   updateQueue: TelegramUpdateQueue;
   reportQueue: ReportQueue;
+  communityQueue: CommunityQueue;
   /** Failed update jobs seen by the worker (kept for inspection). */
   failed: Array<{ job: Job<TelegramUpdateJobData>; error: Error }>;
   /** Pushes updates through getUpdates and waits until they are handled and their touches stored. */
@@ -141,6 +145,10 @@ export interface TelegramHarness {
 }
 
 export interface HarnessOptions {
+  /** Writes to the store before anything starts (the capture settings load at start). */
+  seed?: (store: Store) => Promise<void>;
+  /** The store the role and workers use, made from the harness's (which `store` stays, for assertions). */
+  wrapStore?: (store: Store) => Store;
   /** Reports, or a function making them over the harness's store. */
   reports?: ReportsApi | ((store: Store) => ReportsApi);
   config?: Config;
@@ -155,24 +163,31 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const base = options.config ?? testConfig();
   const config: Config = { ...base, telegramApiRoot: stub.root };
   const prefix = config.queuePrefix;
-  const store = createMemoryStore();
-  await store.init();
+  const memory = createMemoryStore();
+  await memory.init();
+  await options.seed?.(memory);
+  const store = options.wrapStore ? options.wrapStore(memory) : memory;
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const producer = createProducerConnection({ url: REDIS_URL });
   const profileConn = createWorkerConnection({ url: REDIS_URL });
   const updateConn = createWorkerConnection({ url: REDIS_URL });
+  const communityConn = createWorkerConnection({ url: REDIS_URL });
   const cleaner = testRedis();
   const metrics = createMetrics();
   const touchQueue = new TouchQueue({ connection: producer, prefix, metrics });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
   const reportQueue = new ReportQueue({ connection: producer, prefix });
   const profileWorker = createProfileWorker({ connection: profileConn, store, locker: createMemoryLocker(), log, metrics, prefix, concurrency: 4 });
+  const communityQueue = new CommunityQueue({ connection: producer, prefix });
+  const communityWorker = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix });
   const handled = new Set<number>();
   const failed: TelegramHarness['failed'] = [];
   const role = await startTelegramRole({
     config,
     store,
     touches: touchQueue,
+    community: communityQueue,
+    redis: producer,
     updateQueue,
     reportQueue,
     workerConnection: updateConn,
@@ -194,9 +209,9 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const drained = async (): Promise<void> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const c = await touchQueue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      if ((c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0) return;
-      if (Date.now() > deadline) throw new Error(`touch queue not drained: ${JSON.stringify(c)}`);
+      const counts = await Promise.all([touchQueue.queue, communityQueue.queue].map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+      if (counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) === 0)) return;
+      if (Date.now() > deadline) throw new Error(`touch or community queue not drained: ${JSON.stringify(counts)}`);
       await new Promise((r) => setTimeout(r, 15));
     }
   };
@@ -210,32 +225,33 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   };
   return {
     stub,
-    store,
+    store: memory,
     role,
     config,
     touchQueue,
     updateQueue,
     reportQueue,
+    communityQueue,
     failed,
     waitHandled,
     async feed(updates, botId = BOT) {
       stub.pushUpdates(botId, ...(updates as unknown as Array<Record<string, unknown>>));
       await waitHandled(updates.map((u) => u.update_id));
     },
-    touches: (workspace = 'acme') => store.touches.list(workspace, {}),
+    touches: (workspace = 'acme') => memory.touches.list(workspace, {}),
     async close() {
       await role.close();
       await profileWorker.close();
-      await touchQueue.queue.obliterate({ force: true }).catch(() => undefined);
-      await updateQueue.queue.obliterate({ force: true }).catch(() => undefined);
-      await reportQueue.queue.obliterate({ force: true }).catch(() => undefined);
+      await communityWorker.close();
+      for (const q of [touchQueue.queue, updateQueue.queue, reportQueue.queue, communityQueue.queue]) await q.obliterate({ force: true }).catch(() => undefined);
       await touchQueue.close();
       await updateQueue.close();
       await reportQueue.close();
+      await communityQueue.close();
       await deleteKeys(cleaner, [`${prefix}*`, `bull:${prefix}*`]);
-      await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), cleaner.quit()]);
+      await Promise.all([producer.quit(), profileConn.quit(), updateConn.quit(), communityConn.quit(), cleaner.quit()]);
       await stub.close();
-      await store.close();
+      await memory.close();
     },
   };
 }

@@ -8,6 +8,7 @@
  * the configuration's `roles` use. Times are ISO strings, returned in canonical UTC form.
  * Lists have a fixed order (given on each method) that both adapters keep.
  */
+import type { Identifier } from '../../identity/identifier.js';
 import type { InsertResult } from '../rules.js';
 
 /** Platforms a community lives on. */
@@ -219,6 +220,43 @@ export interface JoinRequestRepo {
   removeUser(workspace: string, platform: CommunityPlatform, userId: string): Promise<number>;
 }
 
+/**
+ * An erasure on request that started and has not finished (see `commands/erase-member.ts`):
+ * written before the first step, grown as the steps learn who the person is and what was
+ * theirs, removed after the last one. A run left behind by a crash is resumed from it: the
+ * lists are what a re-run cannot find again once the first run deleted it (the person's
+ * identifiers, the conversions unlinked from them).
+ */
+export interface ErasureRun {
+  workspace: string;
+  /** `<platform>:<user id>` of the person who asked. */
+  subject: string;
+  platform: CommunityPlatform;
+  userId: string;
+  /** Every identifier the person had (hashed where the product hashes them). */
+  identifiers: Identifier[];
+  profileIds: string[];
+  /** Their Telegram usernames (how other people's mentions name them). */
+  usernames: string[];
+  /** Conversions related to them: unlinked, their credits deleted. */
+  conversionIds: string[];
+  startedAt: string;
+}
+
+/** The lists of an {@link ErasureRun} that grow as it runs. */
+export type ErasureRunLists = Partial<Pick<ErasureRun, 'identifiers' | 'profileIds' | 'usernames' | 'conversionIds'>>;
+
+export interface ErasureRunRepo {
+  /** Records a run unless one of the subject is recorded (unique per workspace, subject); returns the stored run. */
+  start(workspace: string, run: ErasureRun): Promise<ErasureRun>;
+  /** Adds values to the run's lists (set union, order of first appearance); returns the run, or null when none is recorded. */
+  extend(workspace: string, subject: string, lists: ErasureRunLists): Promise<ErasureRun | null>;
+  /** Removes the run (every step done); false when there was none. */
+  finish(workspace: string, subject: string): Promise<boolean>;
+  /** Unfinished runs ordered by startedAt, then subject; `startedBefore` (exclusive) leaves out runs that may still be going. */
+  list(workspace: string, options?: { startedBefore?: string }): Promise<ErasureRun[]>;
+}
+
 export interface CommunityRepos {
   readonly groups: GroupRepo;
   readonly inviteLinks: InviteLinkRepo;
@@ -229,4 +267,6 @@ export interface CommunityRepos {
   readonly erasures: ErasureRepo;
   readonly optOuts: OptOutRepo;
   readonly joinRequests: JoinRequestRepo;
+  /** Erasures in progress (resumed after a crash). */
+  readonly erasureRuns: ErasureRunRepo;
 }

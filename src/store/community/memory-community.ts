@@ -12,6 +12,9 @@ import type {
   DigestRepo,
   DigestSubscription,
   ErasureRepo,
+  ErasureRun,
+  ErasureRunLists,
+  ErasureRunRepo,
   GrantRepo,
   GroupRepo,
   InviteLinkRepo,
@@ -37,6 +40,7 @@ export function createMemoryCommunityRepos(): CommunityRepos {
   const erasureRows = table<PendingErasure>();
   const optOutRows = table<{ subject: string; at: string }>();
   const joinRequestRows = table<PendingJoinRequest>();
+  const erasureRunRows = table<ErasureRun>();
 
   const groups: GroupRepo = {
     async upsert(workspace, g) {
@@ -258,5 +262,50 @@ export function createMemoryCommunityRepos(): CommunityRepos {
     },
   };
 
-  return { groups, inviteLinks, grants, audit, keywords, digests, erasures, optOuts, joinRequests };
+  const erasureRuns: ErasureRunRepo = {
+    async start(workspace, run) {
+      assertSameWorkspace(`erasure run of ${run.subject}`, workspace, run.workspace);
+      const rows = erasureRunRows.of(workspace);
+      const stored = rows.get(run.subject);
+      if (stored) return plainCopy(stored);
+      const row = plainCopy({ ...run, startedAt: canonicalTime(run.startedAt, 'startedAt') });
+      rows.set(run.subject, row);
+      return plainCopy(row);
+    },
+    async extend(workspace, subject, lists: ErasureRunLists) {
+      const row = erasureRunRows.of(workspace).get(subject);
+      if (!row) return null;
+      row.identifiers = unionBy(row.identifiers, lists.identifiers ?? [], (i) => `${i.type}\u0000${i.value}`);
+      row.profileIds = unionBy(row.profileIds, lists.profileIds ?? [], (x) => x);
+      row.usernames = unionBy(row.usernames, lists.usernames ?? [], (x) => x);
+      row.conversionIds = unionBy(row.conversionIds, lists.conversionIds ?? [], (x) => x);
+      return plainCopy(row);
+    },
+    async finish(workspace, subject) {
+      return erasureRunRows.of(workspace).delete(subject);
+    },
+    async list(workspace, options = {}) {
+      const before = options.startedBefore === undefined ? undefined : instantOf(options.startedBefore, 'startedBefore');
+      return [...erasureRunRows.of(workspace).values()]
+        .filter((r) => before === undefined || Date.parse(r.startedAt) < before)
+        .sort(compareBy((r) => Date.parse(r.startedAt), (r) => r.subject))
+        .map((r) => plainCopy(r));
+    },
+  };
+
+  return { groups, inviteLinks, grants, audit, keywords, digests, erasures, optOuts, joinRequests, erasureRuns };
+}
+
+/** `a` with the values of `b` it lacks appended (by `keyOf`), in order of first appearance. */
+function unionBy<T>(a: readonly T[], b: readonly T[], keyOf: (x: T) => string): T[] {
+  const seen = new Set(a.map(keyOf));
+  const out = [...a];
+  for (const x of b) {
+    const k = keyOf(x);
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(x);
+    }
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import type {
   AuditEntry,
   CampaignInviteLink,
   CommunityRepos,
+  ErasureRun,
   DigestSubscription,
   PendingJoinRequest,
   RegisteredGroup,
@@ -76,6 +77,13 @@ joinRequestSchema.index({ workspace: 1, platform: 1, chatId: 1, userId: 1 }, { u
 joinRequestSchema.index({ workspace: 1, platform: 1, userId: 1 }, { name: 'workspace_user' });
 joinRequestSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expires' });
 
+const erasureRunSchema = schema(
+  { workspace: S, subject: S, platform: S, userId: S, identifiers: { type: Schema.Types.Mixed }, profileIds: [S], usernames: [S], conversionIds: [S], startedAt: D },
+  'community_erasure_runs',
+);
+erasureRunSchema.index({ workspace: 1, subject: 1 }, { unique: true, name: 'workspace_subject_unique' });
+erasureRunSchema.index({ workspace: 1, startedAt: 1, subject: 1 }, { name: 'workspace_started' });
+
 export function createMongoCommunityRepos(connection: Connection): { repos: CommunityRepos; init: () => Promise<void> } {
   const model = (name: string, s: mongoose.Schema<Doc>): Model<Doc> => connection.model<Doc>(name, s);
   const Group = model('CommunityGroup', groupSchema);
@@ -87,6 +95,8 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
   const Erasure = model('CommunityErasure', erasureSchema);
   const OptOut = model('CommunityOptOut', optOutSchema);
   const JoinRequest = model('CommunityJoinRequest', joinRequestSchema);
+  const ErasureRunModel = model('CommunityErasureRun', erasureRunSchema);
+  const runOf = (doc: Doc): ErasureRun => fromDoc<ErasureRun>(doc, ['startedAt']);
 
   const insertOnce = (m: Model<Doc>, doc: Doc): Promise<'inserted' | 'duplicate'> => insertDoc(m, doc);
 
@@ -277,12 +287,44 @@ export function createMongoCommunityRepos(connection: Connection): { repos: Comm
         return (await JoinRequest.deleteMany({ workspace, platform, userId })).deletedCount;
       },
     },
+    erasureRuns: {
+      async start(workspace, run) {
+        assertSameWorkspace(`erasure run of ${run.subject}`, workspace, run.workspace);
+        const doc = { ...plainCopy(run), startedAt: date(run.startedAt, 'startedAt') };
+        await insertOnce(ErasureRunModel, doc);
+        const stored = await ErasureRunModel.findOne({ workspace, subject: run.subject }, HIDDEN).lean<Doc>();
+        if (!stored) throw new Error(`erasure run of ${run.subject} was not stored`);
+        return runOf(stored);
+      },
+      async extend(workspace, subject, lists) {
+        // $addToSet with $each: a set union that keeps the stored order and appends what is new.
+        const add: Doc = {};
+        for (const k of ['identifiers', 'profileIds', 'usernames', 'conversionIds'] as const) {
+          const values = lists[k];
+          if (values && values.length > 0) add[k] = { $each: plainCopy(values) };
+        }
+        const doc =
+          Object.keys(add).length > 0
+            ? await ErasureRunModel.findOneAndUpdate({ workspace, subject }, { $addToSet: add }, { new: true, projection: HIDDEN }).lean<Doc>()
+            : await ErasureRunModel.findOne({ workspace, subject }, HIDDEN).lean<Doc>();
+        return doc ? runOf(doc) : null;
+      },
+      async finish(workspace, subject) {
+        return (await ErasureRunModel.deleteOne({ workspace, subject })).deletedCount === 1;
+      },
+      async list(workspace, options = {}) {
+        const filter: Doc = { workspace };
+        if (options.startedBefore !== undefined) filter.startedAt = { $lt: date(options.startedBefore, 'startedBefore') };
+        const docs = await ErasureRunModel.find(filter, HIDDEN).sort({ startedAt: 1, subject: 1 }).lean<Doc[]>();
+        return docs.map(runOf);
+      },
+    },
   };
 
   return {
     repos,
     init: async () => {
-      for (const m of [Group, Link, Grant, Audit, Keyword, Digest, Erasure, OptOut, JoinRequest]) {
+      for (const m of [Group, Link, Grant, Audit, Keyword, Digest, Erasure, OptOut, JoinRequest, ErasureRunModel]) {
         // Idempotent: an index that exists with the same spec is a no-op.
         await m.createIndexes();
       }

@@ -112,6 +112,32 @@ export function createMemoryTouches(open: () => void): TouchRepo {
       byProfile.get(workspace)?.delete(profileId);
       return rows.size;
     },
+
+    // --- erasure: a person named in other people's touches -------------------------------
+    async scrubPerson(workspace, refs) {
+      open();
+      const users = new Set(refs.userIds);
+      const mentions = new Set(refs.mentions);
+      let changed = 0;
+      for (const row of touchRows.get(workspace)?.values() ?? []) {
+        const details = row.touch.details as Record<string, unknown>;
+        for (const field of ['addedBy', 'removedBy']) {
+          const v = details[field];
+          if (typeof v === 'string' && users.has(v)) {
+            delete details[field];
+            changed++;
+          }
+        }
+        const mentioned = details.mentioned;
+        if (Array.isArray(mentioned) && mentioned.some((m) => mentions.has(m as string))) {
+          const kept = mentioned.filter((m) => !mentions.has(m as string));
+          if (kept.length > 0) details.mentioned = kept;
+          else delete details.mentioned;
+          changed++;
+        }
+      }
+      return changed;
+    },
   };
   return touches;
 }

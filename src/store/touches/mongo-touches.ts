@@ -139,6 +139,25 @@ export function createMongoTouches(connection: Connection, open: () => void): { 
       open();
       return (await Touch.deleteMany({ workspace, profileId })).deletedCount;
     },
+
+    // --- erasure: a person named in other people's touches -------------------------------
+    async scrubPerson(workspace, refs) {
+      open();
+      let changed = 0;
+      const users = [...refs.userIds];
+      const mentions = [...refs.mentions];
+      if (users.length > 0) {
+        for (const field of ['details.addedBy', 'details.removedBy']) {
+          changed += (await Touch.updateMany({ workspace, [field]: { $in: users } }, { $unset: { [field]: '' } })).modifiedCount;
+        }
+      }
+      if (mentions.length > 0) {
+        changed += (await Touch.updateMany({ workspace, 'details.mentioned': { $in: mentions } }, { $pull: { 'details.mentioned': { $in: mentions } } })).modifiedCount;
+        // A facet is a non-empty list (the touch schema): one left empty goes.
+        await Touch.updateMany({ workspace, 'details.mentioned': { $size: 0 } }, { $unset: { 'details.mentioned': '' } });
+      }
+      return changed;
+    },
   };
   return { touches, models: [Touch] };
 }

@@ -38,5 +38,26 @@ export interface TouchRepo {
   count(workspace: string): Promise<number>;
   /** Deletes every touch of a profile (erasure on request); returns how many were deleted. */
   deleteByProfile(workspace: string, profileId: string): Promise<number>;
+
+  // --- erasure: a person named in other people's touches ---------------------------------
+  /**
+   * Removes an erased person from other people's touches: `details.addedBy` and
+   * `details.removedBy` equal to one of `refs.userIds` are removed, and so are the entries of
+   * `details.mentioned` found in `refs.mentions` (a facet left empty is removed). Returns how
+   * many fields changed (a touch that lost its `addedBy` and a mention counts twice).
+   * Idempotent: a second call changes nothing.
+   */
+  scrubPerson(workspace: string, refs: PersonRefs): Promise<number>;
+}
+
+/**
+ * How other people's touches name a person (see {@link TouchRepo.scrubPerson}), in the form
+ * the connectors wrote: Telegram user ids in clear, WhatsApp ids as the workspace's keyed
+ * hash; mentions as Telegram usernames (lower case), `id:<telegram user id>`, or hashed
+ * WhatsApp ids.
+ */
+export interface PersonRefs {
+  userIds: readonly string[];
+  mentions: readonly string[];
 }
 
