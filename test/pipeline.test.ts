@@ -58,8 +58,8 @@ const EXPECTED_ALICE = {
       { keyword: '发货', count: 1 },
     ],
     groups: [
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 0, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastActiveAt: '2026-03-02T10:00:00.000Z' },
-      { platform: 'whatsapp', chatId: G2.id, chatTitle: 'VIP', joins: 1, leaves: 0, firstJoinedAt: '2026-02-28T09:00:00.000Z', lastJoinedAt: '2026-02-28T09:00:00.000Z', lastActiveAt: '2026-03-03T17:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-02T10:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastActiveAt: '2026-03-02T10:00:00.000Z' },
+      { platform: 'whatsapp', chatId: G2.id, chatTitle: 'VIP', chatTitleAt: '2026-03-03T17:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-02-28T09:00:00.000Z', lastJoinedAt: '2026-02-28T09:00:00.000Z', lastActiveAt: '2026-03-03T17:00:00.000Z' },
     ],
     activeDays: ['2026-02-28', '2026-03-01', '2026-03-02', '2026-03-03'],
     sourcePath: [
@@ -84,7 +84,7 @@ const EXPECTED_BOB = {
       { keyword: '发货', count: 1 },
     ],
     groups: [
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T11:00:00.000Z', lastJoinedAt: '2026-03-01T11:00:00.000Z', lastLeftAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-05T00:00:00.000Z', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T11:00:00.000Z', lastJoinedAt: '2026-03-01T11:00:00.000Z', lastLeftAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
     ],
     activeDays: ['2026-03-01', '2026-03-05'],
     sourcePathDropped: 0,

@@ -36,8 +36,8 @@ describe('profile statistics', () => {
     // 2026-03-03T09:00+08:00 is 01:00 UTC on the 3rd.
     expect(s.activeDays).toEqual(['2026-03-01', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']);
     expect(s.groups).toEqual([
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastLeftAt: '2026-03-04T00:00:00.000Z', lastActiveAt: '2026-03-04T00:00:00.000Z' },
-      { platform: 'whatsapp', chatId: '120363000000000001@g.us', chatTitle: 'VIP', joins: 1, leaves: 0, firstJoinedAt: '2026-03-05T00:00:00.000Z', lastJoinedAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-04T00:00:00.000Z', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastLeftAt: '2026-03-04T00:00:00.000Z', lastActiveAt: '2026-03-04T00:00:00.000Z' },
+      { platform: 'whatsapp', chatId: '120363000000000001@g.us', chatTitle: 'VIP', chatTitleAt: '2026-03-05T00:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-03-05T00:00:00.000Z', lastJoinedAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
     ]);
     expect(s.sourcePath.map((x) => [x.kind, x.chatId, x.campaign])).toEqual([
       ['join', '-1001', 'spring'],

@@ -4,9 +4,11 @@
  * Idempotency key: (workspace, touch id): the BullMQ job id while the job is kept, the
  *   store's unique touch id after that; `recordTouch` makes a re-run a no-op.
  * Side effects: the touch is stored; identities claimed or moved; profiles created,
- *   merged and updated (see `src/profile/record-touch.ts`). A touch whose actor opted out
- *   (`/forgetme`) is dropped before any of that: not stored, result `opted_out`. Connectors
- *   drop such touches too, but not those already queued when the person confirmed.
+ *   merged and updated (see `src/profile/record-touch.ts`: a known person's touch is one
+ *   insert, one atomic partial update of the profile and one mark, no lock; concurrent jobs'
+ *   inserts, identity reads and marks share bulk round trips). A touch whose actor opted out
+ *   (`/forgetme`) is dropped before any of that: not stored, result `opted_out` (checked
+ *   against the store only when opt-outs changed: `src/profile/opt-out-gate.ts`).
  * Retry class: invalid payload → UnrecoverableError (never retried); anything else
  *   (store, Redis, a lock wait, an identity race) → retried with backoff
  *   (`src/queue/job-options.ts`).
@@ -16,12 +18,13 @@ import type { Redis } from 'ioredis';
 import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import { subjectOf } from '../src/access/roles.js';
+import { createOptOutGate } from '../src/profile/opt-out-gate.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import type { TouchJobData } from '../src/queue/touch-queue.js';
+import { batchStoreCalls } from '../src/store/batch-calls.js';
 import type { Store } from '../src/store/store.js';
-import { touchEventSchema, type TouchEvent } from '../src/touch-event.js';
+import { touchEventSchema } from '../src/touch-event.js';
 
 /** A touch of a person who asked to be forgotten: dropped, nothing stored. */
 export interface OptedOutResult {
@@ -34,41 +37,22 @@ export interface OptedOutResult {
 /** What a touch job did: `recordTouch`'s result, or `opted_out`. */
 export type ProfileJobResult = RecordTouchResult | OptedOutResult;
 
-/** How long an opted-out answer is cached; a "not opted out" answer never is. */
-export const OPT_OUT_CACHE_MS = 60_000;
-/** Most cached opted-out subjects; beyond it the cache starts over. */
-const OPT_OUT_CACHE_MAX = 10_000;
-
-/**
- * Whether a touch's actor opted out: the subject (`telegram:<id>`, `whatsapp:<hashed id>`,
- * the opt-out store's key) looked up with one indexed read per touch. Only "opted out" is
- * cached ({@link OPT_OUT_CACHE_MS}): caching "not opted out" would let touches queued just
- * before a /forgetme through. Touches without a platform user id (tracked-link clicks carry
- * a profile id, which erasure deletes: `recordTouch` then keeps them anonymous) are not checked.
- */
-function makeOptOutCheck(store: Store, now: () => number = Date.now): (touch: TouchEvent) => Promise<boolean> {
-  const cache = new Map<string, number>();
-  return async (touch) => {
-    const { userId } = touch.actor;
-    if (userId === undefined || (touch.platform !== 'telegram' && touch.platform !== 'whatsapp')) return false;
-    const subject = subjectOf(touch.platform, userId);
-    const key = `${touch.workspace}\u0000${subject}`;
-    const cachedAt = cache.get(key);
-    if (cachedAt !== undefined && now() - cachedAt < OPT_OUT_CACHE_MS) return true;
-    if (!(await store.community.optOuts.has(touch.workspace, subject))) {
-      cache.delete(key);
-      return false;
-    }
-    if (cache.size >= OPT_OUT_CACHE_MAX) cache.clear();
-    cache.set(key, now());
-    return true;
-  };
-}
-
 export interface ProfileWorkerOptions {
   /** A worker connection (`createWorkerConnection`: `maxRetriesPerRequest: null`). */
   connection: Redis;
   store: Store;
+  /**
+   * Whether concurrent jobs' store calls share bulk round trips (`src/store/batch-calls.ts`);
+   * default true. False when `store` batches already (the benchmark counts under its own).
+   */
+  batch?: boolean;
+  /**
+   * A non-blocking Redis connection (the producer's) for the opt-out version key, so the
+   * opt-out check reads the store only when opt-outs changed (`src/profile/opt-out-gate.ts`);
+   * the processes writing opt-outs must then wrap their store with `signalOptOutChanges`.
+   * Without it every touch's opt-out is read from the store.
+   */
+  redis?: Redis;
   locker: Locker;
   log: Logger;
   metrics: Metrics;
@@ -84,18 +68,18 @@ export interface ProfileWorkerOptions {
 export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency'>) {
   const prefix = options.prefix ?? 'midfunnel';
   const deps = {
-    store: options.store,
+    store: options.batch === false ? options.store : batchStoreCalls(options.store).store,
     locker: options.locker,
     lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
   };
-  const optedOut = makeOptOutCheck(options.store);
+  const gate = createOptOutGate({ store: options.store, prefix, ...(options.redis ? { redis: options.redis } : {}) });
   return async (job: Job<TouchJobData>): Promise<ProfileJobResult> => {
     const parsed = touchEventSchema.safeParse(job.data?.touch);
     if (!parsed.success) {
       options.metrics.eventsFailed.inc({ reason: 'invalid' });
       throw new UnrecoverableError(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
-    if (await optedOut(parsed.data)) {
+    if (await gate.optedOut(parsed.data)) {
       const dropped: OptedOutResult = { status: 'opted_out', profileId: null, merged: [], conflicts: [] };
       options.metrics.eventsProcessed.inc({ result: dropped.status });
       options.metrics.processingLatency.observe((Date.now() - job.timestamp) / 1000);

@@ -82,3 +82,11 @@ export function telegramUpdateJobId(botId: string, updateId: number): string {
 export function whatsappAccountLeaseKey(prefix: string, accountId: string): string {
   return `${prefix}:lease:whatsapp:${assertNoColon(accountId, 'account id')}`;
 }
+
+/**
+ * Redis key counting changes to a workspace's opt-outs (`/forgetme`): every writer bumps it
+ * after the store write, and profile workers compare it to trust their cached answers.
+ */
+export function optOutVersionKey(prefix: string, workspace: string): string {
+  return `${prefix}:optouts:${workspace}`;
+}

@@ -1,11 +1,15 @@
 /**
  * In-memory profiles and identities (see `profile-repo.ts`): one owner per identifier
  * (first claim wins), profiles by id in code-point order, every returned object a copy.
+ * Statistics are kept in the stored shape of `stats-doc.ts` and touches applied with the same
+ * operators the MongoDB adapter sends, so both read back the same statistics.
  */
 import { identifierKey, type Identifier } from '../../identity/identifier.js';
 import { bucket as bucketOf } from '../memory-tables.js';
+import type { ProfileStats } from '../../profile/profile-stats.js';
 import { assertSameWorkspace, compareCodePoints, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
-import type { IdentityRepo, Profile, ProfileRepo } from './profile-repo.js';
+import type { IdentityRepo, Profile, ProfileFacts, ProfileRepo } from './profile-repo.js';
+import { applyOps, isCurrentShape, opsOfDelta, statsOfStored, storedOfStats, type StoredStats } from './stats-doc.js';
 
 interface IdentityRow {
   identifier: Identifier;
@@ -78,22 +82,108 @@ export function createMemoryIdentities(open: () => void): IdentityRepo {
   return identities;
 }
 
+/** A profile as the in-memory adapter keeps it: statistics in the stored shape, plus the rewrite state. */
+interface ProfileRow {
+  profile: Omit<Profile, 'stats'> & { stats: StoredStats | ProfileStats };
+  fence?: string;
+  adopted?: string[];
+}
+
+/** The profile a row stands for (a copy, statistics in `ProfileStats` form). */
+function profileOf(row: ProfileRow): Profile {
+  const { stats, ...rest } = row.profile;
+  const out = { ...plainCopy(rest), stats: statsOfStored(stats) };
+  sortIdentifiers(out.identifiers);
+  out.usernames.sort(compareCodePoints);
+  return out;
+}
+
+function rowOf(profile: Profile): ProfileRow {
+  const { stats, ...rest } = plainCopy(profile);
+  return { profile: { ...rest, stats: storedOfStats(stats) } };
+}
+
+function factsOf(row: ProfileRow): ProfileFacts {
+  const facts: ProfileFacts = { identifiers: sortIdentifiers(plainCopy(row.profile.identifiers)) };
+  if (row.profile.hasConversions !== undefined) facts.hasConversions = row.profile.hasConversions;
+  return facts;
+}
+
+function addIdentifiersTo(row: ProfileRow, list: readonly Identifier[]): void {
+  const have = new Set(row.profile.identifiers.map(identifierKey));
+  for (const i of distinctIdentifiers(list)) if (!have.has(identifierKey(i))) row.profile.identifiers.push(i);
+  sortIdentifiers(row.profile.identifiers);
+}
+
 /** Creates the in-memory profiles; `open()` throws once the store is closed. */
 export function createMemoryProfiles(open: () => void): ProfileRepo {
-  const profileRows = new Map<string, Map<string, Profile>>();
-  const sortedProfiles = (workspace: string): Profile[] =>
-    [...(profileRows.get(workspace)?.values() ?? [])].sort((a, b) => compareCodePoints(a.id, b.id));
+  const profileRows = new Map<string, Map<string, ProfileRow>>();
+  const sortedRows = (workspace: string): ProfileRow[] =>
+    [...(profileRows.get(workspace)?.values() ?? [])].sort((a, b) => compareCodePoints(a.profile.id, b.profile.id));
 
   const profiles: ProfileRepo = {
     async get(workspace, id) {
       open();
-      const p = profileRows.get(workspace)?.get(id);
-      return p ? plainCopy(p) : null;
+      const row = profileRows.get(workspace)?.get(id);
+      return row ? profileOf(row) : null;
     },
     async put(workspace, profile) {
       open();
       assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
-      bucketOf(profileRows, workspace).set(profile.id, plainCopy(profile));
+      bucketOf(profileRows, workspace).set(profile.id, rowOf(profile));
+    },
+    async create(workspace, profile, options = {}) {
+      open();
+      assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
+      const bucket = bucketOf(profileRows, workspace);
+      if (bucket.has(profile.id)) return 'duplicate';
+      const row = rowOf(profile);
+      if (options.adopted && options.adopted.length > 0) row.adopted = [...options.adopted];
+      bucket.set(profile.id, row);
+      return 'inserted';
+    },
+    async applyTouch(workspace, id, delta, options) {
+      open();
+      const row = profileRows.get(workspace)?.get(id);
+      if (!row || row.fence !== undefined || row.adopted?.includes(delta.touchId) || !isCurrentShape(row.profile.stats)) return null;
+      applyOps(row.profile.stats, opsOfDelta(delta));
+      if (options.username !== undefined && !row.profile.usernames.includes(options.username)) row.profile.usernames.push(options.username);
+      if (options.identifiers) addIdentifiersTo(row, options.identifiers);
+      row.profile.updatedAt = options.at;
+      return factsOf(row);
+    },
+    async fence(workspace, id, token) {
+      open();
+      const row = profileRows.get(workspace)?.get(id);
+      if (!row) return null;
+      row.fence = token;
+      return profileOf(row);
+    },
+    async replace(workspace, profile, fence) {
+      open();
+      assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
+      const row = profileRows.get(workspace)?.get(profile.id);
+      if (!row || row.fence !== fence.token) return null;
+      const next = rowOf(profile);
+      if (profile.hasConversions === false && row.profile.hasConversions === true) next.profile.hasConversions = true;
+      if (profile.hasConversions === false && row.profile.hasConversions === undefined) delete next.profile.hasConversions;
+      if (fence.adopted.length > 0) next.adopted = [...fence.adopted];
+      bucketOf(profileRows, workspace).set(profile.id, next);
+      return factsOf(next);
+    },
+    async noteConversion(workspace, id) {
+      open();
+      const row = profileRows.get(workspace)?.get(id);
+      if (!row) return false;
+      row.profile.hasConversions = true;
+      return true;
+    },
+    async addIdentifiers(workspace, id, list) {
+      open();
+      const row = profileRows.get(workspace)?.get(id);
+      if (!row) return false;
+      addIdentifiersTo(row, list);
+      return true;
     },
     async delete(workspace, id) {
       open();
@@ -101,9 +191,9 @@ export function createMemoryProfiles(open: () => void): ProfileRepo {
     },
     async findByUsername(workspace, username) {
       open();
-      return sortedProfiles(workspace)
-        .filter((p) => p.usernames.includes(username))
-        .map((p) => plainCopy(p));
+      return sortedRows(workspace)
+        .filter((r) => r.profile.usernames.includes(username))
+        .map(profileOf);
     },
     async list(workspace, options = {}) {
       open();
@@ -111,9 +201,9 @@ export function createMemoryProfiles(open: () => void): ProfileRepo {
       const { afterId } = options;
       if (limit === 0) return [];
       const page: Profile[] = [];
-      for (const p of sortedProfiles(workspace)) {
-        if (afterId !== undefined && compareCodePoints(p.id, afterId) <= 0) continue;
-        page.push(plainCopy(p));
+      for (const r of sortedRows(workspace)) {
+        if (afterId !== undefined && compareCodePoints(r.profile.id, afterId) <= 0) continue;
+        page.push(profileOf(r));
         if (page.length >= limit) break;
       }
       return page;

@@ -2,13 +2,19 @@
  * MongoDB profiles and identities (see `profile-repo.ts`), collections `profiles` and
  * `identities`. Identity claims are upserts with `$setOnInsert`, so concurrent claims leave
  * exactly one owner (the unique index on workspace, type and value decides).
+ *
+ * A profile's statistics are stored in the shape of `stats-doc.ts`: `applyTouch` is one
+ * `findOneAndUpdate` of `$inc`/`$min`/`$max`/`$addToSet`/`$push` on them, filtered on the
+ * profile not being fenced and not having adopted the touch; `fence` and `replace` are
+ * `findOneAndUpdate`s on the fence token. Every one is served by the unique `workspace, id` index.
  */
 import mongoose from 'mongoose';
 import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { identifierKey, type Identifier } from '../../identity/identifier.js';
-import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, isDuplicateKey } from '../mongo-support.js';
-import { assertSameWorkspace, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
-import type { IdentityRepo, Profile, ProfileRepo } from './profile-repo.js';
+import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, insertOnce, isDuplicateKey } from '../mongo-support.js';
+import { assertSameWorkspace, compareCodePoints, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
+import type { IdentityRepo, Profile, ProfileFacts, ProfileRepo } from './profile-repo.js';
+import { STATS_SHAPE, mongoUpdateOfOps, opsOfDelta, statsOfStored, storedOfStats } from './stats-doc.js';
 
 const { Schema } = mongoose;
 
@@ -20,7 +26,7 @@ export interface IdentityDoc {
   profileId: string;
 }
 
-/** A profile document: the Profile as it is. */
+/** A profile document: the Profile with its statistics in the stored shape, plus the rewrite state. */
 export interface ProfileDoc {
   workspace: string;
   id: string;
@@ -29,6 +35,11 @@ export interface ProfileDoc {
   stats: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  hasConversions?: boolean;
+  /** Token of the rewrite in progress (see `ProfileRepo.fence`). */
+  fence?: string;
+  /** Touches the statistics include that were not marked applied when they were folded. */
+  adopted?: string[];
 }
 
 const identitySchema = new Schema<IdentityDoc>(
@@ -54,6 +65,9 @@ const profileSchema = new Schema<ProfileDoc>(
     stats: { type: Schema.Types.Mixed },
     createdAt: { type: String },
     updatedAt: { type: String },
+    hasConversions: { type: Boolean },
+    fence: { type: String },
+    adopted: { type: [String], default: undefined },
   },
   { ...SCHEMA_OPTIONS, collection: 'profiles' },
 );
@@ -62,19 +76,38 @@ profileSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id
 // findByUsername() (multikey).
 profileSchema.index({ workspace: 1, usernames: 1 }, { name: 'workspace_usernames' });
 
-/** The document a profile is stored as (a plain copy: undefined fields dropped). */
+/** The document a profile is stored as (a plain copy: undefined fields dropped; statistics in the stored shape). */
 export function toProfileDoc(workspace: string, profile: Profile): ProfileDoc {
   assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
-  return plainCopy(profile) as unknown as ProfileDoc;
+  const { stats, ...rest } = plainCopy(profile);
+  return { ...rest, stats: storedOfStats(stats) } as unknown as ProfileDoc;
 }
 
-/** The profile a lean document stands for: no `_id`/`__v`; every other field as stored. */
+/** The profile a lean document stands for: no `_id`/`__v` or rewrite state; statistics as `ProfileStats`. */
 export function fromProfileDoc(doc: ProfileDoc): Profile {
   const out = { ...doc } as Record<string, unknown>;
   delete out._id;
   delete out.__v;
+  delete out.fence;
+  delete out.adopted;
+  out.stats = statsOfStored(doc.stats);
+  out.identifiers = sortIdentifiers([...(doc.identifiers as Identifier[])]);
+  out.usernames = [...doc.usernames].sort(compareCodePoints);
   return out as unknown as Profile;
 }
+
+/** The facts of a profile document read back after a write (only identifiers and hasConversions projected). */
+function factsOfDoc(doc: Pick<ProfileDoc, 'identifiers' | 'hasConversions'>): ProfileFacts {
+  const facts: ProfileFacts = { identifiers: sortIdentifiers(distinctIdentifiers(doc.identifiers as Identifier[])) };
+  if (doc.hasConversions !== undefined) facts.hasConversions = doc.hasConversions;
+  return facts;
+}
+
+/** What `applyTouch` and `replace` read back: the facts only. */
+const FACTS = { _id: 0, identifiers: 1, hasConversions: 1 } as const;
+
+/** `{ type, value }` in that order, as `$addToSet` compares whole documents. */
+const identifierDocs = (list: readonly Identifier[]): Identifier[] => distinctIdentifiers(list).map((i) => ({ type: i.type, value: i.value }));
 
 /** The MongoDB profiles and identities on `connection`; `open()` throws once the store is closed. */
 export function createMongoProfiles(
@@ -163,6 +196,60 @@ export function createMongoProfiles(
         if (!isDuplicateKey(err)) throw err;
         await ProfileModel.replaceOne({ workspace, id: profile.id }, doc, { upsert: true });
       }
+    },
+    async create(workspace, profile, options = {}) {
+      open();
+      const doc: ProfileDoc = toProfileDoc(workspace, profile);
+      if (options.adopted && options.adopted.length > 0) doc.adopted = [...options.adopted];
+      return insertOnce(ProfileModel, doc);
+    },
+    async applyTouch(workspace, id, delta, options) {
+      open();
+      const update = mongoUpdateOfOps(opsOfDelta(delta), 'stats');
+      (update.$set ??= {}).updatedAt = options.at;
+      const add: Record<string, unknown> = {};
+      if (options.username !== undefined) add.usernames = options.username;
+      if (options.identifiers && options.identifiers.length > 0) add.identifiers = { $each: identifierDocs(options.identifiers) };
+      if (Object.keys(add).length > 0) update.$addToSet = { ...update.$addToSet, ...add };
+      const doc = await ProfileModel.collection.findOneAndUpdate(
+        { workspace, id, 'stats.v': STATS_SHAPE, fence: { $exists: false }, adopted: { $ne: delta.touchId } },
+        update,
+        { returnDocument: 'after', projection: FACTS, includeResultMetadata: false },
+      );
+      return doc ? factsOfDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async fence(workspace, id, token) {
+      open();
+      const doc = await ProfileModel.collection.findOneAndUpdate({ workspace, id }, { $set: { fence: token } }, { returnDocument: 'after', projection: HIDDEN, includeResultMetadata: false });
+      return doc ? fromProfileDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async replace(workspace, profile, fence) {
+      open();
+      const { workspace: _ws, id, hasConversions, ...fields } = toProfileDoc(workspace, profile);
+      const unset: Record<string, ''> = { fence: '' };
+      const set: Record<string, unknown> = { ...fields };
+      if (fence.adopted.length > 0) set.adopted = [...fence.adopted];
+      else unset.adopted = '';
+      // True stays true (a conversion noted meanwhile); unknown stays unknown; false keeps what is stored.
+      if (hasConversions === true) set.hasConversions = true;
+      if (hasConversions === undefined) unset.hasConversions = '';
+      const doc = await ProfileModel.collection.findOneAndUpdate(
+        { workspace, id, fence: fence.token },
+        { $set: set, $unset: unset },
+        { returnDocument: 'after', projection: FACTS, includeResultMetadata: false },
+      );
+      return doc ? factsOfDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async noteConversion(workspace, id) {
+      open();
+      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $set: { hasConversions: true } });
+      return res.matchedCount === 1;
+    },
+    async addIdentifiers(workspace, id, list) {
+      open();
+      if (list.length === 0) return (await ProfileModel.countDocuments({ workspace, id })) === 1;
+      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $addToSet: { identifiers: { $each: identifierDocs(list) } } });
+      return res.matchedCount === 1;
     },
     async delete(workspace, id) {
       open();
