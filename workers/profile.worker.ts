@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import { createOptOutGate } from '../src/profile/opt-out-gate.js';
+import { createOptOutGate, type OptOutGate } from '../src/profile/opt-out-gate.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import type { TouchJobData } from '../src/queue/touch-queue.js';
@@ -47,8 +47,8 @@ export interface ProfileWorkerOptions {
    */
   batch?: boolean;
   /**
-   * A non-blocking Redis connection (the producer's) for the opt-out version key, so the
-   * opt-out check reads the store only when opt-outs changed (`src/profile/opt-out-gate.ts`);
+   * A Redis connection (the producer's) the worker duplicates to subscribe to opt-out changes,
+   * so the opt-out check reads the store only when opt-outs changed (`src/profile/opt-out-gate.ts`);
    * the processes writing opt-outs must then wrap their store with `signalOptOutChanges`.
    * Without it every touch's opt-out is read from the store.
    */
@@ -65,14 +65,14 @@ export interface ProfileWorkerOptions {
 }
 
 /** The job processor, separate from the Worker so it can be called directly. */
-export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency'>) {
+export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency' | 'redis'> & { optOuts?: OptOutGate }) {
   const prefix = options.prefix ?? 'midfunnel';
   const deps = {
     store: options.batch === false ? options.store : batchStoreCalls(options.store).store,
     locker: options.locker,
     lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
   };
-  const gate = createOptOutGate({ store: options.store, prefix, ...(options.redis ? { redis: options.redis } : {}) });
+  const gate = options.optOuts ?? createOptOutGate({ store: options.store });
   return async (job: Job<TouchJobData>): Promise<ProfileJobResult> => {
     const parsed = touchEventSchema.safeParse(job.data?.touch);
     if (!parsed.success) {
@@ -96,16 +96,21 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
       );
     }
     options.onProcessed?.(result, job);
-    return result;
+    // BullMQ keeps the return value in Redis with the finished job: the outcome, not the person.
+    const { person: _person, ...kept } = result;
+    return kept;
   };
 }
 
 export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, ProfileJobResult> {
+  const prefix = options.prefix ?? 'midfunnel';
+  const optOuts = createOptOutGate({ store: options.store, prefix, ...(options.redis ? { subscriber: options.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }) } : {}) });
   const worker = new Worker<TouchJobData, ProfileJobResult>(
-    touchQueueName(options.prefix ?? 'midfunnel'),
-    makeProfileProcessor(options),
+    touchQueueName(prefix),
+    makeProfileProcessor({ ...options, optOuts }),
     { connection: options.connection, concurrency: options.concurrency ?? 16 },
   );
+  worker.on('closed', () => optOuts.close());
   worker.on('failed', (job, err) => {
     if (!(err instanceof UnrecoverableError)) options.metrics.eventsFailed.inc({ reason: 'error' });
     options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: { name: err.name, message: err.message } }, 'touch job failed');

@@ -84,9 +84,10 @@ export function whatsappAccountLeaseKey(prefix: string, accountId: string): stri
 }
 
 /**
- * Redis key counting changes to a workspace's opt-outs (`/forgetme`): every writer bumps it
- * after the store write, and profile workers compare it to trust their cached answers.
+ * Redis pub/sub channel announcing that a workspace's opt-outs (`/forgetme`) changed: every
+ * writer publishes the workspace id after the store write; profile workers then stop trusting
+ * their cached answers for it.
  */
-export function optOutVersionKey(prefix: string, workspace: string): string {
-  return `${prefix}:optouts:${workspace}`;
+export function optOutChannel(prefix: string): string {
+  return `${prefix}:optouts`;
 }

@@ -1,13 +1,14 @@
 /**
- * Micro-batching, DataLoader-style: calls of the same kind made by concurrent jobs within one
+ * Micro-batching, DataLoader-style: calls of the same kind made by concurrent jobs in the same
  * turn of the event loop go to the store as one bulk call, so 16 profile jobs in flight share
  * round trips instead of making 16 each. Batched (per workspace):
  * - `identities.find` → one `identities.find` of every identifier asked for;
  * - `touches.insert` → one `touches.insertEach` (one unordered bulk insert);
  * - `touches.markApplied` → one `touches.markAppliedMany` (one `updateMany`).
- * Every other method goes straight through. A batch is sent once the current turn's callbacks
- * have run (`setImmediate`), so no caller waits on a timer. When a bulk call fails, each of
- * its calls is made on its own, so one bad call fails only its caller.
+ * Every other method goes straight through. A batch is sent once the promise jobs queued when
+ * its first call came have run (DataLoader's schedule), so no caller waits on a timer or a
+ * later turn of the event loop. When a bulk call fails, each of its calls is made on its own,
+ * so one bad call fails only its caller.
  */
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import type { InsertResult, Store, StoredTouch } from './store.js';
@@ -37,7 +38,9 @@ class Batcher<I, O> {
       this.#queued.set(key, list);
       if (!this.#scheduled) {
         this.#scheduled = true;
-        setImmediate(() => this.#flush());
+        // After the promise jobs already queued have run (DataLoader's schedule): the jobs woken
+        // by one batch of Redis replies reach this call together, and nobody waits for a timer.
+        void Promise.resolve().then(() => process.nextTick(() => this.#flush()));
       }
     });
   }

@@ -24,16 +24,21 @@ export function countStoreCalls<S extends Store>(store: S): CountedStore<S> {
   const wrap = <T extends object>(target: T, path: string): T => {
     const cached = proxies.get(target);
     if (cached) return cached as T;
+    const counted = new Map<string, { fn: unknown; wrapped: unknown }>();
     const proxy = new Proxy(target, {
       get(t, key, receiver) {
         const value = Reflect.get(t, key, receiver) as unknown;
         if (typeof key !== 'string') return value;
         const name = path ? `${path}.${key}` : key;
         if (typeof value === 'function') {
-          return (...args: unknown[]): unknown => {
+          const known = counted.get(key);
+          if (known?.fn === value) return known.wrapped;
+          const wrapped = (...args: unknown[]): unknown => {
             counts.set(name, (counts.get(name) ?? 0) + 1);
             return (value as (...a: unknown[]) => unknown).apply(t, args);
           };
+          counted.set(key, { fn: value, wrapped });
+          return wrapped;
         }
         if (value !== null && typeof value === 'object') return wrap(value, name);
         return value;

@@ -1,15 +1,16 @@
 /**
  * In-memory profiles and identities (see `profile-repo.ts`): one owner per identifier
  * (first claim wins), profiles by id in code-point order, every returned object a copy.
- * Statistics are kept in the stored shape of `stats-doc.ts` and touches applied with the same
- * operators the MongoDB adapter sends, so both read back the same statistics.
+ * Statistics are kept in the stored shape of `stats-doc.ts` and a touch applied with the
+ * semantics of the operators the MongoDB adapter sends (`applyDelta`), so both read back the
+ * same statistics.
  */
 import { identifierKey, type Identifier } from '../../identity/identifier.js';
 import { bucket as bucketOf } from '../memory-tables.js';
 import type { ProfileStats } from '../../profile/profile-stats.js';
 import { assertSameWorkspace, compareCodePoints, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
 import type { IdentityRepo, Profile, ProfileFacts, ProfileRepo } from './profile-repo.js';
-import { applyOps, isCurrentShape, opsOfDelta, statsOfStored, storedOfStats, type StoredStats } from './stats-doc.js';
+import { applyDelta, flagOf, hasConversionsOf, isCurrentShape, statsOfStored, storedOfStats, type StoredStats } from './stats-doc.js';
 
 interface IdentityRow {
   identifier: Identifier;
@@ -146,7 +147,7 @@ export function createMemoryProfiles(open: () => void): ProfileRepo {
       open();
       const row = profileRows.get(workspace)?.get(id);
       if (!row || row.fence !== undefined || row.adopted?.includes(delta.touchId) || !isCurrentShape(row.profile.stats)) return null;
-      applyOps(row.profile.stats, opsOfDelta(delta));
+      applyDelta(row.profile.stats, delta);
       if (options.username !== undefined && !row.profile.usernames.includes(options.username)) row.profile.usernames.push(options.username);
       if (options.identifiers) addIdentifiersTo(row, options.identifiers);
       row.profile.updatedAt = options.at;
@@ -165,8 +166,10 @@ export function createMemoryProfiles(open: () => void): ProfileRepo {
       const row = profileRows.get(workspace)?.get(profile.id);
       if (!row || row.fence !== fence.token) return null;
       const next = rowOf(profile);
-      if (profile.hasConversions === false && row.profile.hasConversions === true) next.profile.hasConversions = true;
-      if (profile.hasConversions === false && row.profile.hasConversions === undefined) delete next.profile.hasConversions;
+      // The flag only rises (see `stats-doc.ts`): a conversion noted meanwhile stays noted.
+      const flag = hasConversionsOf(Math.max(flagOf(row.profile.hasConversions), flagOf(profile.hasConversions)));
+      if (flag === undefined) delete next.profile.hasConversions;
+      else next.profile.hasConversions = flag;
       if (fence.adopted.length > 0) next.adopted = [...fence.adopted];
       bucketOf(profileRows, workspace).set(profile.id, next);
       return factsOf(next);

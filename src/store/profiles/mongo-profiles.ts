@@ -14,7 +14,7 @@ import { identifierKey, type Identifier } from '../../identity/identifier.js';
 import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, insertOnce, isDuplicateKey } from '../mongo-support.js';
 import { assertSameWorkspace, compareCodePoints, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
 import type { IdentityRepo, Profile, ProfileFacts, ProfileRepo } from './profile-repo.js';
-import { STATS_SHAPE, mongoUpdateOfOps, opsOfDelta, statsOfStored, storedOfStats } from './stats-doc.js';
+import { STATS_SHAPE, flagOf, hasConversionsOf, mongoUpdateOfOps, opsOfDelta, statsOfStored, storedOfStats, type ConversionFlag } from './stats-doc.js';
 
 const { Schema } = mongoose;
 
@@ -35,7 +35,8 @@ export interface ProfileDoc {
   stats: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
-  hasConversions?: boolean;
+  /** `hasConversions` as a rank that only rises (see `stats-doc.ts`); absent: unknown. */
+  conversionFlag?: ConversionFlag;
   /** Token of the rewrite in progress (see `ProfileRepo.fence`). */
   fence?: string;
   /** Touches the statistics include that were not marked applied when they were folded. */
@@ -65,7 +66,7 @@ const profileSchema = new Schema<ProfileDoc>(
     stats: { type: Schema.Types.Mixed },
     createdAt: { type: String },
     updatedAt: { type: String },
-    hasConversions: { type: Boolean },
+    conversionFlag: { type: Number },
     fence: { type: String },
     adopted: { type: [String], default: undefined },
   },
@@ -79,8 +80,10 @@ profileSchema.index({ workspace: 1, usernames: 1 }, { name: 'workspace_usernames
 /** The document a profile is stored as (a plain copy: undefined fields dropped; statistics in the stored shape). */
 export function toProfileDoc(workspace: string, profile: Profile): ProfileDoc {
   assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
-  const { stats, ...rest } = plainCopy(profile);
-  return { ...rest, stats: storedOfStats(stats) } as unknown as ProfileDoc;
+  const { stats, hasConversions, ...rest } = plainCopy(profile);
+  const doc = { ...rest, stats: storedOfStats(stats) } as unknown as ProfileDoc;
+  if (hasConversions !== undefined) doc.conversionFlag = flagOf(hasConversions);
+  return doc;
 }
 
 /** The profile a lean document stands for: no `_id`/`__v` or rewrite state; statistics as `ProfileStats`. */
@@ -90,6 +93,9 @@ export function fromProfileDoc(doc: ProfileDoc): Profile {
   delete out.__v;
   delete out.fence;
   delete out.adopted;
+  delete out.conversionFlag;
+  const flag = hasConversionsOf(doc.conversionFlag);
+  if (flag !== undefined) out.hasConversions = flag;
   out.stats = statsOfStored(doc.stats);
   out.identifiers = sortIdentifiers([...(doc.identifiers as Identifier[])]);
   out.usernames = [...doc.usernames].sort(compareCodePoints);
@@ -97,14 +103,15 @@ export function fromProfileDoc(doc: ProfileDoc): Profile {
 }
 
 /** The facts of a profile document read back after a write (only identifiers and hasConversions projected). */
-function factsOfDoc(doc: Pick<ProfileDoc, 'identifiers' | 'hasConversions'>): ProfileFacts {
+function factsOfDoc(doc: Pick<ProfileDoc, 'identifiers' | 'conversionFlag'>): ProfileFacts {
   const facts: ProfileFacts = { identifiers: sortIdentifiers(distinctIdentifiers(doc.identifiers as Identifier[])) };
-  if (doc.hasConversions !== undefined) facts.hasConversions = doc.hasConversions;
+  const flag = hasConversionsOf(doc.conversionFlag);
+  if (flag !== undefined) facts.hasConversions = flag;
   return facts;
 }
 
 /** What `applyTouch` and `replace` read back: the facts only. */
-const FACTS = { _id: 0, identifiers: 1, hasConversions: 1 } as const;
+const FACTS = { _id: 0, identifiers: 1, conversionFlag: 1 } as const;
 
 /** `{ type, value }` in that order, as `$addToSet` compares whole documents. */
 const identifierDocs = (list: readonly Identifier[]): Identifier[] => distinctIdentifiers(list).map((i) => ({ type: i.type, value: i.value }));
@@ -225,24 +232,21 @@ export function createMongoProfiles(
     },
     async replace(workspace, profile, fence) {
       open();
-      const { workspace: _ws, id, hasConversions, ...fields } = toProfileDoc(workspace, profile);
-      const unset: Record<string, ''> = { fence: '' };
-      const set: Record<string, unknown> = { ...fields };
-      if (fence.adopted.length > 0) set.adopted = [...fence.adopted];
-      else unset.adopted = '';
-      // True stays true (a conversion noted meanwhile); unknown stays unknown; false keeps what is stored.
-      if (hasConversions === true) set.hasConversions = true;
-      if (hasConversions === undefined) unset.hasConversions = '';
-      const doc = await ProfileModel.collection.findOneAndUpdate(
-        { workspace, id, fence: fence.token },
-        { $set: set, $unset: unset },
-        { returnDocument: 'after', projection: FACTS, includeResultMetadata: false },
-      );
+      const { workspace: _ws, id, conversionFlag: _flag, ...fields } = toProfileDoc(workspace, profile);
+      const update: Record<string, Record<string, unknown>> = {
+        $set: { ...fields },
+        $unset: { fence: '' },
+        // The flag only rises: a conversion noted meanwhile stays noted.
+        $max: { conversionFlag: flagOf(profile.hasConversions) },
+      };
+      if (fence.adopted.length > 0) (update.$set as Record<string, unknown>).adopted = [...fence.adopted];
+      else (update.$unset as Record<string, unknown>).adopted = '';
+      const doc = await ProfileModel.collection.findOneAndUpdate({ workspace, id, fence: fence.token }, update, { returnDocument: 'after', projection: FACTS, includeResultMetadata: false });
       return doc ? factsOfDoc(doc as unknown as ProfileDoc) : null;
     },
     async noteConversion(workspace, id) {
       open();
-      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $set: { hasConversions: true } });
+      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $max: { conversionFlag: 2 } });
       return res.matchedCount === 1;
     },
     async addIdentifiers(workspace, id, list) {

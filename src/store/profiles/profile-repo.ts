@@ -95,8 +95,8 @@ export interface ProfileRepo {
   /**
    * Replaces identifiers, usernames, statistics, times and adopted touches of a profile fenced
    * by `fence.token`, and lifts the fence; returns the facts after it, or null (nothing written)
-   * when the profile is gone or fenced by someone else since. `hasConversions: true` is kept
-   * whatever the profile says; `undefined` makes it unknown.
+   * when the profile is gone or fenced by someone else since. `hasConversions` only rises
+   * (false, then unknown, then true): a conversion noted meanwhile stays noted.
    */
   replace(workspace: string, profile: Profile, fence: ProfileFence): Promise<ProfileFacts | null>;
   /** Marks that a conversion was linked to or matched this person; false when there is no such profile. */

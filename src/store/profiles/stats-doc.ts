@@ -34,6 +34,21 @@ import {
 import type { Platform } from '../../touch-event.js';
 import { compareCodePoints, plainCopy } from '../rules.js';
 
+/**
+ * `Profile.hasConversions` as stored: a rank that only rises (`$max`), so a rewrite can never
+ * lower what a concurrent `noteConversion` raised: 0 none noted, 1 unknown, 2 noted. A missing
+ * field (profiles stored before it existed) is unknown.
+ */
+export type ConversionFlag = 0 | 1 | 2;
+
+export function flagOf(hasConversions: boolean | undefined): ConversionFlag {
+  return hasConversions === true ? 2 : hasConversions === false ? 0 : 1;
+}
+
+export function hasConversionsOf(flag: unknown): boolean | undefined {
+  return flag === 2 ? true : flag === 0 ? false : undefined;
+}
+
 /** The version of the stored statistics shape this module reads and writes. */
 export const STATS_SHAPE = 2;
 
@@ -102,7 +117,7 @@ export function storedOfStats(stats: ProfileStats): StoredStats {
     keywords: {},
     groups: {},
     activeDays: [...stats.activeDays],
-    sourcePath: plainCopy(stats.sourcePath),
+    sourcePath: plainCopy(stats.sourcePath).sort(compareSteps),
     sourceSteps: stats.sourcePath.length + stats.sourcePathDropped,
   };
   if (stats.firstSeenAt !== null) {
@@ -229,10 +244,10 @@ export function applyOps(stats: StoredStats, ops: readonly StatsOp[]): void {
         parent[leaf] = ((current as number | undefined) ?? 0) + o.value;
         break;
       case '$min':
-        if (!has || compareStored(o.value, current) < 0) parent[leaf] = plainCopy(o.value);
+        if (!has || compareStored(o.value, current) < 0) parent[leaf] = typeof o.value === 'string' ? o.value : plainCopy(o.value);
         break;
       case '$max':
-        if (!has || compareStored(o.value, current) > 0) parent[leaf] = plainCopy(o.value);
+        if (!has || compareStored(o.value, current) > 0) parent[leaf] = typeof o.value === 'string' ? o.value : plainCopy(o.value);
         break;
       case '$set':
         parent[leaf] = o.value;
@@ -244,10 +259,62 @@ export function applyOps(stats: StoredStats, ops: readonly StatsOp[]): void {
         break;
       }
       case '$push': {
-        const list = [...((current as SourceStep[] | undefined) ?? []), plainCopy(o.value)].sort(compareSteps);
-        parent[leaf] = list.slice(Math.max(0, list.length - SOURCE_PATH_LIMIT));
+        // The list is kept sorted: insert in place, then cut from the front.
+        const list = (current as SourceStep[] | undefined) ?? [];
+        let i = list.length;
+        while (i > 0 && compareSteps(list[i - 1] as SourceStep, o.value) > 0) i--;
+        list.splice(i, 0, plainCopy(o.value));
+        if (list.length > SOURCE_PATH_LIMIT) list.splice(0, list.length - SOURCE_PATH_LIMIT);
+        parent[leaf] = list;
         break;
       }
     }
+  }
+}
+
+const own = (o: Record<string, number>, k: string): number => (Object.hasOwn(o, k) ? (o[k] as number) : 0);
+
+/**
+ * Adds one touch's delta to stored statistics in place: what {@link applyOps} does with
+ * {@link opsOfDelta}, written out for the in-memory adapter's hot path (no operator list).
+ */
+export function applyDelta(s: StoredStats, d: TouchDelta): void {
+  s.touchCount += 1;
+  const firstKey = d.at + d.touchId;
+  if (s.first === undefined || compareCodePoints(firstKey, s.first.k) < 0) s.first = { k: firstKey, at: d.at, touchId: d.touchId, source: plainCopy(d.source) };
+  if (s.lastActiveAt === undefined || d.at > s.lastActiveAt) s.lastActiveAt = d.at;
+  s.counts[d.kind] = own(s.counts, d.kind) + 1;
+  if (!s.activeDays.includes(d.day)) s.activeDays.push(d.day);
+  for (const k of d.keywords) {
+    const key = encodeKey(k);
+    s.keywords[key] = own(s.keywords, key) + 1;
+  }
+  if (d.group) {
+    const key = groupMapKey(d.group.platform, d.group.chatId);
+    const existing = Object.hasOwn(s.groups, key) ? s.groups[key] : undefined;
+    const g: StoredGroup = existing ?? { platform: d.group.platform, chatId: d.group.chatId, joins: 0, leaves: 0, lastActiveAt: d.at };
+    s.groups[key] = g;
+    if (d.at > g.lastActiveAt) g.lastActiveAt = d.at;
+    if (d.group.join) {
+      g.joins += 1;
+      if (g.firstJoinedAt === undefined || d.at < g.firstJoinedAt) g.firstJoinedAt = d.at;
+      if (g.lastJoinedAt === undefined || d.at > g.lastJoinedAt) g.lastJoinedAt = d.at;
+    }
+    if (d.group.leave) {
+      g.leaves += 1;
+      if (g.lastLeftAt === undefined || d.at > g.lastLeftAt) g.lastLeftAt = d.at;
+    }
+    if (d.group.chatTitle !== undefined) {
+      const k = titleSeenKey(d.at, d.group.chatTitle);
+      if (g.title === undefined || compareCodePoints(k, g.title.k) > 0) g.title = { k, at: d.at, title: d.group.chatTitle };
+    }
+  }
+  if (d.step) {
+    const list = s.sourcePath;
+    let i = list.length;
+    while (i > 0 && compareSteps(list[i - 1] as SourceStep, d.step) > 0) i--;
+    list.splice(i, 0, plainCopy(d.step));
+    if (list.length > SOURCE_PATH_LIMIT) list.splice(0, list.length - SOURCE_PATH_LIMIT);
+    s.sourceSteps += 1;
   }
 }
