@@ -68,20 +68,32 @@ export function createOptOutGate(options: OptOutGateOptions): OptOutGate {
   const epochOf = (workspace: string): number => everything + (epochs.get(workspace) ?? 0);
 
   let ready: Promise<void> = Promise.resolve();
-  /** Until the subscription listens, a change could go unheard: answers are not trusted yet. */
+  /** Until a subscription listens, a change could go unheard: answers are not trusted meanwhile. */
   let listening = false;
   if (subscriber) {
+    let heard!: () => void;
+    ready = new Promise<void>((resolve) => (heard = resolve));
     subscriber.on('message', (ch: string, workspace: string) => {
       if (ch === channel) epochs.set(workspace, (epochs.get(workspace) ?? 0) + 1);
     });
-    // Messages published while the connection was down are lost: distrust every answer.
-    subscriber.on('ready', () => {
-      everything++;
+    // Messages published while the connection was down are lost: once subscribed again,
+    // every answer read before is distrusted.
+    const subscribe = (): void => {
+      subscriber.subscribe(channel).then(
+        () => {
+          everything++;
+          listening = true;
+          heard();
+        },
+        () => undefined,
+      );
+    };
+    subscriber.on('ready', subscribe);
+    subscriber.on('close', () => {
+      listening = false;
     });
     subscriber.on('error', () => undefined);
-    ready = subscriber.subscribe(channel).then(() => {
-      listening = true;
-    });
+    if (subscriber.status === 'ready') subscribe();
   }
 
   return {
@@ -94,7 +106,7 @@ export function createOptOutGate(options: OptOutGateOptions): OptOutGate {
       const key = `${touch.workspace}\u0000${subject}`;
       const epoch = epochOf(touch.workspace);
       const known = answers.get(key);
-      const trustFor = subscriber ? (listening ? recheckMs : 0) : known?.optedOut ? OPT_OUT_CACHE_MS : 0;
+      const trustFor = subscriber ? (listening && subscriber.status === 'ready' ? recheckMs : 0) : known?.optedOut ? OPT_OUT_CACHE_MS : 0;
       if (known && known.epoch === epoch && now() - known.at < trustFor) return known.optedOut;
       const optedOut = await store.community.optOuts.has(touch.workspace, subject);
       if (answers.size >= CACHE_MAX) answers.clear();

@@ -177,7 +177,14 @@ async function recordOnKnown(deps: RecordTouchDeps, touch: TouchEvent, profileId
   }
   const username = usernameOf(touch);
   const at = (deps.now?.() ?? new Date()).toISOString();
-  const facts = await store.profiles.applyTouch(ws, profileId, deltaOfTouch(touch), username === undefined ? { at } : { at, username });
+  // The touch's identifiers are this profile's: added again (a no-op when there), the profile's
+  // copy heals from a crash between a claim and the write that records it.
+  const ids = identifiersOfTouch(touch);
+  const facts = await store.profiles.applyTouch(ws, profileId, deltaOfTouch(touch), {
+    at,
+    ...(username !== undefined ? { username } : {}),
+    ...(ids.length > 0 ? { identifiers: ids } : {}),
+  });
   if (!facts) return null;
   await store.touches.markApplied(ws, touch.id);
   return { status: 'applied', profileId, merged: [], conflicts: [], person: { identifiers: facts.identifiers, hasConversions: facts.hasConversions, identitiesChanged: false } };
@@ -217,7 +224,7 @@ async function recordLocked(deps: RecordTouchDeps, touch: TouchEvent, ids: Ident
   if (primary !== undefined) claim.primary = primary;
   if (known !== undefined) claim.known = known;
   const outcome = await resolveIdentity(deps, claim, async (resolved): Promise<RecordTouchResult | null> => {
-    const { survivor, merged, conflicts, claimed, lease } = resolved;
+    const { survivor, merged, conflicts, claimed, owned, lease } = resolved;
     let recovering = false;
     let rewrite = resolved.placeholder || merged.length > 0;
     const inserted = await store.touches.insert(ws, { ...touch, profileId: survivor.id, applied: false });
@@ -236,7 +243,7 @@ async function recordLocked(deps: RecordTouchDeps, touch: TouchEvent, ids: Ident
       facts = await store.profiles.applyTouch(ws, survivor.id, deltaOfTouch(touch), {
         at: resolved.at,
         ...(username !== undefined ? { username } : {}),
-        ...(claimed.length > 0 ? { identifiers: claimed } : {}),
+        ...(owned.length > 0 ? { identifiers: owned } : {}),
       });
     }
     // A refused partial update (fenced by a rewrite that died, adopted, an older stored shape) rewrites too.
@@ -275,8 +282,9 @@ async function rewriteProfile(
   const { survivor, merged, at } = resolved;
   const ws = survivor.workspace;
   await options.lease.check();
-  const token = randomUUID();
-  const current = await store.profiles.fence(ws, survivor.id, token);
+  // A merge fenced the survivor before it moved anything; otherwise fence it now.
+  const token = resolved.fence?.token ?? randomUUID();
+  const current = resolved.fence ? resolved.fence.current : await store.profiles.fence(ws, survivor.id, token);
   const base = current ?? survivor;
   const { stats, adopted } = await foldTouches(store, ws, survivor.id);
   const usernames = new Set([...base.usernames, ...merged.flatMap((p) => p.usernames)]);
@@ -315,11 +323,13 @@ export async function linkIdentifiers(deps: RecordTouchDeps, workspace: string, 
   const unique = uniqueIdentifiers(ids);
   if (unique.length === 0) return null;
   return resolveIdentity(deps, { workspace, ids: unique, label, forConversion: true }, async (resolved) => {
-    const { survivor, merged, conflicts, claimed, lease } = resolved;
+    const { survivor, merged, conflicts, owned, lease } = resolved;
     if (merged.length > 0 || resolved.placeholder) {
       if (!(await rewriteProfile(store, resolved, { lease, hasConversions: true }))) return null;
     } else {
-      if (claimed.length > 0) await store.profiles.addIdentifiers(workspace, survivor.id, claimed);
+      const have = new Set(survivor.identifiers.map(identifierKey));
+      const missing = owned.filter((i) => !have.has(identifierKey(i)));
+      if (missing.length > 0) await store.profiles.addIdentifiers(workspace, survivor.id, missing);
       if (survivor.hasConversions !== true) await store.profiles.noteConversion(workspace, survivor.id);
     }
     for (const c of conflicts) await store.profiles.noteConversion(workspace, c.profileId);
@@ -353,6 +363,10 @@ export interface ResolvedIdentity {
   conflicts: RecordTouchResult['conflicts'];
   /** Identifiers claimed for the survivor by this resolution. */
   claimed: Identifier[];
+  /** The claim's identifiers the survivor owns now (claimed, its own, or its merged profiles'). */
+  owned: Identifier[];
+  /** Set when a merge fenced the survivor before moving anything: the rewrite goes on under it. */
+  fence?: { token: string; current: Profile | null };
   /** Time of this resolution (ISO). */
   at: string;
   /** The locks' lease: checked before writes that must not land after the locks ran out. */
@@ -458,6 +472,14 @@ async function resolveIdentity<T>(deps: RecordTouchDeps, claim: IdentityClaim, a
         identifiers = uniqueIdentifiers([...identifiers, ...p.identifiers]);
       }
     }
+    let fence: ResolvedIdentity['fence'];
+    if (merged.length > 0) {
+      // Fence the survivor first: until its rewrite, partial updates of it are refused, so a
+      // crash anywhere below leaves it to be folded again by the next touch, never updated stale.
+      await lease.check();
+      const token = randomUUID();
+      fence = { token, current: await store.profiles.fence(ws, survivor.id, token) };
+    }
     for (const p of merged) {
       await lease.check();
       // The document first: a partial update of the merged profile then either landed before
@@ -475,6 +497,10 @@ async function resolveIdentity<T>(deps: RecordTouchDeps, claim: IdentityClaim, a
       const after = await store.identities.claim(ws, unowned, survivor.id);
       if (unowned.some((i) => after.get(identifierKey(i)) !== survivor.id)) return null;
     }
-    return { survivor, placeholder: missing.has(survivor.id), merged, conflicts, claimed: unowned, at, lease };
+    const mine = new Set([survivor.id, ...merged.map((p) => p.id)]);
+    const owned = ids.filter((i) => mine.has(owners.get(identifierKey(i)) ?? '') || unowned.includes(i));
+    const resolved: ResolvedIdentity = { survivor, placeholder: missing.has(survivor.id), merged, conflicts, claimed: unowned, owned, at, lease };
+    if (fence) resolved.fence = fence;
+    return resolved;
   }
 }
