@@ -138,7 +138,7 @@ export async function recordTouch(deps: RecordTouchDeps, touch: TouchEvent): Pro
   const owners = ids.length > 0 ? await store.identities.find(ws, ids) : new Map<string, string>();
   const owner = soleOwner(ids, owners, known);
   if (owner !== null) {
-    const done = await recordOnKnown(deps, touch, owner);
+    const done = await recordOnKnown(deps, touch, owner, ids);
     if (done) return done;
   } else if (owners.size === 0 && ids.length > 0) {
     const done = await recordOnNew(deps, touch, ids);
@@ -166,7 +166,7 @@ function soleOwner(ids: readonly Identifier[], owners: ReadonlyMap<string, strin
  * Path 1: a touch of a known person, without a lock. Null when it must take the locked path
  * (the touch was stored before but not applied, or the profile refused the partial update).
  */
-async function recordOnKnown(deps: RecordTouchDeps, touch: TouchEvent, profileId: string): Promise<RecordTouchResult | null> {
+async function recordOnKnown(deps: RecordTouchDeps, touch: TouchEvent, profileId: string, ids: readonly Identifier[]): Promise<RecordTouchResult | null> {
   const { store } = deps;
   const ws = touch.workspace;
   const inserted = await store.touches.insert(ws, { ...touch, profileId, applied: false });
@@ -179,7 +179,6 @@ async function recordOnKnown(deps: RecordTouchDeps, touch: TouchEvent, profileId
   const at = (deps.now?.() ?? new Date()).toISOString();
   // The touch's identifiers are this profile's: added again (a no-op when there), the profile's
   // copy heals from a crash between a claim and the write that records it.
-  const ids = identifiersOfTouch(touch);
   const facts = await store.profiles.applyTouch(ws, profileId, deltaOfTouch(touch), {
     at,
     ...(username !== undefined ? { username } : {}),

@@ -101,19 +101,23 @@ function profileOf(row: ProfileRow): Profile {
 
 function rowOf(profile: Profile): ProfileRow {
   const { stats, ...rest } = plainCopy(profile);
+  sortIdentifiers(rest.identifiers);
   return { profile: { ...rest, stats: storedOfStats(stats) } };
 }
 
 function factsOf(row: ProfileRow): ProfileFacts {
-  const facts: ProfileFacts = { identifiers: sortIdentifiers(plainCopy(row.profile.identifiers)) };
+  // Kept sorted (see addIdentifiersTo): a copy is enough.
+  const facts: ProfileFacts = { identifiers: row.profile.identifiers.map((i) => ({ type: i.type, value: i.value })) };
   if (row.profile.hasConversions !== undefined) facts.hasConversions = row.profile.hasConversions;
   return facts;
 }
 
 function addIdentifiersTo(row: ProfileRow, list: readonly Identifier[]): void {
-  const have = new Set(row.profile.identifiers.map(identifierKey));
-  for (const i of distinctIdentifiers(list)) if (!have.has(identifierKey(i))) row.profile.identifiers.push(i);
-  sortIdentifiers(row.profile.identifiers);
+  const mine = row.profile.identifiers;
+  const missing = list.filter((i) => !mine.some((m) => m.type === i.type && m.value === i.value));
+  if (missing.length === 0) return;
+  for (const i of distinctIdentifiers(missing)) mine.push({ type: i.type, value: i.value });
+  sortIdentifiers(mine);
 }
 
 /** Creates the in-memory profiles; `open()` throws once the store is closed. */
