@@ -70,6 +70,8 @@ interface Measured {
   perSec: number;
   p50: number;
   p99: number;
+  /** CPU time of this process (worker and producer) per event, µs. */
+  cpuUs: number;
 }
 
 async function measure(label: string, events: TouchEvent[], makeWorker: (prefix: string, onDone: (job: Job) => void) => Promise<{ close: () => Promise<void> }>): Promise<Measured> {
@@ -91,13 +93,12 @@ async function measure(label: string, events: TouchEvent[], makeWorker: (prefix:
   await finished;
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  if (process.env.BENCH_VERBOSE) console.log(`[${label}] cpu ${((cpu.user + cpu.system) / 1000 / events.length).toFixed(3)} ms/event over ${seconds.toFixed(1)} s`);
   await worker.close();
   await queue.queue.obliterate({ force: true });
   await queue.close();
   await producer.quit();
   latencies.sort((a, b) => a - b);
-  return { perSec: events.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { perSec: events.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (cpu.user + cpu.system) / events.length };
 }
 
 interface PipelineRun extends Measured {
@@ -156,14 +157,13 @@ async function measurePipeline(round: number, events: TouchEvent[]): Promise<Pip
   return { ...measured, calls: counted.counts(), total: counted.total(), lockSections, batches: batching.batches() };
 }
 
-
 export async function run(): Promise<void> {
   const events = makeEvents(EVENTS);
   console.log(`\n## Touch pipeline: ${EVENTS} events, ${PEOPLE} people, worker concurrency ${CONCURRENCY}, in-memory store, ${ROUNDS} alternating rounds`);
   const ceilings: Measured[] = [];
   const pipelines: PipelineRun[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    if (!process.env.BENCH_SKIP_NOOP) ceilings.push(
+    ceilings.push(
       await measure(`noop${round}`, events, async (prefix, onDone) => {
         const conn = createWorkerConnection({ url: REDIS_URL });
         const w = new Worker(touchQueueName(prefix), async () => undefined, { connection: conn, concurrency: CONCURRENCY });
@@ -171,11 +171,10 @@ export async function run(): Promise<void> {
         return { close: async () => { await w.close(); await conn.quit(); } };
       }),
     );
-    else ceilings.push({ perSec: 1, p50: 0, p99: 0 });
-    pipelines.push(process.env.BENCH_SKIP_PIPELINE ? { perSec: 1, p50: 0, p99: 0, calls: {}, total: 0, lockSections: 0, batches: batchStoreCalls(createMemoryStore()).batches() } : await measurePipeline(round, events));
+    pipelines.push(await measurePipeline(round, events));
     const c = ceilings[round - 1] as Measured;
     const p = pipelines[round - 1] as PipelineRun;
-    console.log(`round ${round}: no-op ${c.perSec.toFixed(0)}/s, pipeline ${p.perSec.toFixed(0)}/s (${(p.perSec / c.perSec).toFixed(2)}×)`);
+    console.log(`round ${round}: no-op ${c.perSec.toFixed(0)}/s (${c.cpuUs.toFixed(0)} µs CPU/event), pipeline ${p.perSec.toFixed(0)}/s (${p.cpuUs.toFixed(0)} µs CPU/event): ${(p.perSec / c.perSec).toFixed(2)}×`);
   }
   // Rounds pair a no-op run with the pipeline run right after it, so both saw the same machine;
   // the round with the median ratio is reported.
@@ -192,7 +191,7 @@ export async function run(): Promise<void> {
   console.log(row('enqueue → profile worker → store', full));
   console.log(`profile pipeline: ${(full.perSec / ceiling.perSec).toFixed(2)}× the no-op ceiling`);
   console.log('(latency is enqueue → processed; the whole burst is enqueued at once, so it includes queueing time)');
-  console.log(`store round trips per touch: ${(full.total / EVENTS).toFixed(2)} (${full.total} calls reached the store for ${EVENTS} touches); profile lock sections: ${(full.lockSections / EVENTS).toFixed(3)} per touch`);
+  console.log(`store round trips per touch: ${(full.total / EVENTS).toFixed(2)} (${full.total} calls reached the store for ${EVENTS} touches; each is one MongoDB operation, except a claim that finds an identifier owned already, which reads the owners back); profile lock sections: ${(full.lockSections / EVENTS).toFixed(3)} per touch`);
   console.log('| store method | calls | per touch |');
   console.log('|---|---|---|');
   for (const [name, n] of Object.entries(full.calls).sort(([, a], [, b]) => b - a)) console.log(`| ${name} | ${n} | ${(n / EVENTS).toFixed(3)} |`);

@@ -40,7 +40,7 @@ import {
 } from '../identity/identifier.js';
 import type { Lease, Locker } from '../lock.js';
 import { allTouches } from '../store/paging.js';
-import type { Profile, ProfileFacts, Store } from '../store/store.js';
+import type { ApplyTouchOptions, Profile, ProfileFacts, Store } from '../store/store.js';
 import type { TouchEvent } from '../touch-event.js';
 import { combineStats, deltaOfTouch, emptyStats, statsOfTouch, type ProfileStats } from './profile-stats.js';
 
@@ -175,15 +175,13 @@ async function recordOnKnown(deps: RecordTouchDeps, touch: TouchEvent, profileId
     if (stored?.applied) return { status: 'duplicate', profileId: stored.profileId, merged: [], conflicts: [] };
     return null;
   }
+  const options: ApplyTouchOptions = { at: (deps.now?.() ?? new Date()).toISOString() };
   const username = usernameOf(touch);
-  const at = (deps.now?.() ?? new Date()).toISOString();
+  if (username !== undefined) options.username = username;
   // The touch's identifiers are this profile's: added again (a no-op when there), the profile's
   // copy heals from a crash between a claim and the write that records it.
-  const facts = await store.profiles.applyTouch(ws, profileId, deltaOfTouch(touch), {
-    at,
-    ...(username !== undefined ? { username } : {}),
-    ...(ids.length > 0 ? { identifiers: ids } : {}),
-  });
+  if (ids.length > 0) options.identifiers = ids;
+  const facts = await store.profiles.applyTouch(ws, profileId, deltaOfTouch(touch), options);
   if (!facts) return null;
   await store.touches.markApplied(ws, touch.id);
   return { status: 'applied', profileId, merged: [], conflicts: [], person: { identifiers: facts.identifiers, hasConversions: facts.hasConversions, identitiesChanged: false } };

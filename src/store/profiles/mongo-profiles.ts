@@ -156,13 +156,17 @@ export function createMongoProfiles(
           upsert: true,
         },
       }));
+      let upserted: Record<number, unknown> = {};
       try {
-        await Identity.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+        const result = await Identity.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+        upserted = (result as { upsertedIds?: Record<number, unknown> }).upsertedIds ?? {};
       } catch (err) {
         // Two concurrent upserts of one identifier: one inserts, the other may get E11000.
         // Either way the identifier now has exactly one owner, which the read below returns.
         if (!duplicatesOnly(err)) throw err;
       }
+      // Every one inserted now (a new person's claim): they are all ours, no read back needed.
+      if (wanted.every((_, i) => upserted[i] !== undefined)) return new Map(wanted.map((i) => [identifierKey(i), profileId]));
       const after = await owners(workspace, wanted);
       for (const i of wanted) {
         if (!after.has(identifierKey(i))) throw new Error(`identity ${identifierKey(i)} has no owner after claim(); the identities collection lost a write`);

@@ -274,23 +274,38 @@ export function applyOps(stats: StoredStats, ops: readonly StatsOp[]): void {
 
 const own = (o: Record<string, number>, k: string): number => (Object.hasOwn(o, k) ? (o[k] as number) : 0);
 
+/** Map keys of recent strings (group ids and keywords repeat on every touch): escaped once. */
+const keyCache = new Map<string, string>();
+function cachedKey(s: string): string {
+  let key = keyCache.get(s);
+  if (key === undefined) {
+    if (keyCache.size >= 10_000) keyCache.clear();
+    key = encodeKey(s);
+    keyCache.set(s, key);
+  }
+  return key;
+}
+
 /**
  * Adds one touch's delta to stored statistics in place: what {@link applyOps} does with
  * {@link opsOfDelta}, written out for the in-memory adapter's hot path (no operator list).
  */
 export function applyDelta(s: StoredStats, d: TouchDelta): void {
   s.touchCount += 1;
-  const firstKey = d.at + d.touchId;
-  if (s.first === undefined || compareCodePoints(firstKey, s.first.k) < 0) s.first = { k: firstKey, at: d.at, touchId: d.touchId, source: plainCopy(d.source) };
+  // Times are fixed-width ASCII: compared as they are; the id decides a tie (as `k` would).
+  const first = s.first;
+  if (first === undefined || d.at < first.at || (d.at === first.at && compareCodePoints(d.touchId, first.touchId ?? '') < 0)) {
+    s.first = { k: d.at + d.touchId, at: d.at, touchId: d.touchId, source: plainCopy(d.source) };
+  }
   if (s.lastActiveAt === undefined || d.at > s.lastActiveAt) s.lastActiveAt = d.at;
   s.counts[d.kind] = own(s.counts, d.kind) + 1;
   if (!s.activeDays.includes(d.day)) s.activeDays.push(d.day);
   for (const k of d.keywords) {
-    const key = encodeKey(k);
+    const key = cachedKey(k);
     s.keywords[key] = own(s.keywords, key) + 1;
   }
   if (d.group) {
-    const key = groupMapKey(d.group.platform, d.group.chatId);
+    const key = cachedKey(`${d.group.platform}|${d.group.chatId}`);
     const existing = Object.hasOwn(s.groups, key) ? s.groups[key] : undefined;
     const g: StoredGroup = existing ?? { platform: d.group.platform, chatId: d.group.chatId, joins: 0, leaves: 0, lastActiveAt: d.at };
     s.groups[key] = g;
@@ -304,9 +319,9 @@ export function applyDelta(s: StoredStats, d: TouchDelta): void {
       g.leaves += 1;
       if (g.lastLeftAt === undefined || d.at > g.lastLeftAt) g.lastLeftAt = d.at;
     }
-    if (d.group.chatTitle !== undefined) {
-      const k = titleSeenKey(d.at, d.group.chatTitle);
-      if (g.title === undefined || compareCodePoints(k, g.title.k) > 0) g.title = { k, at: d.at, title: d.group.chatTitle };
+    const title = d.group.chatTitle;
+    if (title !== undefined && (g.title === undefined || d.at > (g.title.at ?? '') || (d.at === g.title.at && compareCodePoints(title, g.title.title) > 0))) {
+      g.title = { k: titleSeenKey(d.at, title), at: d.at, title };
     }
   }
   if (d.step) {

@@ -58,6 +58,12 @@ export class SortedRows<R extends RowKey> {
       this.#chunks.push([row]);
       return;
     }
+    // In time order (the usual arrival): append.
+    if (compareRowKeys(lastChunk[lastChunk.length - 1] as R, row) < 0) {
+      if (lastChunk.length < CHUNK) lastChunk.push(row);
+      else this.#chunks.push([row]);
+      return;
+    }
     let ci = this.#chunkOf(row);
     if (ci === this.#chunks.length) ci--;
     const chunk = this.#chunks[ci] as R[];
