@@ -31,7 +31,7 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const EVENTS = Number(process.env.BENCH_PIPELINE_EVENTS ?? 20_000);
 const PEOPLE = Math.max(1, Math.floor(EVENTS / 10));
 const CONCURRENCY = 16;
-const ROUNDS = Math.max(1, Number(process.env.BENCH_PIPELINE_ROUNDS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_PIPELINE_ROUNDS ?? 5));
 
 function makeEvents(n: number): TouchEvent[] {
   let seed = 12345;
