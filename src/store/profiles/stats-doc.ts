@@ -31,7 +31,6 @@ import {
   type SourceStep,
   type TouchDelta,
 } from '../../profile/profile-stats.js';
-import type { Platform } from '../../touch-event.js';
 import { compareCodePoints, plainCopy } from '../rules.js';
 
 /**
@@ -65,17 +64,8 @@ interface TitleSeen {
   title: string;
 }
 
-interface StoredGroup {
-  platform: Platform;
-  chatId: string;
-  joins: number;
-  leaves: number;
-  firstJoinedAt?: string;
-  lastJoinedAt?: string;
-  lastLeftAt?: string;
-  lastActiveAt: string;
-  title?: TitleSeen;
-}
+/** A group as stored: its title and when it was seen kept as one `$max`-able value. */
+type StoredGroup = Omit<GroupMembership, 'chatTitle' | 'chatTitleAt'> & { title?: TitleSeen };
 
 /** Statistics as stored (see the header). */
 export interface StoredStats {
