@@ -14,6 +14,7 @@ import { touchQueueName } from '../src/queue/keys.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { TouchQueue } from '../src/queue/touch-queue.js';
 import { resolveHashKey } from '../src/secrets.js';
+import { signalOptOutChanges } from '../src/profile/opt-out-gate.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
@@ -118,12 +119,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       opened = await openStore({ store: config.store, mongoUrl: config.mongoUrl, dataDir: config.dataDir, log });
     }
     closers.push({ name: 'store', close: opened.close });
-    const store = opened.store;
     const hash = await resolveHashKey(config.hashKey, config.dataDir);
     if (hash.source === 'generated') log.warn({ dataDir: config.dataDir }, 'MIDFUNNEL_HASH_KEY not set: generated one and kept it in the data folder');
 
     const producer = createProducerConnection({ url: config.redisUrl });
     producer.on('error', (err) => log.debug({ err: err.message }, 'redis (producer)'));
+    // Opt-out writes (erasure) tell every profile worker to stop trusting its cached answers.
+    const store = signalOptOutChanges(opened.store, producer, config.queuePrefix);
     closers.push({ name: 'redis producer', close: () => producer.quit().catch(() => producer.disconnect()) });
     const touchQueue = new TouchQueue({ connection: producer, prefix: config.queuePrefix, metrics });
     closers.push({ name: 'touch queue', close: () => touchQueue.close() });
@@ -160,6 +162,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       const worker = createProfileWorker({
         connection: conn,
         store,
+        redis: producer,
         locker,
         log,
         metrics,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMemoryLocker, createRedisLocker, LockTimeoutError, type Locker } from '../src/lock.js';
+import { createMemoryLocker, createRedisLocker, LockLostError, LockTimeoutError, type Locker } from '../src/lock.js';
 import { deleteKeys, testRedis, uniquePrefix } from './support/redis.js';
 
 const redis = testRedis();
@@ -52,5 +52,42 @@ describe('profile locks', () => {
     await redis.set(`${prefix}:held`, 'someone-else', 'PX', 10_000);
     await expect(locker.withLocks([`${prefix}:held`], async () => 1)).rejects.toBeInstanceOf(LockTimeoutError);
     expect(await redis.get(`${prefix}:held`)).toBe('someone-else');
+  });
+});
+
+describe('lock leases', () => {
+  it('extends a held lock while the work runs, so a slow holder keeps it past its TTL', async () => {
+    const short = createRedisLocker(redis, { ttlMs: 150 });
+    const other = createRedisLocker(redis, { waitMs: 5_000 });
+    const events: string[] = [];
+    const slow = short.withLocks([`${prefix}:slow`], async (lease) => {
+      events.push('slow in');
+      await new Promise((r) => setTimeout(r, 600));
+      await lease.check();
+      expect(lease.lost).toBe(false);
+      events.push('slow out');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    const waiting = other.withLocks([`${prefix}:slow`], async () => void events.push('other'));
+    await Promise.all([slow, waiting]);
+    expect(events).toEqual(['slow in', 'slow out', 'other']);
+  });
+
+  it('tells a holder whose lock ran out (a paused process) that it lost it, and never releases the new owner’s lock', async () => {
+    // No extension within the TTL: what a stopped process looks like to Redis.
+    const paused = createRedisLocker(redis, { ttlMs: 100, extendEveryMs: 60_000 });
+    const key = `${prefix}:paused`;
+    let taken!: () => void;
+    const takenOver = new Promise<void>((r) => (taken = r));
+    const outcome = paused.withLocks([key], async (lease) => {
+      await takenOver;
+      await lease.check();
+    });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await redis.exists(key)).toBe(0);
+    await redis.set(key, 'new-owner', 'PX', 10_000);
+    taken();
+    await expect(outcome).rejects.toBeInstanceOf(LockLostError);
+    expect(await redis.get(key)).toBe('new-owner');
   });
 });

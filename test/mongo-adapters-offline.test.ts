@@ -19,6 +19,7 @@
  */
 import mongoose from 'mongoose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deltaOfTouch } from '../src/profile/profile-stats.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { createMongoStoreOn } from '../src/store/mongo-store.js';
 import type { Store } from '../src/store/store.js';
@@ -416,6 +417,9 @@ async function callEverything(ws: string, rec: ReturnType<typeof recordingStore>
   await settle(s.touches.list(ws, { profileId: 'p1', chatId: '-1', kinds: ['join'], from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z', limit: 5 }));
   await settle(s.touches.list(ws, {}));
   await settle(s.touches.markApplied(ws, 't1'));
+  await settle(s.touches.insertEach(ws, [t]));
+  await settle(s.touches.markAppliedMany(ws, ['t1']));
+  await settle(s.touches.assign(ws, 't1', 'p2'));
   await settle(s.touches.reassign(ws, 'p1', 'p2'));
   await settle(s.touches.count(ws));
   await settle(s.touches.deleteByProfile(ws, 'p1'));
@@ -427,6 +431,12 @@ async function callEverything(ws: string, rec: ReturnType<typeof recordingStore>
   await settle(s.identities.deleteByProfile(ws, 'p1'));
   const p = plainProfile(ws, 'p1', ['alice']);
   await settle(s.profiles.put(ws, p));
+  await settle(s.profiles.create(ws, p));
+  await settle(s.profiles.applyTouch(ws, 'p1', deltaOfTouch(t), { at: '2026-03-01T00:00:00Z', username: 'alice', identifiers: [tg] }));
+  await settle(s.profiles.fence(ws, 'p1', 'tok'));
+  await settle(s.profiles.replace(ws, p, { token: 'tok', adopted: ['t1'] }));
+  await settle(s.profiles.noteConversion(ws, 'p1'));
+  await settle(s.profiles.addIdentifiers(ws, 'p1', [tg]));
   await settle(s.profiles.get(ws, 'p1'));
   await settle(s.profiles.delete(ws, 'p1'));
   await settle(s.profiles.findByUsername(ws, 'alice'));

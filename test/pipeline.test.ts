@@ -11,6 +11,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { TouchQueue, type TouchJobData } from '../src/queue/touch-queue.js';
+import { signalOptOutChanges } from '../src/profile/opt-out-gate.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import type { Profile, Store } from '../src/store/store.js';
 import type { TouchEvent } from '../src/touch-event.js';
@@ -58,8 +59,8 @@ const EXPECTED_ALICE = {
       { keyword: '发货', count: 1 },
     ],
     groups: [
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 0, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastActiveAt: '2026-03-02T10:00:00.000Z' },
-      { platform: 'whatsapp', chatId: G2.id, chatTitle: 'VIP', joins: 1, leaves: 0, firstJoinedAt: '2026-02-28T09:00:00.000Z', lastJoinedAt: '2026-02-28T09:00:00.000Z', lastActiveAt: '2026-03-03T17:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-02T10:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastActiveAt: '2026-03-02T10:00:00.000Z' },
+      { platform: 'whatsapp', chatId: G2.id, chatTitle: 'VIP', chatTitleAt: '2026-03-03T17:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-02-28T09:00:00.000Z', lastJoinedAt: '2026-02-28T09:00:00.000Z', lastActiveAt: '2026-03-03T17:00:00.000Z' },
     ],
     activeDays: ['2026-02-28', '2026-03-01', '2026-03-02', '2026-03-03'],
     sourcePath: [
@@ -84,7 +85,7 @@ const EXPECTED_BOB = {
       { keyword: '发货', count: 1 },
     ],
     groups: [
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T11:00:00.000Z', lastJoinedAt: '2026-03-01T11:00:00.000Z', lastLeftAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-05T00:00:00.000Z', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T11:00:00.000Z', lastJoinedAt: '2026-03-01T11:00:00.000Z', lastLeftAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
     ],
     activeDays: ['2026-03-01', '2026-03-05'],
     sourcePathDropped: 0,
@@ -93,6 +94,8 @@ const EXPECTED_BOB = {
 
 interface Harness {
   store: Store;
+  /** What an erasing process writes opt-outs through: the change is announced to the workers. */
+  signalling: Store;
   queue: TouchQueue;
   results: Map<string, ProfileJobResult>;
   waitFor: (n: number) => Promise<void>;
@@ -118,6 +121,7 @@ async function harness(): Promise<Harness> {
   const worker = createProfileWorker({
     connection: workerConn,
     store,
+    redis: producer,
     locker: createRedisLocker(lockConn),
     log: createLogger('silent'),
     metrics,
@@ -130,6 +134,7 @@ async function harness(): Promise<Harness> {
   });
   const h: Harness = {
     store,
+    signalling: signalOptOutChanges(store, producer, prefix),
     queue,
     results,
     waitFor: async (n) => {
@@ -245,6 +250,22 @@ describe('touch pipeline (real BullMQ on real Redis)', () => {
     expect(profiles).toHaveLength(3);
     expect(profiles).toContainEqual(EXPECTED_ALICE);
     expect(profiles.find((p) => p.identifiers?.[0]?.value === '303')?.identifiers).toEqual([{ type: 'tg_id', value: '303' }]);
+  });
+
+  it('drops the touches of a person who opts out after the worker has seen them', async () => {
+    const h = await harness();
+    await h.queue.enqueueMany([a1, rest[0]!]);
+    await h.waitFor(2);
+    await h.signalling.community.optOuts.add('acme', 'telegram:101', '2026-03-06T00:00:00.000Z');
+    // The workers hear of it on the opt-out channel; give the message a moment.
+    await new Promise((r) => setTimeout(r, 200));
+    const later = touch({ kind: 'keyword', ref: 'a9', at: '2026-03-06T01:00:00Z', chat: G1, actor: ALICE, details: { keywords: ['price'] } });
+    const bobs = touch({ kind: 'message', ref: 'b9', at: '2026-03-06T01:00:00Z', chat: G1, actor: { userId: '202' } });
+    await h.queue.enqueueMany([later, bobs]);
+    await h.waitFor(4);
+    expect(h.results.get(later.id)?.status).toBe('opted_out');
+    expect(h.results.get(bobs.id)?.status).toBe('applied');
+    expect(await h.store.touches.get('acme', later.id)).toBeNull();
   });
 
   it('rejects invalid job data without retrying it', async () => {

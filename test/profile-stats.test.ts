@@ -36,8 +36,8 @@ describe('profile statistics', () => {
     // 2026-03-03T09:00+08:00 is 01:00 UTC on the 3rd.
     expect(s.activeDays).toEqual(['2026-03-01', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06']);
     expect(s.groups).toEqual([
-      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastLeftAt: '2026-03-04T00:00:00.000Z', lastActiveAt: '2026-03-04T00:00:00.000Z' },
-      { platform: 'whatsapp', chatId: '120363000000000001@g.us', chatTitle: 'VIP', joins: 1, leaves: 0, firstJoinedAt: '2026-03-05T00:00:00.000Z', lastJoinedAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
+      { platform: 'telegram', chatId: '-1001', chatTitle: '团购群 Deals', chatTitleAt: '2026-03-04T00:00:00.000Z', joins: 1, leaves: 1, firstJoinedAt: '2026-03-01T10:00:00.000Z', lastJoinedAt: '2026-03-01T10:00:00.000Z', lastLeftAt: '2026-03-04T00:00:00.000Z', lastActiveAt: '2026-03-04T00:00:00.000Z' },
+      { platform: 'whatsapp', chatId: '120363000000000001@g.us', chatTitle: 'VIP', chatTitleAt: '2026-03-05T00:00:00.000Z', joins: 1, leaves: 0, firstJoinedAt: '2026-03-05T00:00:00.000Z', lastJoinedAt: '2026-03-05T00:00:00.000Z', lastActiveAt: '2026-03-05T00:00:00.000Z' },
     ]);
     expect(s.sourcePath.map((x) => [x.kind, x.chatId, x.campaign])).toEqual([
       ['join', '-1001', 'spring'],
@@ -69,11 +69,13 @@ describe('profile statistics', () => {
 
   it('is a commutative monoid: any order and any grouping give the same statistics', () => {
     const kinds = ['join', 'leave', 'keyword', 'mention', 'message', 'dm_start'] as const;
+    // A group renamed, and seen without a title (WhatsApp may not give one), at tied times.
+    const chats = [G1, G2, { ...G1, title: '团购群 renamed' }, { id: G1.id, type: 'group' as const }, { id: G2.id, type: 'group' as const }];
     const arbTouch = fc.record({
       kind: fc.constantFrom(...kinds),
       n: fc.integer({ min: 0, max: 1_000_000 }),
-      minute: fc.integer({ min: 0, max: 60 * 24 * 20 }),
-      chat: fc.constantFrom(G1, G2),
+      minute: fc.integer({ min: 0, max: 60 * 24 * 20 }).map((m) => m - (m % 240)),
+      chat: fc.constantFrom(...chats),
       kw: fc.subarray(['price', '发货', 'sale'], { minLength: 1 }),
     });
     fc.assert(
@@ -95,6 +97,23 @@ describe('profile statistics', () => {
         expect(combineStats(forward, emptyStats())).toEqual(forward);
       }),
     );
+  });
+
+  it('keeps the title seen last for a group, whatever order and whether later touches carry one', () => {
+    const at = (h: number): string => `2026-03-0${h}T00:00:00Z`;
+    const untitled = { id: G1.id, type: 'group' as const };
+    const ts = [
+      touch({ kind: 'message', ref: 'a', at: at(1), chat: { ...G1, title: 'Old name' } }),
+      touch({ kind: 'message', ref: 'b', at: at(2), chat: untitled }),
+      touch({ kind: 'message', ref: 'c', at: at(2), chat: { ...G1, title: 'A name' } }),
+      touch({ kind: 'message', ref: 'd', at: at(3), chat: untitled }),
+    ];
+    for (const order of [ts, [...ts].reverse(), [ts[1], ts[3], ts[0], ts[2]] as typeof ts]) {
+      const [g] = statsOfTouches(order).groups;
+      expect(g).toMatchObject({ chatTitle: 'A name', chatTitleAt: '2026-03-02T00:00:00.000Z', lastActiveAt: '2026-03-03T00:00:00.000Z' });
+    }
+    // Grouped differently: (untitled at 2, titled at 2) first, then the earlier titled one.
+    expect(combineStats(statsOfTouches([ts[1], ts[2]] as typeof ts), statsOfTouches([ts[0], ts[3]] as typeof ts))).toEqual(statsOfTouches(ts));
   });
 
   it('keeps private chats and web out of the group list', () => {

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { identifierKey, type Identifier } from '../src/identity/identifier.js';
-import { statsOfTouches } from '../src/profile/profile-stats.js';
+import { deltaOfTouch, statsOfTouches } from '../src/profile/profile-stats.js';
 import type { Profile, Store, StoredTouch, TouchQuery } from '../src/store/store.js';
 import { touchEventSchema, type TouchEvent, type TouchKind } from '../src/touch-event.js';
 
@@ -120,6 +120,58 @@ export function plainProfile(workspace: string, id: string, usernames: string[] 
     updatedAt: '2026-03-01T00:00:00.000Z',
   };
 }
+
+/** Chats a journey moves through: a group renamed, a group without a title, a dotted id, a private chat, the web. */
+const JOURNEY_CHATS: Array<TouchEvent['chat']> = [
+  { id: '-1001', title: '团购群 Deals', type: 'group' },
+  { id: '-1001', title: '团购群 renamed', type: 'group' },
+  { id: '-1001', type: 'group' },
+  { id: '120363000000000001@g.us', title: 'VIP v2.0', type: 'group' },
+  { id: 'g.$1', title: 'b', type: 'channel' },
+  { id: '101', type: 'private' },
+  { id: 'landing', type: 'web' },
+];
+
+/**
+ * Touch `n` of one person's journey: `kind` at minute `minute` (ties are meant), in chat
+ * `chat` of {@link JOURNEY_CHATS}, with optional message facets.
+ */
+function journeyTouch(n: number, kind: Kind, minute: number, chat: number, extra: { keywords?: string[]; chat?: TouchEvent['chat'] } = {}): TouchEvent {
+  const details: Record<Kind, Record<string, unknown>> = {
+    join: { via: 'invite_link', campaign: `camp.${n % 2}` },
+    leave: { via: 'left' },
+    message: extra.keywords ? { keywords: extra.keywords } : {},
+    dm_start: { payload: 'x', campaign: 'vip' },
+    link_click: { code: 'abc', clickId: `c${n}`, campaign: 'spring' },
+  };
+  return touchEventSchema.parse({
+    id: `t${String(n).padStart(3, '0')}`,
+    workspace: A,
+    platform: 'telegram',
+    account: 'bot1',
+    chat: extra.chat ?? JOURNEY_CHATS[chat % JOURNEY_CHATS.length],
+    actor: { userId: '101' },
+    kind,
+    details: details[kind],
+    occurredAt: new Date(Date.UTC(2026, 2, 1) + minute * 60_000).toISOString(),
+  });
+}
+
+/** A person's journey (up to 30 touches, tied times, renamed and untitled groups, odd keywords) and an arrival order. */
+const journeyArb = fc
+  .array(
+    fc.record({
+      kind: fc.constantFrom<Kind>('join', 'leave', 'message', 'message', 'dm_start', 'link_click'),
+      minute: fc.integer({ min: 0, max: 6 * 24 * 60 }).map((m) => m - (m % 120)),
+      chat: fc.integer({ min: 0, max: JOURNEY_CHATS.length - 1 }),
+      keywords: fc.option(fc.subarray(['price', '发货', 'a.b', '$x', '__proto__', '~k'], { minLength: 1 }), { nil: undefined }),
+    }),
+    { minLength: 1, maxLength: 30 },
+  )
+  .chain((specs) => {
+    const touches = specs.map((x, n) => journeyTouch(n, x.kind, x.minute, x.chat, x.keywords ? { keywords: x.keywords } : {}));
+    return fc.shuffledSubarray(touches.map((_, i) => i), { minLength: touches.length, maxLength: touches.length }).map((order) => ({ touches, order }));
+  });
 
 const tg = (value: string): Identifier => ({ type: 'tg_id', value });
 const email = (value: string): Identifier => ({ type: 'email', value });
@@ -301,6 +353,49 @@ export function storeContract(
         expect(await store.touches.count(A)).toBe(2);
       });
 
+      it('insertEach answers per touch in order: inserted, or duplicate of a stored touch or of one earlier in the batch', async () => {
+        await store.touches.insert(A, touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' }));
+        const batch = [
+          touch({ id: 't2', at: '2026-03-01T11:00:00Z', profileId: 'p1' }),
+          touch({ id: 't1', at: '2026-03-05T00:00:00Z', profileId: 'p9' }),
+          touch({ id: 't3', at: '2026-03-01T09:00:00+08:00' }),
+          touch({ id: 't2', at: '2026-03-09T00:00:00Z', profileId: 'p9' }),
+        ];
+        expect(await store.touches.insertEach(A, batch)).toEqual(['inserted', 'duplicate', 'inserted', 'duplicate']);
+        // The first write of an id wins, in the store and within the batch.
+        expect((await store.touches.get(A, 't1'))?.profileId).toBe('p1');
+        expect((await store.touches.get(A, 't2'))?.occurredAt).toBe('2026-03-01T11:00:00.000Z');
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t3', 't1', 't2']);
+        expect(await store.touches.insertEach(A, [])).toEqual([]);
+        // A bad touch rejects the batch before anything is written.
+        await expect(store.touches.insertEach(A, [touch({ id: 't4', at: '2026-03-01T12:00:00Z' }), touch({ id: 't5', at: '2026-03-01T12:00:00Z', workspace: B })])).rejects.toThrow(/workspace/);
+        expect(await store.touches.get(A, 't4')).toBeNull();
+      });
+
+      it('markAppliedMany marks the touches named, in one call; unknown ids are skipped', async () => {
+        await store.touches.insertMany(A, ['t1', 't2', 't3'].map((id, i) => touch({ id, at: `2026-03-01T1${i}:00:00Z` })));
+        await store.touches.markAppliedMany(A, ['t1', 't3', 't3', 'nope']);
+        await store.touches.markAppliedMany(A, []);
+        expect((await store.touches.list(A, {})).map((t) => [t.id, t.applied])).toEqual([
+          ['t1', true],
+          ['t2', false],
+          ['t3', true],
+        ]);
+      });
+
+      it('assign moves one touch to a profile or makes it anonymous; false for an unknown id', async () => {
+        await store.touches.insertMany(A, [touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' }), touch({ id: 't2', at: '2026-03-01T11:00:00Z', profileId: 'p1', applied: true })]);
+        expect(await store.touches.assign(A, 't2', 'p2')).toBe(true);
+        expect(ids(await store.touches.list(A, { profileId: 'p1' }))).toEqual(['t1']);
+        expect(ids(await store.touches.list(A, { profileId: 'p2' }))).toEqual(['t2']);
+        expect((await store.touches.get(A, 't2'))?.applied).toBe(true);
+        expect(await store.touches.assign(A, 't1', null)).toBe(true);
+        expect(await store.touches.list(A, { profileId: 'p1' })).toEqual([]);
+        expect((await store.touches.get(A, 't1'))?.profileId).toBeNull();
+        expect(await store.touches.assign(A, 'nope', 'p1')).toBe(false);
+        expect(await store.touches.assign(B, 't1', 'p1')).toBe(false);
+      });
+
       it('reassign moves every touch of one profile to another and returns how many moved', async () => {
         await store.touches.insertMany(A, [
           touch({ id: 't1', at: '2026-03-01T10:00:00Z', profileId: 'p1' }),
@@ -405,6 +500,54 @@ export function storeContract(
               .slice(0, query.limit ?? 10_000)
               .map(canonical);
             expect(await store.touches.list(workspace, query)).toStrictEqual(expected);
+          }),
+          { numRuns: 40 },
+        );
+      });
+
+      it('list stays equal to filtering every stored touch after reassign, assign and deleteByProfile (property)', async () => {
+        const times = ['2026-03-01T10:00:00Z', '2026-03-01T18:00:00+08:00', '2026-03-01T10:00:00.001Z', '2026-03-01T09:59:59.999Z', '2026-03-02T00:00:00Z'];
+        const profilesArb = fc.constantFrom<string | null>('p1', 'p2', 'p3', null);
+        const specArb = fc.record({
+          id: fc.constantFrom('a', 'b', 'B', 'a1', 'é', '😀', '～', 'z9', 't.1', 't$2', 'c', 'd'),
+          at: fc.constantFrom(...times),
+          kind: fc.constantFrom<Kind>('message', 'join', 'leave'),
+          profileId: profilesArb,
+          chatId: fc.constantFrom('c1', 'c2'),
+        });
+        const opArb = fc.oneof(
+          fc.record({ op: fc.constant('reassign' as const), from: fc.constantFrom('p1', 'p2', 'p3'), to: fc.constantFrom('p1', 'p2', 'p3') }),
+          fc.record({ op: fc.constant('assign' as const), id: fc.constantFrom('a', 'b', 'é', 'z9', 'nope'), to: profilesArb }),
+          fc.record({ op: fc.constant('delete' as const), profileId: fc.constantFrom('p1', 'p2', 'p3') }),
+        );
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.uniqueArray(specArb, { selector: (x) => x.id, minLength: 2, maxLength: 10 }), fc.array(opArb, { maxLength: 5 }), async (specs, ops) => {
+            const workspace = `ops-${run++}`;
+            const model = new Map<string, StoredTouch>(specs.map((x) => [x.id, touch({ id: x.id, at: x.at, kind: x.kind, profileId: x.profileId, workspace, chat: { id: x.chatId, type: 'group' } })]));
+            await store.touches.insertEach(workspace, [...model.values()]);
+            for (const o of ops) {
+              if (o.op === 'reassign') {
+                const moved = [...model.values()].filter((t) => t.profileId === o.from && o.from !== o.to);
+                expect(await store.touches.reassign(workspace, o.from, o.to)).toBe(moved.length);
+                for (const t of moved) t.profileId = o.to;
+              } else if (o.op === 'assign') {
+                const t = model.get(o.id);
+                expect(await store.touches.assign(workspace, o.id, o.to)).toBe(t !== undefined);
+                if (t) t.profileId = o.to;
+              } else {
+                const gone = [...model.values()].filter((t) => t.profileId === o.profileId);
+                expect(await store.touches.deleteByProfile(workspace, o.profileId)).toBe(gone.length);
+                for (const t of gone) model.delete(t.id);
+              }
+            }
+            const order = (x: StoredTouch, y: StoredTouch): number => Date.parse(x.occurredAt) - Date.parse(y.occurredAt) || compareUtf8(x.id, y.id);
+            const all = [...model.values()].sort(order).map(canonical);
+            expect(await store.touches.list(workspace, {})).toStrictEqual(all);
+            for (const profileId of ['p1', 'p2', 'p3']) expect(await store.touches.list(workspace, { profileId })).toStrictEqual(all.filter((t) => t.profileId === profileId));
+            expect(await store.touches.list(workspace, { chatId: 'c2', from: times[0] })).toStrictEqual(all.filter((t) => t.chat.id === 'c2' && Date.parse(t.occurredAt) >= Date.parse(times[0] as string)));
+            expect(await store.touches.list(workspace, { kinds: ['join', 'leave'], to: times[4] })).toStrictEqual(all.filter((t) => t.kind !== 'message' && Date.parse(t.occurredAt) < Date.parse(times[4] as string)));
+            expect(await store.touches.count(workspace)).toBe(all.length);
           }),
           { numRuns: 40 },
         );
@@ -585,6 +728,128 @@ export function storeContract(
         expect(await store.profiles.list(A, { limit: 0 })).toEqual([]);
         await expect(store.profiles.list(A, { limit: -2 })).rejects.toThrow(RangeError);
         expect(await store.profiles.count(A)).toBe(8);
+      });
+
+      it('create writes a new profile once; creating the id again is a duplicate and changes nothing', async () => {
+        const p = { ...richProfile(A, 'p1'), hasConversions: false };
+        expect(await store.profiles.create(A, p)).toBe('inserted');
+        expect(await store.profiles.create(A, plainProfile(A, 'p1', ['other']))).toBe('duplicate');
+        expect(await store.profiles.get(A, 'p1')).toStrictEqual(p);
+        expect(await store.profiles.count(A)).toBe(1);
+        await expect(store.profiles.create(A, plainProfile(B, 'p2'))).rejects.toThrow(/workspace/);
+      });
+
+      it('applyTouch adds one touch in place and answers the facts; refuses a missing, fenced or adopting profile', async () => {
+        const [join, message] = [journeyTouch(0, 'join', 0, 0), journeyTouch(1, 'message', 5, 1)];
+        await store.profiles.create(A, { ...plainProfile(A, 'p1'), identifiers: [tg('101')], hasConversions: false });
+        const facts = await store.profiles.applyTouch(A, 'p1', deltaOfTouch(join), { at: '2026-03-09T00:00:00.000Z', username: 'alice', identifiers: [email('h:a'), tg('101')] });
+        expect(facts).toStrictEqual({ identifiers: [email('h:a'), tg('101')], hasConversions: false });
+        const after = await store.profiles.get(A, 'p1');
+        expect(after).toMatchObject({ usernames: ['alice'], updatedAt: '2026-03-09T00:00:00.000Z', identifiers: [email('h:a'), tg('101')] });
+        expect(after?.stats).toStrictEqual(statsOfTouches([join]));
+        expect(await store.profiles.applyTouch(A, 'nobody', deltaOfTouch(message), { at: '2026-03-09T00:00:00.000Z' })).toBeNull();
+        expect(await store.profiles.count(A)).toBe(1);
+        // Fenced: a rewrite is in progress, the partial update writes nothing.
+        const fenced = await store.profiles.fence(A, 'p1', 'tok-1');
+        expect(fenced?.stats).toStrictEqual(statsOfTouches([join]));
+        expect(await store.profiles.applyTouch(A, 'p1', deltaOfTouch(message), { at: '2026-03-09T00:00:00.000Z' })).toBeNull();
+        // The rewrite folds the message in and adopts it: its late partial update is refused.
+        const replaced = await store.profiles.replace(A, { ...(fenced as Profile), stats: statsOfTouches([join, message]) }, { token: 'tok-1', adopted: [message.id] });
+        expect(replaced).toStrictEqual({ identifiers: [email('h:a'), tg('101')], hasConversions: false });
+        expect(await store.profiles.applyTouch(A, 'p1', deltaOfTouch(message), { at: '2026-03-09T00:00:00.000Z' })).toBeNull();
+        expect((await store.profiles.get(A, 'p1'))?.stats).toStrictEqual(statsOfTouches([join, message]));
+        // Unfenced again: other touches apply.
+        const later = journeyTouch(2, 'message', 9, 2);
+        expect(await store.profiles.applyTouch(A, 'p1', deltaOfTouch(later), { at: '2026-03-09T00:00:00.000Z' })).not.toBeNull();
+        expect((await store.profiles.get(A, 'p1'))?.stats).toStrictEqual(statsOfTouches([join, message, later]));
+        // A profile put in another workspace is out of reach.
+        expect(await store.profiles.applyTouch(B, 'p1', deltaOfTouch(later), { at: '2026-03-09T00:00:00.000Z' })).toBeNull();
+      });
+
+      it('replace writes only under its own fence and lifts it; a later fence takes over; a noted conversion stays', async () => {
+        await store.profiles.create(A, { ...plainProfile(A, 'p1', ['alice']), hasConversions: false });
+        const paused = await store.profiles.fence(A, 'p1', 'slow');
+        expect(paused?.usernames).toEqual(['alice']);
+        // Another worker fences after it (the slow one's lock ran out), writes, and is done.
+        const fast = await store.profiles.fence(A, 'p1', 'fast');
+        expect(await store.profiles.noteConversion(A, 'p1')).toBe(true);
+        const newer = { ...(fast as Profile), stats: statsOfTouches([journeyTouch(0, 'join', 0, 0)]), hasConversions: false };
+        expect(await store.profiles.replace(A, newer, { token: 'fast', adopted: [] })).toStrictEqual({ identifiers: [], hasConversions: true });
+        // The slow one resumes: its write is refused, whatever it carries.
+        expect(await store.profiles.replace(A, { ...(paused as Profile), stats: statsOfTouches([]) }, { token: 'slow', adopted: [] })).toBeNull();
+        const stored = await store.profiles.get(A, 'p1');
+        expect(stored?.stats).toStrictEqual(newer.stats);
+        expect(stored?.hasConversions).toBe(true);
+        // Unfenced: a partial update goes through; replacing without a fence is refused.
+        expect(await store.profiles.applyTouch(A, 'p1', deltaOfTouch(journeyTouch(1, 'message', 1, 0)), { at: '2026-03-09T00:00:00.000Z' })).not.toBeNull();
+        expect(await store.profiles.replace(A, newer, { token: 'fast', adopted: [] })).toBeNull();
+        expect(await store.profiles.fence(A, 'nobody', 'x')).toBeNull();
+        expect(await store.profiles.replace(A, plainProfile(A, 'nobody'), { token: 'x', adopted: [] })).toBeNull();
+        // The flag only rises: none, then unknown, then noted.
+        await store.profiles.fence(A, 'p1', 't3');
+        const { hasConversions: _dropped, ...unknown } = (await store.profiles.get(A, 'p1')) as Profile;
+        expect(await store.profiles.replace(A, unknown, { token: 't3', adopted: [] })).toStrictEqual({ identifiers: [], hasConversions: true });
+        await store.profiles.put(A, { ...unknown, hasConversions: false });
+        await store.profiles.fence(A, 'p1', 't4');
+        expect(await store.profiles.replace(A, unknown, { token: 't4', adopted: [] })).toStrictEqual({ identifiers: [] });
+        expect((await store.profiles.get(A, 'p1'))?.hasConversions).toBeUndefined();
+        await store.profiles.fence(A, 'p1', 't5');
+        expect(await store.profiles.replace(A, { ...unknown, hasConversions: false }, { token: 't5', adopted: [] })).toStrictEqual({ identifiers: [] });
+      });
+
+      it('noteConversion and addIdentifiers change one profile; false for an unknown one', async () => {
+        await store.profiles.create(A, { ...plainProfile(A, 'p1'), identifiers: [tg('101')], hasConversions: false });
+        expect(await store.profiles.noteConversion(A, 'p1')).toBe(true);
+        expect(await store.profiles.noteConversion(A, 'p2')).toBe(false);
+        expect(await store.profiles.addIdentifiers(A, 'p1', [email('h:b'), tg('101'), email('h:a')])).toBe(true);
+        expect(await store.profiles.addIdentifiers(A, 'p2', [email('h:b')])).toBe(false);
+        expect(await store.profiles.get(A, 'p1')).toMatchObject({ hasConversions: true, identifiers: [email('h:a'), email('h:b'), tg('101')] });
+        expect(await store.profiles.get(A, 'p2')).toBeNull();
+      });
+
+      it('keeps keywords and group ids holding ., $, %, ~ and JavaScript prototype names as they are', async () => {
+        const odd = ['a.b', '$x', '%2E', '~t', '__proto__', 'constructor', 'toString', '发货'];
+        const touches = odd.map((k, i) => journeyTouch(i, 'message', i, 0, { keywords: [k, 'price'], chat: { id: `g.${k}`, title: k, type: 'group' } }));
+        await store.profiles.create(A, plainProfile(A, 'p1'));
+        for (const t of touches) await store.profiles.applyTouch(A, 'p1', deltaOfTouch(t), { at: '2026-03-09T00:00:00.000Z' });
+        const stats = (await store.profiles.get(A, 'p1'))?.stats;
+        expect(stats).toStrictEqual(statsOfTouches(touches));
+        expect(stats?.keywords.map((k) => k.keyword).sort()).toEqual([...odd, 'price'].sort());
+        expect(stats?.groups.map((g) => g.chatId).sort()).toEqual(odd.map((k) => `g.${k}`).sort());
+      });
+
+      it('keeps the last 100 source steps and counts the dropped ones, whatever order they arrive in', async () => {
+        const joins = Array.from({ length: 105 }, (_, i) => journeyTouch(i, 'join', i, i % 3));
+        const shuffled = [...joins].sort((x, y) => (x.id < y.id ? -1 : 1));
+        await store.profiles.create(A, plainProfile(A, 'p1'));
+        for (const t of shuffled) await store.profiles.applyTouch(A, 'p1', deltaOfTouch(t), { at: '2026-03-09T00:00:00.000Z' });
+        const stats = (await store.profiles.get(A, 'p1'))?.stats;
+        expect(stats?.sourcePath).toHaveLength(100);
+        expect(stats?.sourcePathDropped).toBe(5);
+        expect(stats).toStrictEqual(statsOfTouches(joins));
+      });
+
+      it('statistics built one touch at a time, in any order, rewritten in between, equal the fold of the touches (property)', async () => {
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(journeyArb, fc.integer({ min: 0, max: 1000 }), async ({ touches, order }, cutAt) => {
+            const id = `p${run++}`;
+            await store.profiles.create(A, { ...plainProfile(A, id), hasConversions: false });
+            const arrival = order.map((i) => touches[i] as TouchEvent);
+            const cut = cutAt % (arrival.length + 1);
+            for (const [n, t] of arrival.entries()) {
+              if (n === cut) {
+                // A rewrite (a merge or a recovery) folds what arrived so far, fenced.
+                const fenced = await store.profiles.fence(A, id, `tok-${n}`);
+                expect(fenced?.stats).toStrictEqual(statsOfTouches(arrival.slice(0, n)));
+                expect(await store.profiles.replace(A, { ...(fenced as Profile), stats: statsOfTouches(arrival.slice(0, n)) }, { token: `tok-${n}`, adopted: [] })).not.toBeNull();
+              }
+              expect(await store.profiles.applyTouch(A, id, deltaOfTouch(t), { at: '2026-03-09T00:00:00.000Z' })).not.toBeNull();
+            }
+            expect((await store.profiles.get(A, id))?.stats).toStrictEqual(statsOfTouches(touches));
+          }),
+          { numRuns: name === 'mongo' ? 25 : 100 },
+        );
       });
 
       it('rejects a profile written through another workspace than its own', async () => {

@@ -4,9 +4,12 @@
  * Idempotency key: (workspace, touch id): the BullMQ job id while the job is kept, the
  *   store's unique touch id after that; `recordTouch` makes a re-run a no-op.
  * Side effects: the touch is stored; identities claimed or moved; profiles created,
- *   merged and updated (see `src/profile/record-touch.ts`). Dropped before any of that (not
- *   stored): a touch whose actor opted out (`/forgetme`), result `opted_out` (connectors do
- *   not check: this is where opt-outs apply); and the approval of a join request already
+ *   merged and updated (see `src/profile/record-touch.ts`: a known person's touch is one
+ *   insert, one atomic partial update of the profile and one mark, no lock; concurrent jobs'
+ *   inserts, identity reads and marks share bulk round trips). Dropped before any of that
+ *   (not stored): a touch whose actor opted out (`/forgetme`), result `opted_out` (checked
+ *   against the store only when opt-outs changed: `src/profile/opt-out-gate.ts`; connectors
+ *   do not check: this is where opt-outs apply); and the approval of a join request already
  *   recorded as the join, result `repeat_join` (`src/capture/repeat-join.ts`).
  * Retry class (`src/queue/outcome.ts`): invalid payload → `dlq` (never retried); anything
  *   else (store, Redis, a lock wait, an identity race) → `retry` with backoff
@@ -17,16 +20,17 @@ import type { Redis } from 'ioredis';
 import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
-import { subjectOf } from '../src/access/roles.js';
 import { isRepeatJoin } from '../src/capture/repeat-join.js';
+import { createOptOutGate, type OptOutGate } from '../src/profile/opt-out-gate.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import { dlq, ok, processWithOutcome, type CompletedJob } from '../src/queue/outcome.js';
 import type { TouchJobData } from '../src/queue/touch-queue.js';
+import { batchStoreCalls } from '../src/store/batch-calls.js';
 import type { Store } from '../src/store/store.js';
-import { touchEventSchema, type TouchEvent } from '../src/touch-event.js';
+import { touchEventSchema } from '../src/touch-event.js';
 
-/** A touch dropped, nothing stored: its person asked to be forgotten, or it repeats a recorded join request. */
+/** A touch of a person who asked to be forgotten: dropped, nothing stored. */
 export interface OptedOutResult {
   status: 'opted_out' | 'repeat_join';
   profileId: null;
@@ -34,7 +38,7 @@ export interface OptedOutResult {
   conflicts: [];
 }
 
-/** What a touch job did: `recordTouch`'s result, or dropped (`opted_out`, `repeat_join`). */
+/** What a touch job did: `recordTouch`'s result, or `opted_out`. */
 export type ProfileJobResult = RecordTouchResult | OptedOutResult;
 
 /** Whether the touch was recorded (not dropped). */
@@ -42,41 +46,22 @@ export function isRecorded(result: ProfileJobResult): result is RecordTouchResul
   return result.status !== 'opted_out' && result.status !== 'repeat_join';
 }
 
-/** How long an opted-out answer is cached; a "not opted out" answer never is. */
-export const OPT_OUT_CACHE_MS = 60_000;
-/** Most cached opted-out subjects; beyond it the cache starts over. */
-const OPT_OUT_CACHE_MAX = 10_000;
-
-/**
- * Whether a touch's actor opted out: the subject (`telegram:<id>`, `whatsapp:<hashed id>`,
- * the opt-out store's key) looked up with one indexed read per touch. Only "opted out" is
- * cached ({@link OPT_OUT_CACHE_MS}): caching "not opted out" would let touches queued just
- * before a /forgetme through. Touches without a platform user id (tracked-link clicks carry
- * a profile id, which erasure deletes: `recordTouch` then keeps them anonymous) are not checked.
- */
-function makeOptOutCheck(store: Store, now: () => number = Date.now): (touch: TouchEvent) => Promise<boolean> {
-  const cache = new Map<string, number>();
-  return async (touch) => {
-    const { userId } = touch.actor;
-    if (userId === undefined || (touch.platform !== 'telegram' && touch.platform !== 'whatsapp')) return false;
-    const subject = subjectOf(touch.platform, userId);
-    const key = `${touch.workspace}\u0000${subject}`;
-    const cachedAt = cache.get(key);
-    if (cachedAt !== undefined && now() - cachedAt < OPT_OUT_CACHE_MS) return true;
-    if (!(await store.community.optOuts.has(touch.workspace, subject))) {
-      cache.delete(key);
-      return false;
-    }
-    if (cache.size >= OPT_OUT_CACHE_MAX) cache.clear();
-    cache.set(key, now());
-    return true;
-  };
-}
-
 export interface ProfileWorkerOptions {
   /** A worker connection (`createWorkerConnection`: `maxRetriesPerRequest: null`). */
   connection: Redis;
   store: Store;
+  /**
+   * Whether concurrent jobs' store calls share bulk round trips (`src/store/batch-calls.ts`);
+   * default true. False when `store` batches already (the benchmark counts under its own).
+   */
+  batch?: boolean;
+  /**
+   * A Redis connection (the producer's) the worker duplicates to subscribe to opt-out changes,
+   * so the opt-out check reads the store only when opt-outs changed (`src/profile/opt-out-gate.ts`);
+   * the processes writing opt-outs must then wrap their store with `signalOptOutChanges`.
+   * Without it every touch's opt-out is read from the store.
+   */
+  redis?: Redis;
   locker: Locker;
   log: Logger;
   metrics: Metrics;
@@ -89,21 +74,21 @@ export interface ProfileWorkerOptions {
 }
 
 /** The job processor, separate from the Worker so it can be called directly. */
-export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency'>) {
+export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connection' | 'concurrency' | 'redis'> & { optOuts?: OptOutGate }) {
   const prefix = options.prefix ?? 'midfunnel';
   const deps = {
-    store: options.store,
+    store: options.batch === false ? options.store : batchStoreCalls(options.store).store,
     locker: options.locker,
     lockKey: (ws: string, pid: string) => profileLockKey(prefix, ws, pid),
   };
-  const optedOut = makeOptOutCheck(options.store);
+  const gate = options.optOuts ?? createOptOutGate({ store: options.store });
   return processWithOutcome(async (job: Job<TouchJobData>) => {
     const parsed = touchEventSchema.safeParse(job.data?.touch);
     if (!parsed.success) {
       options.metrics.eventsFailed.inc({ reason: 'invalid' });
       return dlq(`invalid touch: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
-    const skip = (await optedOut(parsed.data)) ? 'opted_out' : (await isRepeatJoin(options.store, parsed.data)) ? 'repeat_join' : null;
+    const skip = (await gate.optedOut(parsed.data)) ? 'opted_out' : (await isRepeatJoin(options.store, parsed.data)) ? 'repeat_join' : null;
     if (skip !== null) {
       const dropped: OptedOutResult = { status: skip, profileId: null, merged: [], conflicts: [] };
       options.metrics.eventsProcessed.inc({ result: dropped.status });
@@ -121,16 +106,21 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
       );
     }
     options.onProcessed?.(result, job);
-    return ok<ProfileJobResult>(result);
+    // BullMQ keeps the return value in Redis with the finished job: the outcome, not the person.
+    const { person: _person, ...kept } = result;
+    return ok<ProfileJobResult>(kept);
   });
 }
 
 export function createProfileWorker(options: ProfileWorkerOptions): Worker<TouchJobData, CompletedJob<ProfileJobResult>> {
+  const prefix = options.prefix ?? 'midfunnel';
+  const optOuts = createOptOutGate({ store: options.store, prefix, ...(options.redis ? { subscriber: options.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }) } : {}) });
   const worker = new Worker<TouchJobData, CompletedJob<ProfileJobResult>>(
-    touchQueueName(options.prefix ?? 'midfunnel'),
-    makeProfileProcessor(options),
+    touchQueueName(prefix),
+    makeProfileProcessor({ ...options, optOuts }),
     { connection: options.connection, concurrency: options.concurrency ?? 16 },
   );
+  worker.on('closed', () => optOuts.close());
   worker.on('failed', (job, err) => {
     if (err.name !== 'UnrecoverableError') options.metrics.eventsFailed.inc({ reason: 'error' });
     options.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: { name: err.name, message: err.message } }, 'touch job failed');

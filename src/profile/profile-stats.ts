@@ -4,7 +4,14 @@
  * into it. So a profile built incrementally, in any arrival order, equals one folded
  * from its stored touches, and merging two profiles is just `combineStats`.
  * (Applying the same touch twice is prevented upstream: the store dedupes touches by id.)
+ *
+ * `deltaOfTouch` is what one touch adds, computed from the touch alone: the store applies it
+ * as one atomic partial update (counters incremented, first/last times kept as min/max, the
+ * day and the group merged in, the source step pushed), so the hot path never rewrites a
+ * profile. Every comparison here is by Unicode code point, MongoDB's string order, so the
+ * store's `$min`/`$max`/`$sort` pick exactly what this fold picks.
  */
+import { compareCodePoints } from '../store/rules.js';
 import { SOURCE_KINDS, touchCampaign, touchKeywords, type Platform, type TouchEvent, type TouchKind } from '../touch-event.js';
 
 /** Most source-path entries kept per profile (the most recent). */
@@ -27,6 +34,8 @@ export interface GroupMembership {
   platform: Platform;
   chatId: string;
   chatTitle?: string;
+  /** When `chatTitle` was seen: the latest touch that carried a title (its title wins; ties: the greater title). */
+  chatTitleAt?: string;
   joins: number;
   leaves: number;
   firstJoinedAt?: string;
@@ -90,40 +99,87 @@ export function canonicalTime(iso: string): string {
   return new Date(iso).toISOString();
 }
 
-/** The statistics of a profile made of this one touch. */
-export function statsOfTouch(t: TouchEvent): ProfileStats {
+/** What one touch adds to a profile's statistics; computed from the touch alone (see the header). */
+export interface TouchDelta {
+  touchId: string;
+  kind: TouchKind;
+  /** Canonical UTC time of the touch. */
+  at: string;
+  /** Where it happened: the first source when it is the person's earliest touch. */
+  source: SourceRef;
+  /** Distinct keywords the touch matched. */
+  keywords: string[];
+  /** UTC day (YYYY-MM-DD). */
+  day: string;
+  /** The group it happened in (groups and channels only; not private chats or the web). */
+  group?: { platform: Platform; chatId: string; chatTitle?: string; join: boolean; leave: boolean };
+  /** Its source-path step (joins, deep-link starts, link clicks). */
+  step?: SourceStep;
+}
+
+/** The delta of one touch (see {@link TouchDelta}). */
+export function deltaOfTouch(t: TouchEvent): TouchDelta {
   const at = canonicalTime(t.occurredAt);
+  const source = sourceOf(t);
+  const d: TouchDelta = { touchId: t.id, kind: t.kind, at, source, keywords: [...new Set(touchKeywords(t))], day: at.slice(0, 10) };
+  if (t.chat.type !== 'private' && t.chat.type !== 'web') {
+    d.group = { platform: t.platform, chatId: t.chat.id, join: t.kind === 'join', leave: t.kind === 'leave' };
+    if (t.chat.title !== undefined) d.group.chatTitle = t.chat.title;
+  }
+  if (SOURCE_KINDS.has(t.kind)) d.step = { ...source, kind: t.kind, at, touchId: t.id };
+  return d;
+}
+
+/** The statistics of a profile made of one touch's delta. */
+export function statsOfDelta(d: TouchDelta): ProfileStats {
   const s = emptyStats();
   s.touchCount = 1;
-  s.firstSeenAt = at;
-  s.firstTouchId = t.id;
-  s.firstSource = sourceOf(t);
-  s.lastActiveAt = at;
-  s.counts[t.kind] = 1;
-  const keywords = touchKeywords(t);
-  if (keywords.length > 0) {
-    s.keywords = [...new Set(keywords)].map((keyword) => ({ keyword, count: 1 }));
-    s.keywords.sort(compareKeywordCounts);
-  }
-  s.activeDays = [at.slice(0, 10)];
-  if (t.chat.type !== 'private' && t.chat.type !== 'web') {
-    const g: GroupMembership = { platform: t.platform, chatId: t.chat.id, joins: 0, leaves: 0, lastActiveAt: at };
-    if (t.chat.title !== undefined) g.chatTitle = t.chat.title;
-    if (t.kind === 'join') Object.assign(g, { joins: 1, firstJoinedAt: at, lastJoinedAt: at });
-    if (t.kind === 'leave') Object.assign(g, { leaves: 1, lastLeftAt: at });
+  s.firstSeenAt = d.at;
+  s.firstTouchId = d.touchId;
+  s.firstSource = { ...d.source };
+  s.lastActiveAt = d.at;
+  s.counts[d.kind] = 1;
+  if (d.keywords.length > 0) s.keywords = d.keywords.map((keyword) => ({ keyword, count: 1 })).sort(compareKeywordCounts);
+  s.activeDays = [d.day];
+  if (d.group) {
+    const { platform, chatId, chatTitle, join, leave } = d.group;
+    const g: GroupMembership = { platform, chatId, joins: join ? 1 : 0, leaves: leave ? 1 : 0, lastActiveAt: d.at };
+    if (chatTitle !== undefined) Object.assign(g, { chatTitle, chatTitleAt: d.at });
+    if (join) Object.assign(g, { firstJoinedAt: d.at, lastJoinedAt: d.at });
+    if (leave) g.lastLeftAt = d.at;
     s.groups = [g];
   }
-  if (SOURCE_KINDS.has(t.kind)) s.sourcePath = [{ ...sourceOf(t), kind: t.kind, at, touchId: t.id }];
+  if (d.step) s.sourcePath = [{ ...d.step }];
   return s;
 }
 
-function compareKeywordCounts(a: KeywordCount, b: KeywordCount): number {
-  return b.count - a.count || (a.keyword < b.keyword ? -1 : a.keyword > b.keyword ? 1 : 0);
+/** The statistics of a profile made of this one touch. */
+export function statsOfTouch(t: TouchEvent): ProfileStats {
+  return statsOfDelta(deltaOfTouch(t));
+}
+
+/** Order of keyword interests: most frequent first, ties by keyword (code point order). */
+export function compareKeywordCounts(a: KeywordCount, b: KeywordCount): number {
+  return b.count - a.count || compareCodePoints(a.keyword, b.keyword);
 }
 
 function compareAtId(aAt: string, aId: string, bAt: string, bId: string): number {
-  if (aAt !== bAt) return aAt < bAt ? -1 : 1;
-  return aId < bId ? -1 : aId > bId ? 1 : 0;
+  return compareCodePoints(aAt, bAt) || compareCodePoints(aId, bId);
+}
+
+/** Order of source-path steps: by time, then touch id. */
+export function compareSteps(a: SourceStep, b: SourceStep): number {
+  return compareAtId(a.at, a.touchId, b.at, b.touchId);
+}
+
+/** The key groups are ordered and merged by: platform, then chat id. */
+export function groupKey(g: { platform: Platform; chatId: string }): string {
+  return `${g.platform}\u0000${g.chatId}`;
+}
+
+/** Order of a profile's groups: by platform, then chat id. */
+export function compareGroups(a: GroupMembership, b: GroupMembership): number {
+  return compareCodePoints(groupKey(a), groupKey(b));
 }
 
 function minIso(a: string | undefined, b: string | undefined): string | undefined {
@@ -137,9 +193,19 @@ function maxIso(a: string | undefined, b: string | undefined): string | undefine
   return a > b ? a : b;
 }
 
+/**
+ * A title and the time it was seen as one key that orders them (time first: ISO times have a
+ * fixed width). A title without a time (stored before times were kept) sorts before any timed one.
+ */
+export function titleSeenKey(at: string | undefined, title: string): string {
+  return (at ?? ' ') + title;
+}
+
+function titleKey(g: GroupMembership): string | undefined {
+  return g.chatTitle === undefined ? undefined : titleSeenKey(g.chatTitleAt, g.chatTitle);
+}
+
 function combineGroups(a: GroupMembership, b: GroupMembership): GroupMembership {
-  // The title seen most recently wins (ties: the greater title, for determinism).
-  const newer = a.lastActiveAt > b.lastActiveAt || (a.lastActiveAt === b.lastActiveAt && (a.chatTitle ?? '') >= (b.chatTitle ?? '')) ? a : b;
   const g: GroupMembership = {
     platform: a.platform,
     chatId: a.chatId,
@@ -147,8 +213,12 @@ function combineGroups(a: GroupMembership, b: GroupMembership): GroupMembership 
     leaves: a.leaves + b.leaves,
     lastActiveAt: a.lastActiveAt > b.lastActiveAt ? a.lastActiveAt : b.lastActiveAt,
   };
-  const title = newer.chatTitle ?? (newer === a ? b.chatTitle : a.chatTitle);
-  if (title !== undefined) g.chatTitle = title;
+  // The title seen most recently wins (ties: the greater title): a maximum, so any order agrees.
+  const ta = titleKey(a);
+  const tb = titleKey(b);
+  const titled = ta === undefined ? b : tb === undefined ? a : compareCodePoints(ta, tb) >= 0 ? a : b;
+  if (titled.chatTitle !== undefined) g.chatTitle = titled.chatTitle;
+  if (titled.chatTitleAt !== undefined) g.chatTitleAt = titled.chatTitleAt;
   const fj = minIso(a.firstJoinedAt, b.firstJoinedAt);
   const lj = maxIso(a.lastJoinedAt, b.lastJoinedAt);
   const ll = maxIso(a.lastLeftAt, b.lastLeftAt);
@@ -178,17 +248,17 @@ export function combineStats(a: ProfileStats, b: ProfileStats): ProfileStats {
 
   const groupMap = new Map<string, GroupMembership>();
   for (const g of [...a.groups, ...b.groups]) {
-    const key = `${g.platform}\u0000${g.chatId}`;
+    const key = groupKey(g);
     const prev = groupMap.get(key);
     groupMap.set(key, prev ? combineGroups(prev, g) : g);
   }
-  const groups = [...groupMap.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, g]) => g);
+  const groups = [...groupMap.values()].sort(compareGroups);
 
   const activeDays = [...new Set([...a.activeDays, ...b.activeDays])].sort();
 
   const steps = new Map<string, SourceStep>();
   for (const st of [...a.sourcePath, ...b.sourcePath]) steps.set(st.touchId, st);
-  const all = [...steps.values()].sort((x, y) => compareAtId(x.at, x.touchId, y.at, y.touchId));
+  const all = [...steps.values()].sort(compareSteps);
   const dropped = Math.max(0, all.length - SOURCE_PATH_LIMIT);
 
   return {

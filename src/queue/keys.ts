@@ -161,3 +161,12 @@ export function captureVersionKey(prefix: string, workspace: string): string {
 export function captureChangedChannel(prefix: string): string {
   return `${prefix}:capture:changed`;
 }
+
+/**
+ * Redis pub/sub channel announcing that a workspace's opt-outs (`/forgetme`) changed: every
+ * writer publishes the workspace id after the store write; profile workers then stop trusting
+ * their cached answers for it.
+ */
+export function optOutChannel(prefix: string): string {
+  return `${prefix}:optouts`;
+}

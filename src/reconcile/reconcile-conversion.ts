@@ -163,8 +163,13 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   if (usable.identifiers.length > 0 && !(owners.size === new Set(usable.identifiers.map(identifierKey)).size && ownersBefore.size === 1)) {
     const survivor = await linkIdentifiers({ store, locker: deps.locker, lockKey: deps.profileLockKey }, workspace, usable.identifiers, `conversion ${conversionId}`);
     for (const p of [...ownersBefore].sort()) if (p !== survivor && !(await store.profiles.get(workspace, p))) mergedProfiles.push(p);
+  } else {
+    // Linking was skipped: the one owner is still someone with a conversion (their late touches re-trigger it).
+    for (const p of ownersBefore) await store.profiles.noteConversion(workspace, p);
   }
   const match = await matchConversion(store, settings, usable);
+  // Matched through a click or a username: that person has a conversion too.
+  if (match?.profileId && !ownersBefore.has(match.profileId)) await store.profiles.noteConversion(workspace, match.profileId);
 
   if (!match) {
     await store.credits.delete(workspace, conversionId);

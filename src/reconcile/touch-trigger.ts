@@ -19,15 +19,25 @@ import { settingsOrDefaults, type SettingsLookup } from './workspace-settings.js
 
 const DAY_MS = 86_400_000;
 
-/** Conversion ids a newly applied touch can change the credits of. */
+/**
+ * Conversion ids a newly applied touch can change the credits of. Reads nothing for a person
+ * no conversion was ever linked to (`person.hasConversions === false`, kept by the reconciler,
+ * which notes a person before it reads their touches, while the profile worker reads the flag
+ * after it stored the touch: one of the two sees the other), unless the touch changed who they
+ * are (a new person, a new identifier, a merge: conversions carrying those may be new to them).
+ * Otherwise one read of the related conversions, with the identifiers the worker got back.
+ */
 export async function conversionsAffectedByTouch(store: Store, settings: SettingsLookup, touch: TouchEvent, result: RecordTouchResult): Promise<string[]> {
   const profileId = result.profileId;
   if (profileId === null || touch.kind === 'leave') return [];
+  const person = result.person;
+  if (person && person.hasConversions === false && !person.identitiesChanged && result.merged.length === 0) return [];
   const ws = touch.workspace;
   const at = Date.parse(touch.occurredAt);
   const lookback = settingsOrDefaults(settings, ws).lookbackDays * DAY_MS;
-  // The profile's own copy of its identifiers (kept in step by the profile worker): one point read.
-  const identifiers = (await store.profiles.get(ws, profileId))?.identifiers ?? [];
+  // The profile's own copy of its identifiers (kept in step by the profile worker): from the
+  // worker's write when it answered with them, else one point read.
+  const identifiers = person?.identifiers ?? (await store.profiles.get(ws, profileId))?.identifiers ?? [];
   const range = touch.kind === 'join' ? { from: new Date(at).toISOString() } : { from: new Date(at).toISOString(), to: new Date(at + lookback + 1).toISOString() };
   const related = await store.conversions.related(ws, { identifiers, profileIds: [profileId, ...result.merged], ...range });
   return related.map((c) => c.id);

@@ -2,13 +2,19 @@
  * MongoDB profiles and identities (see `profile-repo.ts`), collections `profiles` and
  * `identities`. Identity claims are upserts with `$setOnInsert`, so concurrent claims leave
  * exactly one owner (the unique index on workspace, type and value decides).
+ *
+ * A profile's statistics are stored in the shape of `stats-doc.ts`: `applyTouch` is one
+ * `findOneAndUpdate` of `$inc`/`$min`/`$max`/`$addToSet`/`$push` on them, filtered on the
+ * profile not being fenced and not having adopted the touch; `fence` and `replace` are
+ * `findOneAndUpdate`s on the fence token. Every one is served by the unique `workspace, id` index.
  */
 import mongoose from 'mongoose';
 import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { identifierKey, type Identifier } from '../../identity/identifier.js';
-import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, isDuplicateKey } from '../mongo-support.js';
-import { assertSameWorkspace, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
-import type { IdentityRepo, Profile, ProfileRepo } from './profile-repo.js';
+import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly, insertOnce, isDuplicateKey } from '../mongo-support.js';
+import { assertSameWorkspace, compareCodePoints, distinctIdentifiers, plainCopy, resolveLimit, sortIdentifiers } from '../rules.js';
+import type { IdentityRepo, Profile, ProfileFacts, ProfileRepo } from './profile-repo.js';
+import { STATS_SHAPE, flagOf, hasConversionsOf, mongoUpdateOfOps, opsOfDelta, statsOfStored, storedOfStats, type ConversionFlag } from './stats-doc.js';
 
 const { Schema } = mongoose;
 
@@ -20,7 +26,7 @@ export interface IdentityDoc {
   profileId: string;
 }
 
-/** A profile document: the Profile as it is. */
+/** A profile document: the Profile with its statistics in the stored shape, plus the rewrite state. */
 export interface ProfileDoc {
   workspace: string;
   id: string;
@@ -29,6 +35,12 @@ export interface ProfileDoc {
   stats: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** `hasConversions` as a rank that only rises (see `stats-doc.ts`); absent: unknown. */
+  conversionFlag?: ConversionFlag;
+  /** Token of the rewrite in progress (see `ProfileRepo.fence`). */
+  fence?: string;
+  /** Touches the statistics include that were not marked applied when they were folded. */
+  adopted?: string[];
 }
 
 const identitySchema = new Schema<IdentityDoc>(
@@ -54,6 +66,9 @@ const profileSchema = new Schema<ProfileDoc>(
     stats: { type: Schema.Types.Mixed },
     createdAt: { type: String },
     updatedAt: { type: String },
+    conversionFlag: { type: Number },
+    fence: { type: String },
+    adopted: { type: [String], default: undefined },
   },
   { ...SCHEMA_OPTIONS, collection: 'profiles' },
 );
@@ -62,19 +77,44 @@ profileSchema.index({ workspace: 1, id: 1 }, { unique: true, name: 'workspace_id
 // findByUsername() (multikey).
 profileSchema.index({ workspace: 1, usernames: 1 }, { name: 'workspace_usernames' });
 
-/** The document a profile is stored as (a plain copy: undefined fields dropped). */
+/** The document a profile is stored as (a plain copy: undefined fields dropped; statistics in the stored shape). */
 export function toProfileDoc(workspace: string, profile: Profile): ProfileDoc {
   assertSameWorkspace(`profile ${profile.id}`, workspace, profile.workspace);
-  return plainCopy(profile) as unknown as ProfileDoc;
+  const { stats, hasConversions, ...rest } = plainCopy(profile);
+  const doc = { ...rest, stats: storedOfStats(stats) } as unknown as ProfileDoc;
+  if (hasConversions !== undefined) doc.conversionFlag = flagOf(hasConversions);
+  return doc;
 }
 
-/** The profile a lean document stands for: no `_id`/`__v`; every other field as stored. */
+/** The profile a lean document stands for: no `_id`/`__v` or rewrite state; statistics as `ProfileStats`. */
 export function fromProfileDoc(doc: ProfileDoc): Profile {
   const out = { ...doc } as Record<string, unknown>;
   delete out._id;
   delete out.__v;
+  delete out.fence;
+  delete out.adopted;
+  delete out.conversionFlag;
+  const flag = hasConversionsOf(doc.conversionFlag);
+  if (flag !== undefined) out.hasConversions = flag;
+  out.stats = statsOfStored(doc.stats);
+  out.identifiers = sortIdentifiers([...(doc.identifiers as Identifier[])]);
+  out.usernames = [...doc.usernames].sort(compareCodePoints);
   return out as unknown as Profile;
 }
+
+/** The facts of a profile document read back after a write (only identifiers and hasConversions projected). */
+function factsOfDoc(doc: Pick<ProfileDoc, 'identifiers' | 'conversionFlag'>): ProfileFacts {
+  const facts: ProfileFacts = { identifiers: sortIdentifiers(distinctIdentifiers(doc.identifiers as Identifier[])) };
+  const flag = hasConversionsOf(doc.conversionFlag);
+  if (flag !== undefined) facts.hasConversions = flag;
+  return facts;
+}
+
+/** What `applyTouch` and `replace` read back: the facts only. */
+const FACTS = { _id: 0, identifiers: 1, conversionFlag: 1 } as const;
+
+/** `{ type, value }` in that order, as `$addToSet` compares whole documents. */
+const identifierDocs = (list: readonly Identifier[]): Identifier[] => distinctIdentifiers(list).map((i) => ({ type: i.type, value: i.value }));
 
 /** The MongoDB profiles and identities on `connection`; `open()` throws once the store is closed. */
 export function createMongoProfiles(
@@ -116,13 +156,17 @@ export function createMongoProfiles(
           upsert: true,
         },
       }));
+      let upserted: Record<number, unknown> = {};
       try {
-        await Identity.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+        const result = await Identity.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+        upserted = (result as { upsertedIds?: Record<number, unknown> }).upsertedIds ?? {};
       } catch (err) {
         // Two concurrent upserts of one identifier: one inserts, the other may get E11000.
         // Either way the identifier now has exactly one owner, which the read below returns.
         if (!duplicatesOnly(err)) throw err;
       }
+      // Every one inserted now (a new person's claim): they are all ours, no read back needed.
+      if (wanted.every((_, i) => upserted[i] !== undefined)) return new Map(wanted.map((i) => [identifierKey(i), profileId]));
       const after = await owners(workspace, wanted);
       for (const i of wanted) {
         if (!after.has(identifierKey(i))) throw new Error(`identity ${identifierKey(i)} has no owner after claim(); the identities collection lost a write`);
@@ -163,6 +207,57 @@ export function createMongoProfiles(
         if (!isDuplicateKey(err)) throw err;
         await ProfileModel.replaceOne({ workspace, id: profile.id }, doc, { upsert: true });
       }
+    },
+    async create(workspace, profile, options = {}) {
+      open();
+      const doc: ProfileDoc = toProfileDoc(workspace, profile);
+      if (options.adopted && options.adopted.length > 0) doc.adopted = [...options.adopted];
+      return insertOnce(ProfileModel, doc);
+    },
+    async applyTouch(workspace, id, delta, options) {
+      open();
+      const update = mongoUpdateOfOps(opsOfDelta(delta), 'stats');
+      (update.$set ??= {}).updatedAt = options.at;
+      const add: Record<string, unknown> = {};
+      if (options.username !== undefined) add.usernames = options.username;
+      if (options.identifiers && options.identifiers.length > 0) add.identifiers = { $each: identifierDocs(options.identifiers) };
+      if (Object.keys(add).length > 0) update.$addToSet = { ...update.$addToSet, ...add };
+      const doc = await ProfileModel.collection.findOneAndUpdate(
+        { workspace, id, 'stats.v': STATS_SHAPE, fence: { $exists: false }, adopted: { $ne: delta.touchId } },
+        update,
+        { returnDocument: 'after', projection: FACTS, includeResultMetadata: false },
+      );
+      return doc ? factsOfDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async fence(workspace, id, token) {
+      open();
+      const doc = await ProfileModel.collection.findOneAndUpdate({ workspace, id }, { $set: { fence: token } }, { returnDocument: 'after', projection: HIDDEN, includeResultMetadata: false });
+      return doc ? fromProfileDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async replace(workspace, profile, fence) {
+      open();
+      const { workspace: _ws, id, conversionFlag: _flag, ...fields } = toProfileDoc(workspace, profile);
+      const update: Record<string, Record<string, unknown>> = {
+        $set: { ...fields },
+        $unset: { fence: '' },
+        // The flag only rises: a conversion noted meanwhile stays noted.
+        $max: { conversionFlag: flagOf(profile.hasConversions) },
+      };
+      if (fence.adopted.length > 0) (update.$set as Record<string, unknown>).adopted = [...fence.adopted];
+      else (update.$unset as Record<string, unknown>).adopted = '';
+      const doc = await ProfileModel.collection.findOneAndUpdate({ workspace, id, fence: fence.token }, update, { returnDocument: 'after', projection: FACTS, includeResultMetadata: false });
+      return doc ? factsOfDoc(doc as unknown as ProfileDoc) : null;
+    },
+    async noteConversion(workspace, id) {
+      open();
+      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $max: { conversionFlag: 2 } });
+      return res.matchedCount === 1;
+    },
+    async addIdentifiers(workspace, id, list) {
+      open();
+      if (list.length === 0) return (await ProfileModel.countDocuments({ workspace, id })) === 1;
+      const res = await ProfileModel.collection.updateOne({ workspace, id }, { $addToSet: { identifiers: { $each: identifierDocs(list) } } });
+      return res.matchedCount === 1;
     },
     async delete(workspace, id) {
       open();

@@ -10,7 +10,7 @@
 import mongoose from 'mongoose';
 import type { AnyBulkWriteOperation, Connection, Model } from 'mongoose';
 import { HIDDEN, SCHEMA_OPTIONS, duplicatesOnly } from '../mongo-support.js';
-import { DEFAULT_TOUCH_LIMIT, canonicalTouch, instantOf, resolveLimit } from '../rules.js';
+import { DEFAULT_TOUCH_LIMIT, canonicalTouch, instantOf, resolveLimit, type InsertResult } from '../rules.js';
 import type { StoredTouch, TouchRepo } from './touch-repo.js';
 
 const { Schema } = mongoose;
@@ -98,6 +98,20 @@ export function createMongoTouches(connection: Connection, open: () => void): { 
         return { inserted: dup.result.insertedCount, duplicates: dup.duplicates };
       }
     },
+    async insertEach(workspace, batch) {
+      open();
+      if (batch.length === 0) return [];
+      const ops: Array<AnyBulkWriteOperation<TouchDoc>> = batch.map((t) => ({ insertOne: { document: toTouchDoc(workspace, t) } }));
+      let duplicates = new Set<number>();
+      try {
+        await Touch.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+      } catch (err) {
+        const dup = duplicatesOnly(err);
+        if (!dup) throw err;
+        duplicates = dup.indexes;
+      }
+      return batch.map((_, i): InsertResult => (duplicates.has(i) ? 'duplicate' : 'inserted'));
+    },
     async get(workspace, id) {
       open();
       const doc = await Touch.findOne({ workspace, id }, HIDDEN).lean<TouchDoc>();
@@ -124,6 +138,16 @@ export function createMongoTouches(connection: Connection, open: () => void): { 
     async markApplied(workspace, id) {
       open();
       await Touch.updateOne({ workspace, id }, { $set: { applied: true } });
+    },
+    async markAppliedMany(workspace, ids) {
+      open();
+      if (ids.length === 0) return;
+      await Touch.updateMany({ workspace, id: { $in: [...new Set(ids)] } }, { $set: { applied: true } });
+    },
+    async assign(workspace, id, profileId) {
+      open();
+      const res = await Touch.updateOne({ workspace, id }, { $set: { profileId } });
+      return res.matchedCount === 1;
     },
     async reassign(workspace, fromProfileId, toProfileId) {
       open();

@@ -29,10 +29,19 @@ export interface TouchRepo {
   insert(workspace: string, touch: StoredTouch): Promise<InsertResult>;
   /** Batch insert, same semantics per touch; returns how many were new. */
   insertMany(workspace: string, touches: readonly StoredTouch[]): Promise<{ inserted: number; duplicates: number }>;
+  /**
+   * Batch insert in one round trip, same semantics per touch, answering for each touch (in
+   * order) whether it was inserted or already stored (a second copy within the batch is a duplicate).
+   */
+  insertEach(workspace: string, touches: readonly StoredTouch[]): Promise<InsertResult[]>;
   get(workspace: string, id: string): Promise<StoredTouch | null>;
   /** Touches matching the query, ordered by occurredAt then id, ascending. */
   list(workspace: string, query: TouchQuery): Promise<StoredTouch[]>;
   markApplied(workspace: string, id: string): Promise<void>;
+  /** Marks every touch with one of these ids applied, in one round trip; unknown ids are skipped. */
+  markAppliedMany(workspace: string, ids: readonly string[]): Promise<void>;
+  /** Moves one touch to a profile (null: anonymous); false when no touch has this id. */
+  assign(workspace: string, id: string, profileId: string | null): Promise<boolean>;
   /** Moves every touch of `fromProfileId` to `toProfileId`; returns how many moved. */
   reassign(workspace: string, fromProfileId: string, toProfileId: string): Promise<number>;
   count(workspace: string): Promise<number>;
