@@ -37,6 +37,10 @@ import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
 import { publishCredited, WebhookQueue, type SubscriptionsLookup } from '../src/webhooks/index.js';
 import { createWebhookWorker } from '../workers/webhook.worker.js';
+import { createCounterMarks, type CounterMarks } from '../src/reports/counter-marks.js';
+import { RollupQueue } from '../src/reports/rollup-queue.js';
+import { timeZoneLookup } from '../src/reports/index.js';
+import { createRollupWorker } from '../workers/rollup.worker.js';
 import { startWhatsAppRole, type WhatsAppRole } from '../bots/whatsapp/main.js';
 import { startHealthServer, startHttpRole } from './http-role.js';
 
@@ -56,6 +60,10 @@ export interface RunningRoles {
   webhookQueue: WebhookQueue;
   /** Community events from the connectors, and erasure re-runs. */
   communityQueue: CommunityQueue;
+  /** Rollups of the report counters. */
+  rollupQueue: RollupQueue;
+  /** Marks report counters dirty as data lands (see `src/reports/counter-marks.ts`). */
+  counterMarks: CounterMarks;
   /** The Telegram bots, when the telegram role runs. */
   telegram: TelegramRole | undefined;
   /** The WhatsApp accounts, when the whatsapp role runs (it is skipped without configured accounts). */
@@ -143,6 +151,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     }
     closers.push({ name: 'reconcile queue', close: () => reconcileQueue.close() });
     closers.push({ name: 'community queue', close: () => communityQueue.close() });
+    // Report counters: data landing marks days and people dirty; the rollup worker (workers role) recomputes them.
+    const rollupQueue = new RollupQueue({ connection: producer, prefix: config.queuePrefix });
+    rollupQueue.queue.on('error', (err: Error) => log.debug({ err: err.message, queue: rollupQueue.queue.name }, 'queue connection error'));
+    closers.push({ name: 'rollup queue', close: () => rollupQueue.close() });
+    const timeZoneOf = timeZoneLookup(config.workspaces);
+    const counterMarks = createCounterMarks({ store, requestRollup: (ws) => rollupQueue.requestRollup(ws), timeZoneOf, log });
+    closers.push({ name: 'counter marks', close: () => counterMarks.flush() });
     const settings = settingsLookup(config.workspaces);
     const subscriptions: SubscriptionsLookup = (ws) => config.workspaces.find((w) => w.id === ws)?.webhooks ?? [];
     const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
@@ -171,7 +186,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         // A touch applied to a person with conversions re-reconciles them (arrival order must not matter).
         // A dropped touch (its person opted out) was not recorded: nothing to re-reconcile.
         onProcessed: (result, job) => {
-          if (isRecorded(result)) void trigger(result, job.data.touch);
+          if (isRecorded(result)) {
+            void trigger(result, job.data.touch);
+            counterMarks.markTouchLanded(job.data.touch.workspace, job.data.touch, result);
+          }
         },
       });
       closers.push({ name: 'profile worker', close: () => worker.close() });
@@ -189,8 +207,10 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         marks: fitMarks,
         prefix: config.queuePrefix,
         concurrency: Math.max(1, Math.ceil(config.workerConcurrency / 2)),
-        // A conversion credited: subscribers of conversion.credited hear of it (never blocks the reconciler).
         onProcessed: (result, job) => {
+          // Credits and outcomes changed: the counters of their days and people follow.
+          counterMarks.afterReconcile(job.data.workspace, result);
+          // A conversion credited: subscribers of conversion.credited hear of it (never blocks the reconciler).
           if (result.kind !== 'reconcile' || result.status !== 'matched') return;
           publishCredited({ store, webhooks: webhookQueue, subscriptions }, job.data.workspace, [result.conversionId]).catch((err: unknown) =>
             log.warn({ conversion: result.conversionId, err: err instanceof Error ? err.message : String(err) }, 'conversion.credited not published'),
@@ -222,6 +242,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       closers.push({ name: 'community worker', close: () => community.close() });
       await untilReady(community, log);
       await communityQueue.scheduleErasureSweep();
+      const rollupConn = createWorkerConnection({ url: config.redisUrl });
+      closers.push({ name: 'redis rollup worker', close: () => rollupConn.quit().catch(() => rollupConn.disconnect()) });
+      const rollup = createRollupWorker({ connection: rollupConn, store, timeZoneOf, requestRollup: (ws, delay) => rollupQueue.requestRollup(ws, delay), log, prefix: config.queuePrefix });
+      closers.push({ name: 'rollup worker', close: () => rollup.close() });
+      await untilReady(rollup, log);
+      await rollupQueue.schedule(config.workspaces.map((w) => w.id));
     }
 
     let address: AddressInfo | undefined;
@@ -238,7 +264,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         reconcileQueue,
         telegramUpdates,
         reports,
-        otherQueues: [{ label: 'webhooks', queue: webhookQueue.queue }],
+        otherQueues: [
+          { label: 'webhooks', queue: webhookQueue.queue },
+          { label: 'community', queue: communityQueue.queue },
+          { label: 'rollup', queue: rollupQueue.queue },
+          { label: 'reports', queue: reportQueue.queue },
+        ],
       });
       address = http.address;
       intake.push({ name: 'http', close: () => http.close() });
@@ -300,7 +331,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }
     }
-    return { roles, address, store, metrics, touchQueue, reconcileQueue, webhookQueue, communityQueue, telegram, whatsapp, close: closeAll };
+    return { roles, address, store, metrics, touchQueue, reconcileQueue, webhookQueue, communityQueue, rollupQueue, counterMarks, telegram, whatsapp, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -69,10 +69,12 @@ await order({ id: 'o-1', workspace: WS, occurred_at: new Date().toISOString(), v
 await order({ id: 'o-2', workspace: WS, occurred_at: new Date().toISOString(), value: 59, currency: 'CNY', type: 'purchase', customer: { telegram_id: 202 } });
 await order({ id: 'o-3', workspace: WS, occurred_at: new Date().toISOString(), value: 88, currency: 'CNY', type: 'purchase', customer: { email: 'someone@example.com' } });
 
-// Let the queues drain (touches, then reconciling, then the months' model fits).
+// Let the queues drain (touches, then reconciling, then the months' model fits, then the report counters' rollup).
 for (let idle = 0; idle < 10; ) {
-  const counts = await Promise.all([app.touchQueue.queue, app.reconcileQueue.queue].map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
-  idle = counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) ? idle + 1 : 0;
+  const counts = await Promise.all([app.touchQueue.queue, app.reconcileQueue.queue, app.rollupQueue.queue].map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
+  await app.counterMarks.flush();
+  const dirty = (await store.counters.dirty(WS, 'day', 1)).length + (await store.counters.dirty(WS, 'person', 1)).length;
+  idle = counts.every((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0) && dirty === 0 ? idle + 1 : 0;
   await new Promise((r) => setTimeout(r, 100));
 }
 
@@ -82,4 +84,5 @@ console.log('\n' + formatModelComparison(await reports.compareModels(WS, { perio
 console.log(formatFunnelReport(await reports.funnel(WS, { period, by: 'campaign' })));
 await app.touchQueue.queue.obliterate({ force: true });
 await app.reconcileQueue.queue.obliterate({ force: true });
+await app.rollupQueue.queue.obliterate({ force: true });
 await app.close();

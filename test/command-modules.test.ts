@@ -247,7 +247,7 @@ describe('answers that read right (issue 9, defect 11)', () => {
       workspace,
       period: o.period,
       by: o.by,
-      rows: [{ key: '(none)', label: '(none)', joined: 10, engaged: 5, clicked: 2, converted: 1, engagedRate: 0.5, clickedRate: 0.2, convertedRate: 0.1, medianDaysToConvert: 3 }],
+      rows: [{ key: '(none)', label: '(none)', joined: 10, engaged: 5, clicked: 2, converted: 1, engagedRate: 0.5, clickedRate: 0.2, convertedRate: 0.1, medianDaysToConvert: 3, value: 40 }],
     });
     const { say } = setup({ reports });
     const byCampaign = await say('2', '/report by=campaign');

@@ -185,7 +185,7 @@ describe('report API: answers', () => {
     reports.funnel = async (ws, o) => {
       const f = await funnel(ws, o);
       const second = { ...f.rows[0]!, key: 'vip', label: 'VIP', joined: 40, engaged: 30, clicked: 10, converted: 4 };
-      return { ...f, rows: [f.rows[0]!, second], all: { ...second, key: 'all', label: 'all', joined: 150, engaged: 90, clicked: 28, converted: 9, medianDaysToConvert: 5 } };
+      return { ...f, rows: [f.rows[0]!, second, { ...second, key: 'all', label: 'all', joined: 150, engaged: 90, clicked: 28, converted: 9, medianDaysToConvert: 5 }] };
     };
     const { get } = await server({ reports });
     const body = (await (await get('/v1/reports/funnel?workspace=acme&period=30d')).json()) as { totals: Record<string, number>; rows: Array<Record<string, unknown>> };

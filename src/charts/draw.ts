@@ -61,6 +61,19 @@ export function formatNumber(n: number): string {
   return rounded.toLocaleString('en-US', { maximumFractionDigits: 1 });
 }
 
+/**
+ * Money as charts print it after a bar: whole units, thousands grouped, and from 100,000 on
+ * compact (`250k`, `1.3M`), so long revenue figures fit beside their bars.
+ */
+export function formatAmount(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const a = Math.abs(n);
+  if (a >= 1e9) return `${(n / 1e9).toFixed(a >= 1e10 ? 0 : 1)}B`;
+  if (a >= 1e6) return `${(n / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
+  if (a >= 1e5) return `${Math.round(n / 1e3)}k`;
+  return Math.round(n).toLocaleString('en-US');
+}
+
 export async function toPng(s: Surface): Promise<Buffer> {
   return s.canvas.encode('png');
 }

@@ -5,4 +5,4 @@
 export { renderBarChart, type BarChartOptions } from './render-bar-chart.js';
 export { renderFunnelChart, type FunnelChartOptions } from './render-funnel-chart.js';
 export { CHART_FONT_FAMILY, ChartFontError, ensureChartFont } from './fonts.js';
-export { cleanLabel, formatNumber } from './draw.js';
+export { cleanLabel, formatAmount, formatNumber } from './draw.js';

@@ -1,10 +1,12 @@
-/** Funnel chart: joined → engaged → clicked → converted, with counts and rates. */
+/** Funnel chart: joined → engaged → clicked → converted, with counts and rates, and the revenue the converted brought. */
 import { INK, MUTED, PALETTE, cleanLabel, fitText, formatNumber, surface, toPng } from './draw.js';
 
 export interface FunnelChartOptions {
   title: string;
   subtitle?: string;
   steps: ReadonlyArray<{ label: string; value: number }>;
+  /** A bold line under the steps: what the converted people brought (e.g. `revenue 12,345 CNY`). */
+  revenue?: string;
   /** Line under the chart (e.g. median days to convert). */
   footnote?: string;
 }
@@ -24,7 +26,7 @@ function percent(part: number, whole: number): string {
 /** Renders the funnel as a PNG: bar widths are each step's share of the first step. */
 export async function renderFunnelChart(options: FunnelChartOptions): Promise<Buffer> {
   const top = PAD + 40 + (options.subtitle ? 30 : 0) + 16;
-  const height = top + Math.max(1, options.steps.length) * STEP + (options.footnote ? 40 : 0) + PAD;
+  const height = top + Math.max(1, options.steps.length) * STEP + (options.revenue ? 40 : 0) + (options.footnote ? 40 : 0) + PAD;
   const s = surface(WIDTH, height);
   const { ctx } = s;
   ctx.fillStyle = INK;
@@ -56,6 +58,12 @@ export async function renderFunnelChart(options: FunnelChartOptions): Promise<Bu
     ctx.fillText(i === 0 ? '100%' : `${percent(v, first)} of first · ${percent(v, previous)} of previous`, barLeft + barSpace + 16, y + STEP / 2 + 12);
     previous = v;
     y += STEP;
+  }
+  if (options.revenue) {
+    ctx.fillStyle = INK;
+    ctx.font = s.font(20, 'bold');
+    ctx.fillText(fitText(ctx, cleanLabel(options.revenue), WIDTH - 2 * PAD), PAD, y + 20);
+    y += 40;
   }
   if (options.footnote) {
     ctx.fillStyle = MUTED;

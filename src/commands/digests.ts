@@ -49,7 +49,11 @@ export function dueRunKey(frequency: DigestFrequency, now: Date, timeZone: strin
   return isoWeek(day);
 }
 
-/** The digest's answers: the attribution report by group over the last day or week, with its chart. */
+/**
+ * The digest's answers: the attribution report by group over the last day or week (read from
+ * the counters, with the raw rows of its partial edge days: exact to the second), with its
+ * chart of credited value beside last touch.
+ */
 export async function buildDigest(reports: ReportsApi, workspace: string, frequency: DigestFrequency, now: Date, timeZone: string): Promise<Answer[]> {
   const days = frequency === 'daily' ? 1 : 7;
   const period = { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), label: frequency === 'daily' ? 'last 24 hours' : 'last 7 days' };

@@ -129,7 +129,10 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
   // 5. Other people's touches stop naming them.
   result.mentions = await store.touches.scrubPerson(workspace, personRefs(run));
 
-  // 6. Community records, then the run itself.
+  // 6. The report counters' facts of these people, and the days their rows were counted on, are recomputed (emptied) by the next rollup.
+  if (profileIds.length > 0) await store.counters.markDirty(workspace, profileIds.map((key) => ({ kind: 'person' as const, key })));
+
+  // 7. Community records, then the run itself.
   await store.community.joinRequests.removeUser(workspace, platform, userId);
   await store.community.erasures.clear(workspace, subject);
   await store.community.digests.remove(workspace, platform, userId);

@@ -1,9 +1,11 @@
 /**
  * Reports as chat answers: compact fixed-width text tables (CJK-aware widths) and chart
- * images. Pure apart from chart rendering.
+ * images. Pure apart from chart rendering. Where a manager asks about money (attribution, the
+ * models side by side, digests) the chart shows credited value (revenue) by default; the
+ * funnel's chart is the `all` row (distinct people) with the revenue they brought.
  */
 import { displayWidth } from '../attribution/format-table.js';
-import { renderBarChart, renderFunnelChart } from '../charts/index.js';
+import { formatAmount, renderBarChart, renderFunnelChart } from '../charts/index.js';
 import { localDay } from '../reports/period.js';
 import type {
   AttributionReport,
@@ -90,6 +92,25 @@ export interface RenderOptions {
   timeZone: string;
   /** Draw chart images (default true). */
   charts?: boolean;
+  /**
+   * What bar charts of credit show: `value` (revenue credited; the default when the period has
+   * any value) or `conversions` (fractions of conversions credited).
+   */
+  view?: 'value' | 'conversions';
+}
+
+/** The chart view: as asked, else value when there is any. */
+function viewOf(o: RenderOptions, totalValue: number): 'value' | 'conversions' {
+  return o.view ?? (totalValue > 0 ? 'value' : 'conversions');
+}
+
+/** `12,300 CNY` (several currencies: summed as they are, named together). */
+function money(value: number, currencies: readonly string[] | undefined): string {
+  return `${num(value)}${currencies && currencies.length > 0 ? ` ${currencies.join('/')}` : ''}`;
+}
+
+function notesLines(notes: readonly string[] | undefined): string[] {
+  return (notes ?? []).slice(0, 5).map((n) => `Note: ${n}`);
 }
 
 /** `/report`: totals, then a table (credited vs last touch), then a bar chart. */
@@ -113,11 +134,15 @@ export async function renderAttribution(r: AttributionReport, o: RenderOptions):
         ) + (r.rows.length > shown.length ? '\n' + moreLine(r.rows.length - shown.length).join('') : '');
   const answers: Answer[] = [];
   if (o.charts !== false && r.rows.length > 0) {
+    const view = viewOf(o, r.totals.value);
     const png = await renderBarChart({
-      title: `Credited conversions by ${DIMENSION_TITLE[r.by] ?? r.by}`,
-      subtitle: `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} ${plural(r.totals.conversions, 'conversion')}, ${pct(r.totals.matchRate)} matched`,
+      title: `Credited ${view === 'value' ? 'value' : 'conversions'} by ${DIMENSION_TITLE[r.by] ?? r.by}`,
+      subtitle: `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} ${plural(r.totals.conversions, 'conversion')} worth ${money(r.totals.value, r.currencies)}, ${pct(r.totals.matchRate)} matched`,
       series: [r.model, 'last touch'],
-      rows: r.rows.map((row) => ({ label: rowLabel(r.by, row), values: [row.credited.conversions, row.lastTouch.conversions] })),
+      rows: [...r.rows]
+        .sort((a, b) => (view === 'value' ? b.credited.value - a.credited.value : b.credited.conversions - a.credited.conversions))
+        .map((row) => ({ label: rowLabel(r.by, row), values: view === 'value' ? [row.credited.value, row.lastTouch.value] : [row.credited.conversions, row.lastTouch.conversions] })),
+      ...(view === 'value' ? { format: formatAmount } : {}),
     });
     answers.push({ type: 'photo', png, caption: `Attribution by ${r.by} · ${r.period.label} · ${r.model} vs last touch` });
   }
@@ -131,8 +156,8 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
   const head = [
     `Models side by side by ${c.by} (credited conversions)`,
     `Period: ${periodLine(c.period, o.timeZone)}`,
-    `Conversions: ${num(c.totals.conversions)} · matched ${pct(c.totals.matchRate)} · not attributed ${num(c.totals.unattributed.conversions)}`,
-    ...(c.notes ?? []).slice(0, 5).map((n) => `Note: ${n}`),
+    `Conversions: ${num(c.totals.conversions)} (value ${money(c.totals.value, c.currencies)}) · matched ${pct(c.totals.matchRate)} · not attributed ${num(c.totals.unattributed.conversions)}`,
+    ...notesLines(c.notes),
   ].join('\n');
   const body =
     shown.length === 0
@@ -143,12 +168,14 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
         ) + (c.rows.length > shown.length ? '\n' + moreLine(c.rows.length - shown.length).join('') : '');
   const answers: Answer[] = [];
   if (o.charts !== false && c.rows.length > 0) {
+    const view = viewOf(o, c.totals.value);
     const png = await renderBarChart({
       title: `Every model by ${c.by}`,
-      subtitle: `${c.period.label} · credited conversions per model`,
+      subtitle: `${c.period.label} · credited ${view === 'value' ? `value (${(c.currencies ?? []).join('/') || 'revenue'})` : 'conversions'} per model`,
       series: c.models.map((m) => MODEL_SHORT[m] ?? m),
-      rows: c.rows.map((row) => ({ label: rowLabel(c.by, row), values: c.models.map((m) => row.byModel[m]?.conversions ?? 0) })),
+      rows: c.rows.map((row) => ({ label: rowLabel(c.by, row), values: c.models.map((m) => (view === 'value' ? (row.byModel[m]?.value ?? 0) : (row.byModel[m]?.conversions ?? 0))) })),
       maxRows: 6,
+      ...(view === 'value' ? { format: formatAmount } : {}),
     });
     answers.push({ type: 'photo', png, caption: `Models compared by ${c.by} · ${c.period.label}` });
   }
@@ -156,42 +183,55 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
   return answers;
 }
 
-/** `/funnel`: table per row and a funnel chart of the total (or the one row asked for). */
+/**
+ * `/funnel`: a table of the cohorts (distinct people each) and the `all` row, with the revenue
+ * of their conversions; a funnel chart of the `all` row (every person once; a report without
+ * one draws its single row, else the sum of its rows).
+ */
 export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?: string }): Promise<Answer[]> {
-  const shown = f.rows.slice(0, MAX_TABLE_ROWS);
-  const head = [`Funnel by ${f.by}${o.title ? ` · ${o.title}` : ''}`, `Period: ${periodLine(f.period, o.timeZone)}`].join('\n');
+  const all = f.rows.find((r) => r.key === 'all');
+  const cohorts = f.rows.filter((r) => r !== all);
+  const shown = cohorts.slice(0, MAX_TABLE_ROWS);
+  const head = [`Funnel by ${f.by}${o.title ? ` · ${o.title}` : ''}`, `Period: ${periodLine(f.period, o.timeZone)}`, ...notesLines(f.notes)].join('\n');
+  const line = (r: FunnelReport['rows'][number], label: string): string[] => [
+    label,
+    num(r.joined),
+    `${num(r.engaged)} ${pct(r.engagedRate)}`,
+    `${num(r.clicked)} ${pct(r.clickedRate)}`,
+    `${num(r.converted)} ${pct(r.convertedRate)}`,
+    r.medianDaysToConvert === null ? '–' : num(r.medianDaysToConvert),
+    num(r.value ?? 0),
+  ];
   const body =
-    shown.length === 0
+    cohorts.length === 0
       ? 'Nobody joined in this period.'
       : table(
-          [f.by, 'joined', 'engaged', 'clicked', 'conv', 'days'],
-          shown.map((r) => [
-            clip(rowLabel(f.by, r), 12),
-            num(r.joined),
-            `${num(r.engaged)} ${pct(r.engagedRate)}`,
-            `${num(r.clicked)} ${pct(r.clickedRate)}`,
-            `${num(r.converted)} ${pct(r.convertedRate)}`,
-            r.medianDaysToConvert === null ? '–' : num(r.medianDaysToConvert),
-          ]),
-        ) + (f.rows.length > shown.length ? '\n' + moreLine(f.rows.length - shown.length).join('') : '');
+          [f.by, 'joined', 'engaged', 'clicked', 'conv', 'days', 'value'],
+          [...shown.map((r) => line(r, clip(rowLabel(f.by, r), 12))), ...(all && cohorts.length > 1 ? [line(all, 'all (people)')] : [])],
+        ) + (cohorts.length > shown.length ? '\n' + moreLine(cohorts.length - shown.length).join('') : '');
   const answers: Answer[] = [];
-  if (o.charts !== false && f.rows.length > 0) {
-    const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => f.rows.reduce((s, r) => s + r[k], 0);
-    const one = f.rows.length === 1 ? f.rows[0] : undefined;
+  if (o.charts !== false && cohorts.length > 0) {
+    const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted' | 'value'): number => cohorts.reduce((s, r) => s + (r[k] ?? 0), 0);
+    const one = cohorts.length === 1 ? cohorts[0] : undefined;
+    const whole = all ?? one;
+    const step = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => (whole ? whole[k] : sum(k));
+    const value = whole ? (whole.value ?? 0) : sum('value');
+    const median = whole?.medianDaysToConvert ?? null;
     const png = await renderFunnelChart({
       title: `Funnel · ${one ? rowLabel(f.by, one) : `all ${f.by}s`}`,
-      subtitle: f.period.label,
+      subtitle: `${f.period.label}${!one && all ? ' · each person once' : ''}`,
       steps: [
-        { label: 'joined', value: sum('joined') },
-        { label: 'engaged', value: sum('engaged') },
-        { label: 'clicked', value: sum('clicked') },
-        { label: 'converted', value: sum('converted') },
+        { label: 'joined', value: step('joined') },
+        { label: 'engaged', value: step('engaged') },
+        { label: 'clicked', value: step('clicked') },
+        { label: 'converted', value: step('converted') },
       ],
-      ...(one && one.medianDaysToConvert !== null ? { footnote: `median ${num(one.medianDaysToConvert)} ${plural(one.medianDaysToConvert, 'day')} from joining to converting` } : {}),
+      ...(value > 0 ? { revenue: `revenue ${formatAmount(value)}${f.currencies && f.currencies.length > 0 ? ` ${f.currencies.join('/')}` : ''}` } : {}),
+      ...(median !== null ? { footnote: `median ${num(median)} ${plural(median, 'day')} from joining to converting` } : {}),
     });
     answers.push({ type: 'photo', png, caption: `Funnel · ${f.period.label}` });
   }
-  answers.push({ type: 'text', text: `${head}\n\n${body}\n\ndays: median days from joining to the first conversion`, monospace: true });
+  answers.push({ type: 'text', text: `${head}\n\n${body}\n\ndays: median days from joining to the first conversion; value: what they bought after joining${cohorts.length > 1 && all ? '; all: each person once' : ''}`, monospace: true });
   return answers;
 }
 
@@ -205,7 +245,8 @@ export async function renderGroupStats(g: GroupStatsReport, o: RenderOptions & {
     `Group stats · ${o.groupTitle ?? 'all groups'}`,
     `Period: ${periodLine(g.period, o.timeZone)}`,
     `Joins ${num(joins)} · leaves ${num(leaves)} · net ${signed(joins - leaves)}`,
-    `Active members ${num(g.activeMembers)} · messages ${num(messages)} · keyword hits ${num(hits)}`,
+    `Active members ${num(g.activeMembers)} · messages ${num(messages)} · keyword hits ${num(hits)}${g.clicks !== undefined ? ` · link clicks ${num(g.clicks)}` : ''}`,
+    ...notesLines(g.notes),
   ].join('\n');
   const campaigns =
     g.joinsByCampaign.length === 0

@@ -74,3 +74,11 @@ export const COMMUNITY_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 50_000 },
   removeOnFail: { age: 14 * 24 * 3600, count: 50_000 },
 };
+
+/** Rollup jobs (counters recomputed from raw rows): transient store or Redis failures retry. */
+export const ROLLUP_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 10_000 },
+};

@@ -170,3 +170,21 @@ export function captureChangedChannel(prefix: string): string {
 export function optOutChannel(prefix: string): string {
   return `${prefix}:optouts`;
 }
+
+/** Queue carrying rollup jobs (counters recomputed from raw rows) to the rollup worker. */
+export function rollupQueueName(prefix: string): string {
+  return `${prefix}-rollup`;
+}
+
+/**
+ * Deduplication id of a workspace's rollup: while one waits, asking again adds nothing (it will
+ * read every dirty unit); while one runs, one more run is kept for after it.
+ */
+export function rollupDeduplicationId(workspace: string): string {
+  return `ru.${assertNoColon(workspace, 'workspace')}`;
+}
+
+/** Job scheduler id of a workspace's periodic rollup tick (catches marks whose job was lost). */
+export function rollupSchedulerId(workspace: string): string {
+  return `rollup.${assertNoColon(workspace, 'workspace')}`;
+}

@@ -1,48 +1,31 @@
 /**
- * Attribution reports from stored credits (never rebuilt journeys): conversions and value
- * credited per group, campaign, keyword, link or platform under a model, beside last touch,
- * and every model side by side. Totals count every conversion of the period, matched or not.
+ * Attribution reports from the day counters (never raw credits at scale, never rebuilt
+ * journeys): conversions and value credited per group, campaign, keyword, link or platform
+ * under a model, beside last touch, and every model side by side. Totals count every
+ * conversion of the period, matched or not. A period is read as stored days plus the raw credit
+ * sets and conversions of its partial edge days and of days the rollup has not caught up with
+ * (`read-counters.ts`), so figures are exact for any period.
  *
  * Row keys: the step's chat id (group), campaign (its own or the one its group join came
  * through), keyword and link (a step's credit split equally over its keyword or link facets),
  * platform; `(none)` for credit without one (and for a matched person with no touch in the
- * window: the whole conversion).
+ * window: the whole conversion). A row's label is the one of the latest day it appears on.
  */
 import { MODEL_NAMES, isModelName, type ModelName } from '../attribution/index.js';
-import { everyConversion, everyCreditSet } from '../reconcile/read-pages.js';
-import type { CreditedTouch } from '../store/store.js';
-import type { Store } from '../store/store.js';
+import { fitStatus, missingFitNote } from '../reconcile/fit-status.js';
+import type { DayParts, Store, TotalsPart } from '../store/store.js';
+import { creditPart, type DayPartName } from '../store/counters/counter-repo.js';
+import { NONE_KEY, rowsOfTouch } from './day-counters.js';
 import type { Period } from './period.js';
+import { readPeriod } from './read-counters.js';
 import type { Amount, AttributionReport, ModelComparison, ReportDimension } from './report-types.js';
 import { REPORT_DIMENSIONS } from './report-types.js';
+
+export { NONE_KEY, rowsOfTouch };
 
 /** A report cannot be made as asked (unknown model or dimension); the message lists the valid ones. */
 export class ReportError extends Error {
   override name = 'ReportError';
-}
-
-export const NONE_KEY = '(none)';
-
-/** The rows a credited touch counts toward, with the share of its credit each gets. */
-export function rowsOfTouch(t: CreditedTouch, by: ReportDimension): Array<{ key: string; label: string; share: number }> {
-  switch (by) {
-    case 'group':
-      return [{ key: t.chatId ?? NONE_KEY, label: t.chatTitle ?? t.chatId ?? NONE_KEY, share: 1 }];
-    case 'campaign':
-      return [{ key: t.campaign ?? NONE_KEY, label: t.campaign ?? NONE_KEY, share: 1 }];
-    case 'keyword': {
-      const kws = t.keywords ?? [];
-      if (kws.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
-      return kws.map((k) => ({ key: k, label: k, share: 1 / kws.length }));
-    }
-    case 'link': {
-      const links = t.links ?? [];
-      if (links.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
-      return links.map((l) => ({ key: l, label: l, share: 1 / links.length }));
-    }
-    case 'platform':
-      return [{ key: t.platform, label: t.platform, share: 1 }];
-  }
 }
 
 export function checkDimension(by: string): ReportDimension {
@@ -56,7 +39,7 @@ export function checkModel(model: string): ModelName {
 }
 
 /** An amount that also sums value per currency (a map only once a second currency shows up). */
-class Tally {
+export class Tally {
   conversions = 0;
   value = 0;
   #base: string | undefined;
@@ -94,8 +77,8 @@ interface Totals {
   currencies: string[];
 }
 
-/** Totals over every conversion of the period. */
-async function periodTotals(store: Store, workspace: string, period: Period): Promise<Totals> {
+/** Totals over every conversion of the period, from the days' `totals` parts. */
+export function periodTotals(days: ReadonlyArray<{ parts: Partial<DayParts> }>): Totals {
   let conversions = 0;
   let value = 0;
   let matched = 0;
@@ -103,16 +86,15 @@ async function periodTotals(store: Store, workspace: string, period: Period): Pr
   let pending = 0;
   const unattributed = new Tally();
   const currencies = new Set<string>();
-  for await (const c of everyConversion(store, workspace, { from: period.from, to: period.to })) {
-    conversions++;
-    value += c.value;
-    currencies.add(c.currency);
-    if (c.status === 'matched') {
-      matched++;
-      if (c.match?.lowConfidence) lowConfidence++;
-    } else {
-      if (c.status === 'pending') pending++;
-      unattributed.add(1, c.value, c.currency);
+  for (const d of days) {
+    for (const r of d.parts.totals?.byCurrency ?? []) {
+      conversions += r.conversions;
+      value += r.value;
+      matched += r.matched;
+      lowConfidence += r.lowConfidence;
+      pending += r.pending;
+      currencies.add(r.currency);
+      if (r.unattributed > 0) unattributed.add(r.unattributed, r.unattributedValue, r.currency);
     }
   }
   const list = [...currencies].sort();
@@ -137,47 +119,39 @@ interface Row {
   tallies: Tally[];
 }
 
-/** Sums credits per row for the given models over the period's credit sets (the hot loop of every report). */
-async function creditRows(store: Store, workspace: string, period: Period, by: ReportDimension, models: readonly ModelName[]): Promise<{ rows: Map<string, Row>; missing: Map<ModelName, number> }> {
+/** Reads the period's totals and its credit rows for the given models by one dimension. */
+async function creditRows(store: Store, workspace: string, timeZone: string, period: Period, by: ReportDimension, models: readonly ModelName[]): Promise<Totals & { rows: Map<string, Row>; missing: Map<ModelName, number> }> {
+  const parts: DayPartName[] = ['totals', ...models.map((m) => creditPart(m, by))];
+  const { days } = await readPeriod(store, workspace, timeZone, period, { parts, conversions: true, credits: { models, dimensions: [by] } });
   const rows = new Map<string, Row>();
-  const missingCounts = models.map(() => 0);
-  const rowOf = (key: string, label: string): Row => {
-    let r = rows.get(key);
-    if (!r) {
-      r = { key, label, tallies: models.map(() => new Tally()) };
-      rows.set(key, r);
+  const missing = new Map<ModelName, number>();
+  for (const d of days) {
+    const totals = d.parts.totals as TotalsPart | undefined;
+    for (const m of models) {
+      const n = totals?.missing[m] ?? 0;
+      if (n > 0) missing.set(m, (missing.get(m) ?? 0) + n);
     }
-    return r;
-  };
-  for await (const set of everyCreditSet(store, workspace, { from: period.from, to: period.to, models })) {
-    const credits = models.map((m) => set.models[m]);
-    credits.forEach((c, mi) => {
-      if (!c) missingCounts[mi] = (missingCounts[mi] ?? 0) + 1;
-    });
-    if (set.touches.length === 0) {
-      const r = rowOf(NONE_KEY, NONE_KEY);
-      models.forEach((_, mi) => r.tallies[mi]?.add(1, set.value, set.currency));
-      continue;
-    }
-    const addTo = (r: Row, i: number, share: number): void => {
-      for (let mi = 0; mi < credits.length; mi++) {
-        const c = credits[mi];
-        if (c) r.tallies[mi]?.add((c.conversions[i] ?? 0) * share, (c.value[i] ?? 0) * share, set.currency);
+    models.forEach((m, mi) => {
+      for (const r of d.parts[creditPart(m, by)] ?? []) {
+        let row = rows.get(r.key);
+        if (!row) {
+          row = { key: r.key, label: r.label, tallies: models.map(() => new Tally()) };
+          rows.set(r.key, row);
+        }
+        // Days come in order: the latest day's label wins.
+        row.label = r.label;
+        row.tallies[mi]?.add(r.conversions, r.value, r.currency);
       }
-    };
-    set.touches.forEach((t, i) => {
-      for (const x of rowsOfTouch(t, by)) addTo(rowOf(x.key, x.label), i, x.share);
     });
   }
-  const missing = new Map<ModelName, number>();
-  models.forEach((m, mi) => {
-    if ((missingCounts[mi] ?? 0) > 0) missing.set(m, missingCounts[mi] as number);
-  });
-  return { rows, missing };
+  return { ...periodTotals(days), rows, missing };
 }
 
-function missingNotes(missing: Map<ModelName, number>): string[] {
-  return [...missing].map(([m, n]) => `${m}: ${n} conversion${n === 1 ? '' : 's'} not credited yet (the data-driven models are fitted after the first conversions; run a refit)`);
+/** Why conversions of the period have no credits under a model yet, from the fits' status: being refitted, or no fit covers them (then `/refit` helps). */
+async function missingNotes(store: Store, workspace: string, period: Period, missing: Map<ModelName, number>): Promise<string[]> {
+  if (missing.size === 0) return [];
+  const status = await fitStatus(store, workspace);
+  return [...missing].flatMap(([m, n]) => missingFitNote(m, n, status, period));
 }
 
 function currencyNotes(currencies: string[]): string[] {
@@ -188,11 +162,11 @@ function byValue(a: { key: string; value: number; conversions: number }, b: { ke
   return b.value - a.value || b.conversions - a.conversions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-export async function attributionReport(store: Store, workspace: string, options: { period: Period; by: ReportDimension; model: string }): Promise<AttributionReport> {
+export async function attributionReport(store: Store, workspace: string, timeZone: string, options: { period: Period; by: ReportDimension; model: string }): Promise<AttributionReport> {
   const model = checkModel(options.model);
   const by = checkDimension(options.by);
   const models: ModelName[] = model === 'last_touch' ? ['last_touch'] : [model, 'last_touch'];
-  const [{ totals, currencies }, { rows, missing }] = await Promise.all([periodTotals(store, workspace, options.period), creditRows(store, workspace, options.period, by, models)]);
+  const { totals, currencies, rows, missing } = await creditRows(store, workspace, timeZone, options.period, by, models);
   const multi = currencies.length > 1;
   const out = [...rows.values()].map((r) => {
     const credited = (r.tallies[0] as Tally).amount(multi);
@@ -206,14 +180,14 @@ export async function attributionReport(store: Store, workspace: string, options
   });
   out.sort((a, b) => byValue({ key: a.key, ...a.credited }, { key: b.key, ...b.credited }));
   const report: AttributionReport = { workspace, period: options.period, by, model, rows: out, totals, currencies };
-  const notes = [...missingNotes(missing), ...currencyNotes(currencies)];
+  const notes = [...(await missingNotes(store, workspace, options.period, missing)), ...currencyNotes(currencies)];
   if (notes.length > 0) report.notes = notes;
   return report;
 }
 
-export async function compareModels(store: Store, workspace: string, options: { period: Period; by: ReportDimension }): Promise<ModelComparison> {
+export async function compareModels(store: Store, workspace: string, timeZone: string, options: { period: Period; by: ReportDimension }): Promise<ModelComparison> {
   const by = checkDimension(options.by);
-  const [{ totals, currencies }, { rows, missing }] = await Promise.all([periodTotals(store, workspace, options.period), creditRows(store, workspace, options.period, by, MODEL_NAMES)]);
+  const { totals, currencies, rows, missing } = await creditRows(store, workspace, timeZone, options.period, by, MODEL_NAMES);
   const multi = currencies.length > 1;
   const out = [...rows.values()].map((r) => ({
     key: r.key,
@@ -222,7 +196,7 @@ export async function compareModels(store: Store, workspace: string, options: { 
   }));
   out.sort((a, b) => byValue({ key: a.key, ...(a.byModel.last_touch as Amount) }, { key: b.key, ...(b.byModel.last_touch as Amount) }));
   const report: ModelComparison = { workspace, period: options.period, by, models: [...MODEL_NAMES], rows: out, totals, currencies };
-  const notes = [...missingNotes(missing), ...currencyNotes(currencies)];
+  const notes = [...(await missingNotes(store, workspace, options.period, missing)), ...currencyNotes(currencies)];
   if (notes.length > 0) report.notes = notes;
   return report;
 }

@@ -60,7 +60,7 @@ export function formatModelComparison(r: ModelComparison): string {
 }
 
 export function formatFunnelReport(r: FunnelReport): string {
-  const header = ['', 'joined', 'engaged', 'clicked', 'converted', 'engaged %', 'clicked %', 'converted %', 'median days'];
+  const header = ['', 'joined', 'engaged', 'clicked', 'converted', 'engaged %', 'clicked %', 'converted %', 'median days', 'value'];
   const rows = r.rows.map((x) => [
     x.label === x.key ? x.key : `${x.label} (${x.key})`,
     String(x.joined),
@@ -71,13 +71,30 @@ export function formatFunnelReport(r: FunnelReport): string {
     pct(x.clickedRate),
     pct(x.convertedRate),
     x.medianDaysToConvert === null ? '-' : num(x.medianDaysToConvert),
+    num(x.value),
   ]);
-  return [`${r.workspace}: funnel by ${r.by}, ${r.period.label}`, '', alignTable([header, ...rows])].join('\n') + '\n';
+  const notes = (r.notes ?? []).map((n) => `note: ${n}`);
+  return [`${r.workspace}: funnel by ${r.by}, ${r.period.label} (people; all: each person once)`, '', alignTable([header, ...rows]), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n') + '\n';
 }
 
 export function formatGroupStats(r: GroupStatsReport): string {
   const joins = alignTable([['campaign', 'joins', 'leaves'], ...r.joinsByCampaign.map((c) => [c.campaign ?? '(none)', String(c.joins), String(c.leaves)])]);
   const days = alignTable([['day', 'messages', 'keyword hits', 'joins', 'leaves'], ...r.days.map((d) => [d.day, String(d.messages), String(d.keywordHits), String(d.joins), String(d.leaves)])]);
   const kws = r.topKeywords.map((k) => `${k.keyword} ${k.count}`).join(', ') || '-';
-  return [`${r.workspace}: group stats${r.chatId ? ` of ${r.chatId}` : ''}, ${r.period.label}`, `active members ${r.activeMembers}`, '', joins, '', days, '', `top keywords: ${kws}`].join('\n') + '\n';
+  const links = (r.topLinks ?? []).map((l) => `${l.link} ${l.clicks}`).join(', ') || '-';
+  const notes = (r.notes ?? []).map((n) => `note: ${n}`);
+  return (
+    [
+      `${r.workspace}: group stats${r.chatId ? ` of ${r.chatId}` : ''}, ${r.period.label}`,
+      `active members ${r.activeMembers}${r.clicks !== undefined ? `  link clicks ${r.clicks}` : ''}`,
+      '',
+      joins,
+      '',
+      days,
+      '',
+      `top keywords: ${kws}`,
+      ...(r.topLinks ? [`top links: ${links}`] : []),
+      ...(notes.length > 0 ? ['', ...notes] : []),
+    ].join('\n') + '\n'
+  );
 }

@@ -1,29 +1,31 @@
 /**
- * The funnel per group or campaign, over people who joined in the period:
+ * The funnel per group or campaign, over people who joined in the period, from the people's
+ * facts the rollup keeps (`store.counters`, see `person-facts.ts`), in DISTINCT PEOPLE:
  * joined → engaged (a message in the group they joined, after joining)
  * → clicked (any tracked-link click of theirs after joining, including an anonymous group-link
- * click that a conversion's click id later tied to them) → converted (a conversion
- * matched to them after joining), each within the period; rates are over the joined, and
- * the median days from joining to the first conversion after it, among those who converted.
- * A person is in a campaign's cohort through the campaign of their join (its invite link).
+ * click that a conversion's click id later tied to them) → converted (a conversion matched to
+ * them after joining), each before the end of the period; rates are over the joined; the median
+ * days from joining to the first conversion after it, among those who converted; and the value
+ * of their conversions from joining to the end of the period.
+ *
+ * A person's joining is their first join in the period: into that group (by group), or through
+ * that campaign (by campaign: their first join with that campaign, into any group; engaged
+ * when they wrote in a group they joined through it, after that join). A person is in as many
+ * cohorts as they joined in the period, but counted once in each, and once in the `all` row:
+ * their first join in the period, engaged in any group they joined, clicked and converted after
+ * that first join. Before this file read facts, the manager's "all" was the sum of the rows,
+ * which counted a person in two groups twice.
  */
-import { everyConversion } from '../reconcile/read-pages.js';
-import { allTouches } from '../store/paging.js';
-import type { Store } from '../store/store.js';
-import { NONE_KEY, round } from './attribution-report.js';
+import type { MemberJoin, Store } from '../store/store.js';
+import { periodTotals, round } from './attribution-report.js';
+import { NONE_KEY } from './day-counters.js';
 import type { Period } from './period.js';
-import type { FunnelReport, FunnelRow } from './report-types.js';
+import { countersBuilt, readPeriod } from './read-counters.js';
+import { FUNNEL_ALL_KEY, type FunnelReport, type FunnelRow } from './report-types.js';
 
 const DAY_MS = 86_400_000;
-/** Touches per page of a scan. */
-const PAGE = 50_000;
-
-interface Member {
-  joinAt: number;
-  chats: Set<string>;
-  engaged: boolean;
-  clicked: boolean;
-}
+/** Dirty people counted for the freshness note. */
+const PENDING_READ = 1_000;
 
 function median(values: number[]): number | null {
   if (values.length === 0) return null;
@@ -32,86 +34,135 @@ function median(values: number[]): number | null {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-export async function funnelReport(store: Store, workspace: string, options: { period: Period; by: 'group' | 'campaign'; key?: string }): Promise<FunnelReport> {
-  const { period, by } = options;
-  const cohorts = new Map<string, { label: string; members: Map<string, Member> }>();
-  const cohortsOf = new Map<string, string[]>();
-  for await (const t of allTouches(store, workspace, { kinds: ['join'], from: period.from, to: period.to, limit: PAGE })) {
-    if (t.kind !== 'join' || t.profileId === null) continue;
-    const key = by === 'group' ? t.chat.id : (t.details.campaign ?? NONE_KEY);
-    if (options.key !== undefined && key !== options.key) continue;
-    let cohort = cohorts.get(key);
-    if (!cohort) {
-      cohort = { label: by === 'group' ? (t.chat.title ?? t.chat.id) : key, members: new Map() };
-      cohorts.set(key, cohort);
+/**
+ * One person in one cohort: their joining (the earliest of their joins in the period that
+ * count toward it, with what followed it), and whether they wrote after any of those joins in
+ * the group joined. Times stay canonical ISO text (fixed width, UTC), which orders as the
+ * instants do, so the funnel over 100,000 joins parses a date only for those who converted.
+ */
+interface Entry {
+  join: MemberJoin;
+  engaged: boolean;
+}
+
+/** Sums a cohort person by person. */
+class Cohort {
+  joined = 0;
+  engaged = 0;
+  clicked = 0;
+  converted = 0;
+  value = 0;
+  days: number[] = [];
+  label: string;
+  #labelAt = '';
+  constructor(label: string) {
+    this.label = label;
+  }
+
+  /** Adds a person; `to` is the period's end (ISO); `label` the group's title (by group). */
+  add(e: Entry, to: string, label?: string): void {
+    const j = e.join;
+    this.joined++;
+    if (e.engaged) this.engaged++;
+    if (j.clickedAt !== null && j.clickedAt < to) this.clicked++;
+    let first: string | undefined;
+    for (const c of j.conversions) {
+      if (c.at >= to) break;
+      first ??= c.at;
+      this.value += c.value;
     }
-    if (by === 'group' && t.chat.title !== undefined) cohort.label = t.chat.title;
-    const at = Date.parse(t.occurredAt);
-    const m = cohort.members.get(t.profileId);
-    if (m) m.chats.add(t.chat.id);
-    else {
-      cohort.members.set(t.profileId, { joinAt: at, chats: new Set([t.chat.id]), engaged: false, clicked: false });
-      cohortsOf.set(t.profileId, [...(cohortsOf.get(t.profileId) ?? []), key]);
+    if (first !== undefined) {
+      this.converted++;
+      this.days.push((Date.parse(first) - Date.parse(j.at)) / DAY_MS);
+    }
+    // The group's title as on its latest join (ties: the greater title, so any order gives one answer).
+    if (label !== undefined && (j.at > this.#labelAt || (j.at === this.#labelAt && label > this.label))) {
+      this.label = label;
+      this.#labelAt = j.at;
     }
   }
-  if (cohorts.size > 0) {
-    for await (const t of allTouches(store, workspace, { kinds: ['message', 'link_click'], from: period.from, to: period.to, limit: PAGE })) {
-      if (t.profileId === null) continue;
-      const keys = cohortsOf.get(t.profileId);
-      if (!keys) continue;
-      const at = Date.parse(t.occurredAt);
-      for (const key of keys) {
-        const m = cohorts.get(key)?.members.get(t.profileId);
-        if (!m || at < m.joinAt) continue;
-        if (t.kind === 'link_click') m.clicked = true;
-        else if (m.chats.has(t.chat.id)) m.engaged = true;
-      }
-    }
-  }
-  const conversionsOf = new Map<string, number[]>();
-  if (cohorts.size > 0) {
-    for await (const c of everyConversion(store, workspace, { from: period.from, to: period.to, status: 'matched' })) {
-      const pid = c.match?.profileId;
-      if (!pid || !cohortsOf.has(pid)) continue;
-      conversionsOf.set(pid, [...(conversionsOf.get(pid) ?? []), Date.parse(c.occurredAt)]);
-      // A group link's click stays anonymous; the conversion carrying its click id says whose it was.
-      if (c.clickId !== undefined) {
-        const click = await store.clicks.get(workspace, c.clickId);
-        if (click) {
-          for (const key of cohortsOf.get(pid) ?? []) {
-            const m = cohorts.get(key)?.members.get(pid);
-            if (m && Date.parse(click.at) >= m.joinAt) m.clicked = true;
-          }
-        }
-      }
-    }
-  }
-  const rows: FunnelRow[] = [...cohorts].map(([key, cohort]) => {
-    let engaged = 0;
-    let clicked = 0;
-    const days: number[] = [];
-    for (const [pid, m] of cohort.members) {
-      if (m.engaged) engaged++;
-      if (m.clicked) clicked++;
-      const first = (conversionsOf.get(pid) ?? []).filter((at) => at >= m.joinAt).sort((a, b) => a - b)[0];
-      if (first !== undefined) days.push((first - m.joinAt) / DAY_MS);
-    }
-    const joined = cohort.members.size;
-    const rate = (n: number): number => (joined === 0 ? 0 : round(n / joined));
-    const med = median(days);
+
+  row(key: string): FunnelRow {
+    const rate = (n: number): number => (this.joined === 0 ? 0 : round(n / this.joined));
+    const med = median(this.days);
     return {
       key,
-      label: cohort.label,
-      joined,
-      engaged,
-      clicked,
-      converted: days.length,
-      engagedRate: rate(engaged),
-      clickedRate: rate(clicked),
-      convertedRate: rate(days.length),
+      label: this.label,
+      joined: this.joined,
+      engaged: this.engaged,
+      clicked: this.clicked,
+      converted: this.converted,
+      engagedRate: rate(this.engaged),
+      clickedRate: rate(this.clicked),
+      convertedRate: rate(this.converted),
       medianDaysToConvert: med === null ? null : round(med),
+      value: round(this.value),
     };
-  });
+  }
+}
+
+/** Keeps the earlier join, and whether any of them engaged. */
+function merge(map: Map<string, Entry>, key: string, j: MemberJoin, engaged: boolean): void {
+  const e = map.get(key);
+  if (!e) map.set(key, { join: j, engaged });
+  else {
+    if (j.at < e.join.at) e.join = j;
+    e.engaged ||= engaged;
+  }
+}
+
+export async function funnelReport(store: Store, workspace: string, timeZone: string, options: { period: Period; by: 'group' | 'campaign'; key?: string }): Promise<FunnelReport> {
+  const { period, by } = options;
+  const to = new Date(Date.parse(period.to)).toISOString();
+  // Joins come in any order: a person's joining into a cohort is the earliest of their joins in
+  // the period that count toward it; they engaged when they wrote after any of them (a later
+  // join into the same group adds nothing there: whoever wrote after it wrote after the first).
+  const byCohort = new Map<string, Entry>();
+  const byPerson = new Map<string, Entry>();
+  const currencies = new Set<string>();
+  const query = { from: period.from, to: period.to, ...(by === 'group' && options.key !== undefined ? { chatId: options.key } : {}) };
+  for await (const page of store.counters.joinsIn(workspace, query)) {
+    for (const j of page) {
+      const key = by === 'group' ? j.chatId : (j.campaign ?? NONE_KEY);
+      if (options.key !== undefined && key !== options.key) continue;
+      const engaged = j.engagedAt !== null && j.engagedAt < to;
+      merge(byCohort, `${key}\u0000${j.profileId}`, j, engaged);
+      merge(byPerson, j.profileId, j, engaged);
+    }
+  }
+  const cohorts = new Map<string, Cohort>();
+  for (const [k, e] of byCohort) {
+    const key = k.slice(0, k.indexOf('\u0000'));
+    let c = cohorts.get(key);
+    if (!c) {
+      c = new Cohort(key);
+      cohorts.set(key, c);
+    }
+    c.add(e, to, by === 'group' ? (e.join.chatTitle ?? e.join.chatId) : undefined);
+  }
+  const all = new Cohort(by === 'group' ? 'all groups' : 'all campaigns');
+  for (const e of byPerson.values()) {
+    all.add(e, to);
+    for (const c of e.join.conversions) if (c.at < to) currencies.add(c.currency);
+  }
+  const rows = [...cohorts].map(([key, c]) => c.row(key));
   rows.sort((a, b) => b.joined - a.joined || b.converted - a.converted || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { workspace, period, by, rows };
+  rows.push(all.row(FUNNEL_ALL_KEY));
+  const [{ days }, pending, built] = await Promise.all([
+    readPeriod(store, workspace, timeZone, period, { parts: ['totals'], conversions: true }),
+    store.counters.dirty(workspace, 'person', PENDING_READ),
+    countersBuilt(store, workspace, timeZone),
+  ]);
+  const report: FunnelReport = { workspace, period, by, rows, currencies: [...currencies].sort(), totals: periodTotals(days).totals };
+  const notes = peopleNotes(built, pending.length);
+  if (notes.length > 0) report.notes = notes;
+  return report;
+}
+
+/** Notes on how current the people's facts are. */
+export function peopleNotes(built: boolean, pending: number): string[] {
+  if (!built) return ['the counters of this workspace are being built: figures of distinct people are incomplete until then (usually a minute)'];
+  if (pending === 0) return [];
+  const n = pending >= PENDING_READ ? `${PENDING_READ}+` : String(pending);
+  return [`the latest activity of ${n} ${pending === 1 ? 'person is' : 'people are'} still being rolled up: figures of distinct people follow within seconds`];
 }

@@ -1,25 +1,49 @@
 /**
- * Group statistics over a period, for one group or every group (chats of type group or
- * channel): joins and leaves per campaign (a leave counts for the campaign of the person's
- * latest join into that group: in the period, else from their profile's source path), active members (people with any
- * touch), and per local day (workspace time zone) messages, keyword hits, joins and leaves,
- * every day of the period listed; the top 20 keywords.
+ * Group stats of one group or all, over a period: joins per campaign and leaves per campaign
+ * of the leaver's latest join into that group; distinct active members (people with any touch
+ * in a group); per local day messages, keyword hits, joins and leaves; the top keywords and
+ * tracked links.
+ *
+ * Day figures come from the day counters (with the raw touches of the partial edge days and of
+ * days the rollup has not caught up with, `read-counters.ts`). People cannot be summed over
+ * days, so the rest comes from the people's facts: leaves with their campaign (exact times),
+ * and active members = people with an active full day in the period (one indexed count) plus
+ * people active only in the raw stretches (their touches are read anyway).
  */
-import { allTouches } from '../store/paging.js';
-import type { SourceStep } from '../profile/profile-stats.js';
-import type { Store, StoredTouch } from '../store/store.js';
-import { localDay } from './period.js';
+import type { Store } from '../store/store.js';
+import { hasDayIn } from '../store/counters/counter-rules.js';
+import { periodTotals } from './attribution-report.js';
+import { peopleNotes } from './funnel-report.js';
+import { dayFinder, daysFrom } from './local-days.js';
 import type { Period } from './period.js';
+import { readPeriod } from './read-counters.js';
 import type { GroupStatsReport } from './report-types.js';
 
-/** Touches per page of a scan. */
-const PAGE = 50_000;
 const DAY_MS = 86_400_000;
 /** Periods longer than this list only days with activity. */
 const MAX_FILLED_DAYS = 400;
+/** Dirty people counted for the freshness note. */
+const PENDING_READ = 1_000;
+
+type DayRow = GroupStatsReport['days'][number];
 
 export async function groupStatsReport(store: Store, workspace: string, timeZone: string, options: { period: Period; chatId?: string }): Promise<GroupStatsReport> {
-  const { period } = options;
+  const { period, chatId } = options;
+  const from = Date.parse(period.from);
+  const to = Date.parse(period.to);
+  const inChat = (id: string): boolean => chatId === undefined || id === chatId;
+  // People active in the stretches read raw.
+  const rawActive = new Set<string>();
+  const read = await readPeriod(store, workspace, timeZone, period, {
+    parts: ['totals', 'groups', 'joins', 'keywords', 'clicks'],
+    touches: true,
+    ...(chatId !== undefined ? { touchChatId: chatId } : {}),
+    conversions: true,
+    onRawTouch: (t) => {
+      if (t.profileId !== null && (t.chat.type === 'group' || t.chat.type === 'channel') && inChat(t.chat.id)) rawActive.add(t.profileId);
+    },
+  });
+
   const campaigns = new Map<string | null, { joins: number; leaves: number }>();
   const tally = (c: string | null): { joins: number; leaves: number } => {
     let e = campaigns.get(c);
@@ -29,98 +53,76 @@ export async function groupStatsReport(store: Store, workspace: string, timeZone
     }
     return e;
   };
-  const days = new Map<string, { day: string; messages: number; keywordHits: number; joins: number; leaves: number }>();
-  // Local days by 15-minute slot (every UTC offset is a multiple of 15 minutes): one
-  // time-zone conversion per slot instead of one per touch.
-  const SLOT = 15 * 60_000;
-  const daysOfSlots = new Map<number, string>();
-  const dayOf = (iso: string): { day: string; messages: number; keywordHits: number; joins: number; leaves: number } => {
-    const slot = Math.floor(Date.parse(iso) / SLOT);
-    let day = daysOfSlots.get(slot);
-    if (day === undefined) {
-      day = localDay(slot * SLOT, timeZone);
-      daysOfSlots.set(slot, day);
-    }
-    let d = days.get(day);
-    if (!d) {
-      d = { day, messages: 0, keywordHits: 0, joins: 0, leaves: 0 };
-      days.set(day, d);
-    }
-    return d;
-  };
+  const days = new Map<string, DayRow>();
   const keywords = new Map<string, number>();
-  const active = new Set<string>();
-  /** Campaign of each person's latest join seen so far, per group. */
-  const joinedVia = new Map<string, string | null>();
-  const leavesToResolve: StoredTouch[] = [];
-
-  const query = { from: period.from, to: period.to, limit: PAGE, ...(options.chatId !== undefined ? { chatId: options.chatId } : {}) };
-  for await (const t of allTouches(store, workspace, query)) {
-    if (t.chat.type !== 'group' && t.chat.type !== 'channel') continue;
-    if (t.profileId !== null) active.add(t.profileId);
-    const d = dayOf(t.occurredAt);
-    switch (t.kind) {
-      case 'message': {
-        d.messages++;
-        const hits = t.details.keywords ?? [];
-        d.keywordHits += hits.length;
-        for (const k of hits) keywords.set(k, (keywords.get(k) ?? 0) + 1);
-        break;
-      }
-      case 'join': {
-        d.joins++;
-        const c = t.details.campaign ?? null;
-        tally(c).joins++;
-        if (t.profileId !== null) joinedVia.set(`${t.profileId}\u0000${t.chat.id}`, c);
-        break;
-      }
-      case 'leave': {
-        d.leaves++;
-        const key = `${t.profileId}\u0000${t.chat.id}`;
-        if (t.profileId !== null && joinedVia.has(key)) tally(joinedVia.get(key) ?? null).leaves++;
-        else leavesToResolve.push(t);
-        break;
-      }
-      default:
-        break;
+  const links = new Map<string, number>();
+  let clicks = 0;
+  for (const d of read.days) {
+    const row: DayRow = { day: d.day, messages: 0, keywordHits: 0, joins: 0, leaves: 0 };
+    for (const g of d.parts.groups ?? []) {
+      if (!inChat(g.chatId)) continue;
+      row.messages += g.messages;
+      row.keywordHits += g.keywordHits;
+      row.joins += g.joins;
+      row.leaves += g.leaves;
+      if (g.anonymousLeaves > 0) tally(null).leaves += g.anonymousLeaves;
+    }
+    days.set(d.day, row);
+    for (const j of d.parts.joins ?? []) if (inChat(j.chatId)) tally(j.campaign).joins += j.joins;
+    for (const k of d.parts.keywords ?? []) if (inChat(k.chatId)) keywords.set(k.keyword, (keywords.get(k.keyword) ?? 0) + k.hits);
+    for (const c of d.parts.clicks ?? []) {
+      if (!inChat(c.chatId)) continue;
+      clicks += c.clicks;
+      links.set(c.link, (links.get(c.link) ?? 0) + c.clicks);
     }
   }
-  // Leaves of people who joined before the period: the campaign of their latest earlier join
-  // into that group, from their profile's source path (one point read per person, in
-  // parallel batches, rather than a scan of every earlier join).
-  const leavers = [...new Set(leavesToResolve.map((t) => t.profileId).filter((p): p is string => p !== null))];
-  const sources = new Map<string, SourceStep[]>();
-  for (let i = 0; i < leavers.length; i += 50) {
-    const batch = leavers.slice(i, i + 50);
-    const profiles = await Promise.all(batch.map((id) => store.profiles.get(workspace, id)));
-    profiles.forEach((p, k) => sources.set(batch[k] as string, p?.stats.sourcePath ?? []));
-  }
-  for (const t of leavesToResolve) {
-    let campaign: string | null = null;
-    for (const step of sources.get(t.profileId ?? '') ?? []) {
-      if (step.kind === 'join' && step.chatId === t.chat.id && step.at <= t.occurredAt) campaign = step.campaign ?? null;
-    }
-    tally(campaign).leaves++;
+
+  // Leaves, with the campaign of the leaver's latest join into that group.
+  for await (const page of store.counters.leavesIn(workspace, { from: period.from, to: period.to, ...(chatId !== undefined ? { chatId } : {}) })) {
+    for (const l of page) tally(l.campaign).leaves++;
   }
 
-  const span = (Date.parse(period.to) - Date.parse(period.from)) / DAY_MS;
-  if (span <= MAX_FILLED_DAYS) {
-    for (let t = Date.parse(period.from); t < Date.parse(period.to); t += DAY_MS / 2) dayOf(new Date(t).toISOString());
-    dayOf(new Date(Date.parse(period.to) - 1).toISOString());
+  // Distinct active people: an active full day (from their facts), or a touch in a raw stretch.
+  let activeMembers = rawActive.size;
+  const full = read.fullDays;
+  if (read.built && full) {
+    const counted = await store.counters.countActive(workspace, { ...full, ...(chatId !== undefined ? { chatId } : {}) });
+    const facts = await store.counters.people(workspace, [...rawActive]);
+    let both = 0;
+    for (const f of facts) {
+      const activeDays = chatId === undefined ? f.activeDays : f.memberships.find((m) => m.chatId === chatId)?.activeDays;
+      if (activeDays && hasDayIn(activeDays, full.from, full.to)) both++;
+    }
+    activeMembers = counted + rawActive.size - both;
   }
+
+  const span = (to - from) / DAY_MS;
+  if (span <= MAX_FILLED_DAYS && to > from) {
+    const dayOf = dayFinder(timeZone);
+    for (const day of daysFrom(dayOf(from), dayOf(to - 1))) if (!days.has(day)) days.set(day, { day, messages: 0, keywordHits: 0, joins: 0, leaves: 0 });
+  }
+  const pending = await store.counters.dirty(workspace, 'person', PENDING_READ);
   const report: GroupStatsReport = {
     workspace,
     period,
     joinsByCampaign: [...campaigns]
       .map(([campaign, e]) => ({ campaign, ...e }))
       .sort((a, b) => b.joins - a.joins || b.leaves - a.leaves || String(a.campaign).localeCompare(String(b.campaign))),
-    activeMembers: active.size,
+    activeMembers,
     days: [...days.values()].sort((a, b) => (a.day < b.day ? -1 : 1)),
     topKeywords: [...keywords]
       .map(([keyword, count]) => ({ keyword, count }))
       .sort((a, b) => b.count - a.count || (a.keyword < b.keyword ? -1 : 1))
       .slice(0, 20),
+    clicks,
+    topLinks: [...links]
+      .map(([link, n]) => ({ link, clicks: n }))
+      .sort((a, b) => b.clicks - a.clicks || (a.link < b.link ? -1 : 1))
+      .slice(0, 10),
+    totals: periodTotals(read.days).totals,
   };
-  if (options.chatId !== undefined) report.chatId = options.chatId;
+  if (chatId !== undefined) report.chatId = chatId;
+  const notes = peopleNotes(read.built, pending.length);
+  if (notes.length > 0) report.notes = notes;
   return report;
 }

@@ -1,6 +1,7 @@
 /**
- * Reports for the bot commands and the CLI: `createReports(store, settings)` implements
- * `ReportsApi` (see `report-types.ts`) from stored credits and indexed touches.
+ * Reports for the bot commands, the CLI and the HTTP report API: `createReports(store,
+ * settings)` implements `ReportsApi` (see `report-types.ts`) from the counters the rollup keeps
+ * (`rollup.ts`), which data landing marks dirty (`counter-marks.ts`, wired in `app/roles.ts`).
  */
 import type { Store } from '../store/store.js';
 import { attributionReport, compareModels } from './attribution-report.js';
@@ -17,20 +18,26 @@ export { formatAttributionReport, formatFunnelReport, formatGroupStats, formatMo
 export * from './report-types.js';
 export { parsePeriod, PeriodError, PERIOD_USAGE, type Period } from './period.js';
 
-/** What reports need of a workspace's configuration: its time zone (default UTC). */
+/** The time zone of each workspace (UTC when not configured). */
+export function timeZoneLookup(settings: ReportSettings): (workspace: string) => string {
+  const lookup = typeof settings === 'function' ? settings : (ws: string) => settings.find((w) => w.id === ws);
+  return (workspace) => lookup(workspace)?.timezone ?? 'UTC';
+}
+
+/** What reports need of a workspace's configuration: its time zone (default UTC), where its local days begin and end. */
 export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | ((workspace: string) => { timezone?: string } | undefined);
 
 /**
  * The reports of every workspace in `store`. `settings` is the configured workspaces
- * (`config.workspaces`) or a lookup; a workspace not found uses UTC for per-day figures.
+ * (`config.workspaces`) or a lookup; a workspace not found uses UTC. Use the same settings as
+ * the rollup (`timeZoneLookup`), so reports read the days the counters were built in.
  */
 export function createReports(store: Store, settings: ReportSettings = []): ReportsApi {
-  const lookup = typeof settings === 'function' ? settings : (ws: string) => settings.find((w) => w.id === ws);
-  const timeZoneOf = (workspace: string): string => lookup(workspace)?.timezone ?? 'UTC';
+  const timeZoneOf = timeZoneLookup(settings);
   return {
-    attribution: (workspace, options) => attributionReport(store, workspace, options),
-    compareModels: (workspace, options) => compareModels(store, workspace, options),
-    funnel: (workspace, options) => funnelReport(store, workspace, options),
+    attribution: (workspace, options) => attributionReport(store, workspace, timeZoneOf(workspace), options),
+    compareModels: (workspace, options) => compareModels(store, workspace, timeZoneOf(workspace), options),
+    funnel: (workspace, options) => funnelReport(store, workspace, timeZoneOf(workspace), options),
     groupStats: (workspace, options) => groupStatsReport(store, workspace, timeZoneOf(workspace), options),
     journey: (workspace, member) => journeyReport(store, workspace, member),
     exportCredits: (workspace, options) => exportCredits(store, workspace, options),

@@ -143,7 +143,7 @@ function funnelRow(by: string, r: FunnelRow, key = r.key, label = rowLabel(by, r
     key,
     label,
     conversions: r.converted,
-    value: r.value ?? null,
+    value: r.value,
     joined: r.joined,
     engaged: r.engaged,
     clicked: r.clicked,
@@ -262,19 +262,10 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
             reports.funnel(workspace, { period: period as Period, by: fby, ...(filterKey !== undefined ? { key: filterKey } : {}) }),
             reports.attribution(workspace, { period: period as Period, by: 'platform', model: 'last_touch' }),
           ]);
-          const rows = f.rows.map((r) => funnelRow(fby, r));
-          const notes: string[] = [];
-          let all: Json;
-          if (f.all) all = funnelRow(fby, f.all, 'all', `all ${fby}s`);
-          else if (f.rows.length === 1 && f.rows[0]) all = funnelRow(fby, f.rows[0], 'all', `all ${fby}s`);
-          else {
-            const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => f.rows.reduce((s, r) => s + r[k], 0);
-            all = funnelRow(fby, { key: 'all', label: '', joined: sum('joined'), engaged: sum('engaged'), clicked: sum('clicked'), converted: sum('converted'), engagedRate: 0, clickedRate: 0, convertedRate: 0, medianDaysToConvert: null }, 'all', `all ${fby}s`);
-            const j = Number(all.joined);
-            Object.assign(all, { engaged_rate: j ? Number(all.engaged) / j : 0, clicked_rate: j ? Number(all.clicked) / j : 0, converted_rate: j ? Number(all.converted) / j : 0 });
-            if (f.rows.length > 1) notes.push('the all row sums the rows: a person in several rows is counted in each');
-          }
-          return answer({ period: periodJson(f.period), by: fby, totals: totalsOf(t.totals), notes }, [...rows, all]);
+          // The report's own `all` row counts every person once, whatever cohorts they are in.
+          const rows = f.rows.map((r) => (r.key === 'all' ? funnelRow(fby, r, 'all', `all ${fby}s`) : funnelRow(fby, r)));
+          const notes: string[] = [...(f.notes ?? [])];
+          return answer({ period: periodJson(f.period), by: fby, totals: totalsOf(f.totals ?? t.totals), notes }, rows);
         }
         case 'groupstats': {
           const p = period as Period;

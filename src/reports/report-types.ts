@@ -1,14 +1,20 @@
 /**
- * The shapes reports come in. `src/reports/` computes them from stored credits and
- * touches; the CLI renders them as tables or JSON, the bot commands as compact chat
- * tables and chart images. Amounts are in the workspace's conversion currency; a
- * report over conversions in several currencies lists each currency's value apart.
+ * The shapes reports come in. `src/reports/` computes them from the counters the rollup keeps
+ * (`store.counters`: per-day counters and per-person facts), reading the raw rows only of a
+ * period's partial edge days and of days the rollup has not caught up with; `journey` reads a
+ * person's touches, `exportCredits` the credit sets. The CLI renders them as tables or JSON,
+ * the bot commands as compact chat tables and chart images, the HTTP API as JSON or CSV.
+ * Amounts are in the workspace's conversion currency; a report over conversions in several
+ * currencies lists each currency's value apart where it says so (`byCurrency`), and sums them
+ * as they are elsewhere.
  */
+import { CREDIT_DIMENSIONS, type CreditDimension } from '../store/counters/counter-repo.js';
 import type { Platform, TouchKind } from '../touch-event.js';
 import type { Period } from './period.js';
 
-export type ReportDimension = 'group' | 'campaign' | 'keyword' | 'link' | 'platform';
-export const REPORT_DIMENSIONS: readonly ReportDimension[] = ['group', 'campaign', 'keyword', 'link', 'platform'];
+/** What attribution rows are keyed by: group (chat id), campaign, keyword, link, platform. */
+export type ReportDimension = CreditDimension;
+export const REPORT_DIMENSIONS: readonly ReportDimension[] = CREDIT_DIMENSIONS;
 
 export interface Amount {
   conversions: number;
@@ -65,12 +71,24 @@ export interface ModelComparison {
   notes?: string[];
 }
 
+/** The key of the funnel row over every cohort (distinct people). */
+export const FUNNEL_ALL_KEY = 'all';
+
+/**
+ * One cohort of the funnel: the people who joined (a group, or through a campaign) in the
+ * period, each counted once, and how far each got after joining, within the period.
+ */
 export interface FunnelRow {
+  /** Chat id or campaign (`(none)`: joined without one); `all` for the row over every cohort. */
   key: string;
   label: string;
+  /** Distinct people who joined in the period. */
   joined: number;
+  /** Of them, distinct people who wrote in the group they joined, after joining. */
   engaged: number;
+  /** Of them, distinct people with a tracked-link click after joining. */
   clicked: number;
+  /** Of them, distinct people with a matched conversion after joining. */
   converted: number;
   /** engaged / joined, clicked / joined, converted / joined (0 when nobody joined). */
   engagedRate: number;
@@ -78,17 +96,29 @@ export interface FunnelRow {
   convertedRate: number;
   /** Median days from joining to the first conversion, among those who converted. */
   medianDaysToConvert: number | null;
-  /** Value of the conversions counted in `converted`, when the report computes it. */
-  value?: number;
+  /**
+   * Revenue: the value of every conversion of the cohort's people from their joining to the end
+   * of the period (currencies summed as they are; see the report's `currencies`).
+   */
+  value: number;
 }
 
 export interface FunnelReport {
   workspace: string;
   period: Period;
   by: 'group' | 'campaign';
+  /**
+   * One row per cohort, most joined first, then one row with key `all`: every person who joined
+   * in the period counted once, whatever cohorts they are in (their first join in the period
+   * is their joining; engaged in any group they joined; converted after that first join).
+   */
   rows: FunnelRow[];
-  /** Every row together, people counted once (key `all`), when the report computes it. */
-  all?: FunnelRow;
+  /** Currencies of the conversions in `value`, sorted. */
+  currencies?: string[];
+  /** Conversions of the period, matched or not (the same totals as the attribution report). */
+  totals?: AttributionReport['totals'];
+  /** What a reader should know (people whose latest activity is still being rolled up, …). */
+  notes?: string[];
 }
 
 export interface GroupStatsReport {
@@ -96,12 +126,24 @@ export interface GroupStatsReport {
   period: Period;
   /** One group, or all groups of the workspace when absent. */
   chatId?: string;
+  /**
+   * Joins per campaign of the join, and leaves per campaign of the person's latest join into
+   * that group before leaving (`null`: none, or a leave by nobody known).
+   */
   joinsByCampaign: Array<{ campaign: string | null; joins: number; leaves: number }>;
-  /** People with at least one touch in the period. */
+  /** Distinct people with at least one touch in a group (or in `chatId`) in the period. */
   activeMembers: number;
-  /** Per local day (workspace time zone), ascending. */
+  /** Per local day (workspace time zone), ascending; every day of a period up to 400 days long. */
   days: Array<{ day: string; messages: number; keywordHits: number; joins: number; leaves: number }>;
   topKeywords: Array<{ keyword: string; count: number }>;
+  /** Tracked-link clicks in the period (links of `chatId` when given). */
+  clicks?: number;
+  /** The most clicked links (tracked-link codes), at most 10. */
+  topLinks?: Array<{ link: string; clicks: number }>;
+  /** Conversions of the period, matched or not (the same totals as the attribution report). */
+  totals?: AttributionReport['totals'];
+  /** What a reader should know (people whose latest activity is still being rolled up, …). */
+  notes?: string[];
 }
 
 export interface JourneyReport {
@@ -115,11 +157,26 @@ export interface JourneyReport {
   touchesOmitted?: number;
 }
 
-/** What the bot commands and the CLI ask of the reports. */
+/**
+ * What the bot commands, the CLI and the HTTP report API ask of the reports
+ * (`createReports(store, settings)`). Every method reads counters (see the header), so it
+ * answers in milliseconds whatever the period; `journey` reads one person's touches and
+ * `exportCredits` the credit sets of the period.
+ */
 export interface ReportsApi {
+  /**
+   * Credit by `by` under `model` (one of the seven model names) beside last touch, with the
+   * period's totals. Throws `ReportError` for an unknown model or dimension.
+   */
   attribution(workspace: string, options: { period: Period; by: ReportDimension; model: string }): Promise<AttributionReport>;
+  /** Credit by `by` under every model side by side, with the period's totals. */
   compareModels(workspace: string, options: { period: Period; by: ReportDimension }): Promise<ModelComparison>;
+  /**
+   * joined → engaged → clicked → converted per group or campaign cohort of the period, in
+   * distinct people, plus the `all` row; `key` keeps only that cohort (a chat id or campaign).
+   */
   funnel(workspace: string, options: { period: Period; by: 'group' | 'campaign'; key?: string }): Promise<FunnelReport>;
+  /** Joins and leaves by campaign, distinct active members, activity per local day, top keywords and links; of one group (`chatId`) or all. */
   groupStats(workspace: string, options: { period: Period; chatId?: string }): Promise<GroupStatsReport>;
   /** A member by profile id, Telegram user id, or @username; null when unknown. */
   journey(workspace: string, member: string): Promise<JourneyReport | null>;

@@ -7,6 +7,7 @@
  */
 import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
+import { createMemoryCounters } from './counters/memory-counters.js';
 import { createMemoryLinks } from './links/memory-links.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
 import { StoreClosedError } from './rules.js';
@@ -40,6 +41,7 @@ export function createMemoryStore(): MemoryStore {
     fits: conversions.fits,
     scanCredits: conversions.scanCredits,
     community: createMemoryCommunityRepos(),
+    counters: createMemoryCounters(open),
     async init() {
       open();
     },

@@ -1,7 +1,7 @@
 /**
  * The MongoDB store (mongoose 8), what users run. Thin on purpose: it opens a dedicated
  * connection and composes the MongoDB adapter of every aggregate (`touches/`, `profiles/`,
- * `links/`, `conversions/`, `community/`), each one or two MongoDB operations per method,
+ * `links/`, `conversions/`, `community/`, `counters/`), each one or two MongoDB operations per method,
  * following the shared rules of `rules.ts`. The contract suites in `test/` hold it and the
  * in-memory store to the same behaviour.
  *
@@ -14,6 +14,7 @@ import mongoose from 'mongoose';
 import type { Connection, Model } from 'mongoose';
 import { createMongoCommunityRepos } from './community/mongo-community.js';
 import { createMongoConversions } from './conversions/mongo-conversions.js';
+import { createMongoCounters } from './counters/mongo-counters.js';
 import { createMongoLinks } from './links/mongo-links.js';
 import { createMongoProfiles } from './profiles/mongo-profiles.js';
 import { StoreClosedError } from './rules.js';
@@ -64,7 +65,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const links = createMongoLinks(connection);
   const conversions = createMongoConversions(connection);
   const community = createMongoCommunityRepos(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models] as unknown as Array<Model<never>>;
+  const counters = createMongoCounters(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -85,6 +87,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     credits: conversions.credits,
     fits: conversions.fits,
     community: community.repos,
+    counters: counters.counters,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

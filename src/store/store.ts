@@ -4,7 +4,8 @@
  * reach another workspace's data.
  *
  * The store is laid out as the product is: one folder per aggregate (touches, profiles and
- * their identities, links and clicks, conversions with their credits and fits, community),
+ * their identities, links and clicks, conversions with their credits and fits, community,
+ * counters),
  * each holding its interface, its MongoDB adapter and its in-memory adapter side by side.
  * `createMongoStore` (mongoose, what users run) and `createMemoryStore` (tests and demos)
  * compose them; the rules both share are in `rules.ts`. `test/store-contract.ts` and the
@@ -12,6 +13,7 @@
  */
 import type { CommunityRepos } from './community/community-repo.js';
 import type { ConversionRepo, CreditRepo, FitRepo } from './conversions/conversion-repo.js';
+import type { CounterRepo } from './counters/counter-repo.js';
 import type { ClickRepo, LinkRepo, MemberTokenRepo } from './links/link-repo.js';
 import type { IdentityRepo, ProfileRepo } from './profiles/profile-repo.js';
 import type { TouchRepo } from './touches/touch-repo.js';
@@ -22,6 +24,7 @@ export type * from './profiles/profile-repo.js';
 export type * from './links/link-repo.js';
 export type * from './conversions/conversion-repo.js';
 export type * from './community/community-repo.js';
+export type * from './counters/counter-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -42,6 +45,8 @@ export interface Store {
   readonly fits: FitRepo;
   /** Groups, invite links, roles, audit log, keywords, digests, erasures, opt-outs, join requests. */
   readonly community: CommunityRepos;
+  /** What reports read: per-day counters and per-person facts, kept by the rollup (see `counters/counter-repo.ts`). */
+  readonly counters: CounterRepo;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */

@@ -49,7 +49,7 @@ export function fakeReports(): FakeReports {
         workspace,
         period: options.period,
         by: options.by,
-        rows: [{ key: '-1001234567890', label: REPORT_MARKER, joined: 120, engaged: 64, clicked: 20, converted: 6, engagedRate: 64 / 120, clickedRate: 20 / 120, convertedRate: 6 / 120, medianDaysToConvert: 4.5 }],
+        rows: [{ key: '-1001234567890', label: REPORT_MARKER, joined: 120, engaged: 64, clicked: 20, converted: 6, engagedRate: 64 / 120, clickedRate: 20 / 120, convertedRate: 6 / 120, medianDaysToConvert: 4.5, value: 1_794 }],
       };
     },
     async groupStats(workspace, options) {
