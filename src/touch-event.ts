@@ -31,7 +31,7 @@ export function isWellFormed(s: string): boolean {
   return WELL_FORMED.test(s);
 }
 
-const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate)';
+export const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate)';
 /** A zod string of well-formed Unicode (every string field of a touch is one). */
 export const wellFormedText = () => z.string().regex(WELL_FORMED, NOT_WELL_FORMED);
 const text = wellFormedText;

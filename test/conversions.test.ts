@@ -116,6 +116,16 @@ describe('normalizing a conversion', () => {
     expect(JSON.stringify(r.conversion)).not.toMatch(/13800138000|7911|alice@|Alice@|crm-77/);
   });
 
+  it('refuses text that is not well-formed Unicode (a lone surrogate) in every text field, naming each field', () => {
+    const r = parseConversion({ ...ORDER, id: 'SO-\ud800', coupon: 'X\udc00', customer: { external_id: 'crm-\ud83d' }, utm: { campaign: '\udfff' } }, opts);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const fields = r.errors.filter((e) => /lone surrogate/.test(e.message)).map((e) => e.field).sort();
+    expect(fields).toEqual(['coupon', 'customer.external_id', 'id', 'utm.campaign']);
+    // The same order with well-formed text (a real surrogate pair) passes.
+    expect(parseConversion({ ...ORDER, id: 'SO-\ud83d\ude00' }, opts).ok).toBe(true);
+  });
+
   it('reads flattened customer fields ("customer.phone") like nested ones', () => {
     const { customer, ...rest } = ORDER as typeof ORDER & { customer: Record<string, unknown> };
     const flat = { ...rest, ...Object.fromEntries(Object.entries(customer).map(([k, v]) => [`customer.${k}`, v])) };

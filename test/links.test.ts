@@ -150,6 +150,15 @@ describe('preview robots', () => {
   });
 });
 
+describe('creating a link with ill-formed text', () => {
+  it('refuses a campaign or group with a lone surrogate and stores nothing', async () => {
+    const store = createMemoryStore();
+    await expect(createLink(store, { allowedDomains: ['shop.example.com'] }, { ...LINK, campaign: 'spring\ud800' })).rejects.toThrow(/campaign is not well-formed Unicode/);
+    await expect(createLink(store, { allowedDomains: ['shop.example.com'] }, { ...LINK, chatId: '-100\udc00' })).rejects.toThrow(/group is not well-formed Unicode/);
+    expect(await store.links.get(WS, 'spring1')).toBeNull();
+  });
+});
+
 describe('GET /l/<code> (real HTTP, touch queue on Redis)', () => {
   it('redirects with UTM and a click id, records the click, and the profile worker stores its anonymous touch', async () => {
     const store = createMemoryStore();

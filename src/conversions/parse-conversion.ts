@@ -18,6 +18,7 @@ import { fieldErrors, type FieldError } from '../field-errors.js';
 import { identifierKey } from '../identity/identifier.js';
 import type { Pseudonymizer } from '../identity/pseudonymize.js';
 import type { ConversionRecord } from '../store/store.js';
+import { isWellFormed, NOT_WELL_FORMED } from '../touch-event.js';
 import { customerIdentifiers } from './customer-identifiers.js';
 import { parseOccurredAt } from './parse-time.js';
 
@@ -41,11 +42,11 @@ export type ParsedConversion = { ok: true; conversion: ConversionRecord; warning
 export const MAX_FUTURE_MS = 24 * 3_600_000;
 
 const idText = (what: string, max: number) =>
-  z.union([z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is longer than ${max} characters`), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(String)], {
+  z.union([z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} is longer than ${max} characters`).refine(isWellFormed, NOT_WELL_FORMED), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(String)], {
     error: `expected ${what} as a string or a whole number`,
   });
 
-const optionalText = (max: number) => z.union([z.string().max(max, `longer than ${max} characters`), z.number().transform(String)], { error: 'expected a string' }).optional();
+const optionalText = (max: number) => z.union([z.string().max(max, `longer than ${max} characters`).refine(isWellFormed, NOT_WELL_FORMED), z.number().transform(String)], { error: 'expected a string' }).optional();
 
 const DECIMAL = /^\s*\d+(?:\.\d+)?\s*$/;
 
@@ -81,9 +82,9 @@ const conversionSchema = z.object({
     .optional(),
   click_id: z.string({ error: 'expected the mf_click value as a string' }).trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the mf_click value (1-64 of A-Z a-z 0-9 _ -)').optional(),
   mf_click: z.string({ error: 'expected the mf_click value as a string' }).trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected the mf_click value (1-64 of A-Z a-z 0-9 _ -)').optional(),
-  coupon: z.string({ error: 'expected the coupon code as a string' }).trim().min(1, 'must not be empty').max(64, 'longer than 64 characters').optional(),
+  coupon: z.string({ error: 'expected the coupon code as a string' }).trim().min(1, 'must not be empty').max(64, 'longer than 64 characters').refine(isWellFormed, NOT_WELL_FORMED).optional(),
   utm: z
-    .record(z.string().regex(/^[a-z0-9_]{1,32}$/, 'utm keys are like source, medium, campaign'), z.string({ error: 'expected a string' }).max(300, 'longer than 300 characters'), {
+    .record(z.string().regex(/^[a-z0-9_]{1,32}$/, 'utm keys are like source, medium, campaign'), z.string({ error: 'expected a string' }).max(300, 'longer than 300 characters').refine(isWellFormed, NOT_WELL_FORMED), {
       error: 'expected an object like {"source": "telegram", "campaign": "spring"}',
     })
     .refine((r) => Object.keys(r).length <= 10, 'at most 10 utm fields')

@@ -3,7 +3,7 @@
  * their subdomains) can be linked, over http(s), with no user name or password in the URL:
  * a tracked link can never become an open redirect.
  */
-import { PLATFORMS, type Platform } from '../touch-event.js';
+import { isWellFormed, NOT_WELL_FORMED, PLATFORMS, type Platform } from '../touch-event.js';
 import type { AttributionSettings } from '../reconcile/workspace-settings.js';
 import type { TrackedLink } from '../store/store.js';
 import type { Store } from '../store/store.js';
@@ -53,6 +53,9 @@ export async function createLink(store: Store, settings: Pick<AttributionSetting
   if (input.chatId !== undefined && (input.chatId.length < 1 || input.chatId.length > 200)) throw new LinkError('group must be 1-200 characters');
   if (input.chatTitle !== undefined && input.chatTitle.length > 300) throw new LinkError('group title must be at most 300 characters');
   if (input.code !== undefined && !/^[A-Za-z0-9_-]{3,32}$/.test(input.code)) throw new LinkError('a chosen code is 3-32 of A-Z a-z 0-9 _ -');
+  for (const [what, text] of [['campaign', input.campaign], ['group', input.chatId], ['group title', input.chatTitle], ['destination', input.destination]] as const) {
+    if (text !== undefined && !isWellFormed(text)) throw new LinkError(`${what} is ${NOT_WELL_FORMED}`);
+  }
   const link: TrackedLink = {
     workspace: input.workspace,
     code: input.code ?? '',
