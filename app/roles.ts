@@ -20,6 +20,7 @@ import type { Store } from '../src/store/store.js';
 import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
 import { createCommunityWorker } from '../workers/community.worker.js';
 import { CommunityQueue } from '../src/queue/community-queue.js';
+import { DEFAULT_RETENTION_DAYS } from '../src/privacy/retention.js';
 import { createCaptureSettings, type CaptureSettings } from '../src/capture/capture-settings.js';
 import { startTelegramRole, type TelegramRole } from '../bots/telegram/main.js';
 import { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
@@ -238,13 +239,22 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       closers.push({ name: 'click sweeper', close: () => sweeper.stop() });
       const communityConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis community worker', close: () => communityConn.quit().catch(() => communityConn.disconnect()) });
-      const community = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix: config.queuePrefix });
+      const retentionDays = new Map(config.workspaces.map((w) => [w.id, w.retentionDays]));
+      const community = createCommunityWorker({
+        connection: communityConn,
+        store,
+        workspaces: config.workspaces.map((w) => w.id),
+        log,
+        prefix: config.queuePrefix,
+        retentionDaysOf: (ws) => retentionDays.get(ws) ?? DEFAULT_RETENTION_DAYS,
+      });
       closers.push({ name: 'community worker', close: () => community.close() });
       await untilReady(community, log);
       await communityQueue.scheduleErasureSweep();
+      await communityQueue.scheduleRetentionSweep();
       const rollupConn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis rollup worker', close: () => rollupConn.quit().catch(() => rollupConn.disconnect()) });
-      const rollup = createRollupWorker({ connection: rollupConn, store, timeZoneOf, requestRollup: (ws, delay) => rollupQueue.requestRollup(ws, delay), log, prefix: config.queuePrefix });
+      const rollup = createRollupWorker({ connection: rollupConn, store, timeZoneOf, retentionDaysOf: (ws) => retentionDays.get(ws), requestRollup: (ws, delay) => rollupQueue.requestRollup(ws, delay), log, prefix: config.queuePrefix });
       closers.push({ name: 'rollup worker', close: () => rollup.close() });
       await untilReady(rollup, log);
       await rollupQueue.schedule(config.workspaces.map((w) => w.id));

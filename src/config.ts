@@ -40,6 +40,8 @@ export const workspaceConfigSchema = z.object({
   allowedDomains: z.array(z.string().regex(/^(?=.{1,253}$)([a-z0-9-]+\.)+[a-z]{2,63}$/, 'a lower-case domain like shop.example.com')).default([]),
   /** Days before a conversion whose touches count toward it. */
   lookbackDays: z.number().int().min(1).max(365).default(30),
+  /** Days raw touches and click records are kept (deleted daily after that; conversions, credits and report counters stay). */
+  retentionDays: z.number().int().min(30).max(3650).default(400),
   /** `consume`: a journey ends at the conversion it led to; `every`: touches count toward every conversion in their window. */
   creditMode: z.enum(['consume', 'every']).default('consume'),
   /** IANA time zone for per-day statistics and digests. */

@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eraseMember } from '../src/commands/erase-member.js';
 import { createLogger } from '../src/logger.js';
+import { applyRetention } from '../src/privacy/retention.js';
 import { createCounterMarks, marksOfReconcile } from '../src/reports/counter-marks.js';
 import { createReports, parsePeriod, type Period } from '../src/reports/index.js';
 import { rebuildCounters, rollUp } from '../src/reports/rollup.js';
@@ -168,6 +169,39 @@ describe('the rollup', () => {
     ]);
     const a = await reports.attribution(WS, { period: MARCH, by: 'group', model: 'linear' });
     expect([a.rows, a.totals.conversions, a.totals.matched, a.totals.unattributed.value]).toEqual([[], 1, 0, 100]);
+  });
+
+  it('retention deletes old touches and clicks; their days keep their touch counters while old orders and re-credits still count', async () => {
+    const store = await seeded();
+    const now = new Date('2027-04-15T00:00:00Z'); // 400 days back: 2026-03-11
+    const kept = { ...options(store), now: () => now, retentionDaysOf: () => 400 };
+    const sums = async () => {
+      const g = await groupStats(store);
+      const a = await createReports(store, [{ id: WS, timezone: TZ }]).attribution(WS, { period: MARCH, by: 'group', model: 'linear' });
+      return { messages: g.days.reduce((n, d) => n + d.messages, 0), joins: g.days.reduce((n, d) => n + d.joins, 0), conversions: a.totals.conversions, value: a.totals.value };
+    };
+    expect(await sums()).toEqual({ messages: 2, joins: 2, conversions: 1, value: 100 });
+    await store.touches.insert(WS, t('m9', 'message', '2026-03-20T02:00:00Z', 'P1'));
+    await store.clicks.insert(WS, { workspace: WS, clickId: 'old', code: 'c', touchId: 'x', at: '2026-03-01T00:00:00.000Z', profileId: null, visitorHash: 'v', chatId: G1.id });
+
+    const swept = await applyRetention(store, WS, 400, now);
+    expect(swept).toEqual({ workspace: WS, before: '2026-03-11T00:00:00.000Z', touches: 4, clicks: 1 });
+    expect((await store.touches.list(WS, {})).map((x) => x.id)).toEqual(['m9']);
+    expect(await store.clicks.get(WS, 'old')).toBeNull();
+
+    // An old order arrives (an imported history) and lands on a day whose touches are gone.
+    const o2 = conversion('o2', '2026-03-03T05:00:00Z', 50, 'P2');
+    await store.conversions.insert(WS, o2);
+    await store.credits.put(WS, credited(o2, G2.id, 1));
+    await store.counters.markDirty(WS, [{ kind: 'day', key: '2026-03-03' }, { kind: 'day', key: '2026-03-02' }, { kind: 'day', key: '2026-03-20' }]);
+    await rollUp(kept, WS);
+    expect(await sums()).toEqual({ messages: 3, joins: 2, conversions: 2, value: 150 });
+    // A full build keeps them too.
+    await rebuildCounters(kept, WS);
+    expect(await sums()).toEqual({ messages: 3, joins: 2, conversions: 2, value: 150 });
+    // Without the horizon, a full build would count only what is left.
+    await rebuildCounters(options(store), WS);
+    expect(await sums()).toEqual({ messages: 1, joins: 0, conversions: 2, value: 150 });
   });
 
   it('a merge leaves one person: the merged profile’s facts are emptied, the survivor holds both', async () => {

@@ -336,6 +336,18 @@ export function attributionReposContract(name: Store['kind'], makeStore: () => P
         expect(await r.deleteByProfile(A, 'p1')).toBe(0);
       });
 
+      it('clicks.deleteBefore deletes the clicks recorded before an instant (retention), in that workspace only', async () => {
+        const r = store.clicks;
+        await r.insert(A, { ...click('c1'), at: '2026-03-01T10:00:00.000Z' });
+        await r.insert(A, { ...click('c2'), at: '2026-03-05T10:00:00.000Z' });
+        await r.insert(B, { ...click('c1', B), at: '2026-03-01T10:00:00.000Z' });
+        expect(await r.deleteBefore(A, '2026-03-05T10:00:00.000Z')).toBe(1);
+        expect(await r.get(A, 'c1')).toBeNull();
+        expect(await r.get(A, 'c2')).not.toBeNull();
+        expect(await r.get(B, 'c1')).not.toBeNull();
+        expect(await r.deleteBefore(A, '2026-03-05T10:00:00.000Z')).toBe(0);
+      });
+
       it('conversions.unlinkRelated keeps the orders but strips the person, in that workspace only; setOutcome then refuses', async () => {
         const r = store.conversions;
         const phone = { type: 'phone' as const, value: 'h:p1' };

@@ -430,6 +430,24 @@ export function storeContract(
         expect(await store.touches.insert(A, touch({ id: 't1', at: '2026-03-02T10:00:00Z', profileId: 'p9' }))).toBe('inserted');
       });
 
+      it('deleteBefore deletes the touches that occurred before an instant (retention), in that workspace only', async () => {
+        await store.touches.insertMany(A, [
+          touch({ id: 't1', at: '2026-03-01T09:59:59.999Z', profileId: 'p1' }),
+          touch({ id: 't2', at: '2026-03-01T18:00:00+08:00', profileId: null }),
+          touch({ id: 't3', at: '2026-03-01T10:00:00.001Z', profileId: 'p2' }),
+          touch({ id: 't4', at: '2026-03-02T10:00:00Z', profileId: 'p1' }),
+        ]);
+        await store.touches.insert(B, touch({ id: 't1', workspace: B, at: '2026-03-01T09:00:00Z', profileId: 'p1' }));
+        // t2 is 10:00:00Z exactly: not before the cutoff, kept.
+        expect(await store.touches.deleteBefore(A, '2026-03-01T10:00:00Z')).toBe(1);
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t2', 't3', 't4']);
+        expect(ids(await store.touches.list(A, { profileId: 'p1' }))).toEqual(['t4']);
+        expect(await store.touches.deleteBefore(A, '2026-03-02T00:00:00Z')).toBe(2);
+        expect(await store.touches.deleteBefore(A, '2026-03-02T00:00:00Z')).toBe(0);
+        expect(ids(await store.touches.list(A, {}))).toEqual(['t4']);
+        expect(ids(await store.touches.list(B, {}))).toEqual(['t1']);
+      });
+
       it('round-trips a touch of every kind exactly', async () => {
         const all = touchesOfEveryKind(A);
         expect(await store.touches.insertMany(A, all)).toEqual({ inserted: all.length, duplicates: 0 });

@@ -1,12 +1,14 @@
 /**
  * Processor: community (queue `<prefix>-community`)
  * Payload: job `event`: `{ event: CommunityEvent }` (a group seen, the bot's status in a
- *   group, a migration; validated again here); job `erasure-sweep`: `{}` (scheduled).
+ *   group, a migration; validated again here); jobs `erasure-sweep` and `retention-sweep`:
+ *   `{}` (scheduled).
  * Idempotency key: `c.<workspace>.<digest of the event>` while the job is kept; applying an
  *   event is idempotent and order-independent anyway (`applyCommunityEvent`: events older
  *   than a group's last applied one change nothing). An erasure re-run repeats idempotent steps.
  * Side effects: registered groups written (`store.community.groups`); unfinished erasures
- *   of every configured workspace run to the end (`resumeErasures`).
+ *   of every configured workspace run to the end (`resumeErasures`); touches and clicks older
+ *   than each workspace's retention deleted (`applyRetention`).
  * Retry class (`src/queue/outcome.ts`): an invalid event → `dlq`; anything thrown (the store
  *   unreachable, a bug) → `retry` with backoff (`COMMUNITY_JOB_OPTIONS`).
  */
@@ -15,7 +17,8 @@ import type { Redis } from 'ioredis';
 import { applyCommunityEvent, communityEventSchema, type CommunityEventResult } from '../src/capture/community-event.js';
 import { resumeErasures } from '../src/commands/erase-member.js';
 import type { Logger } from '../src/logger.js';
-import { COMMUNITY_EVENT_JOB, ERASURE_SWEEP_JOB, type CommunityJobData } from '../src/queue/community-queue.js';
+import { applyRetention, DEFAULT_RETENTION_DAYS } from '../src/privacy/retention.js';
+import { COMMUNITY_EVENT_JOB, ERASURE_SWEEP_JOB, RETENTION_SWEEP_JOB, type CommunityJobData } from '../src/queue/community-queue.js';
 import { communityQueueName } from '../src/queue/keys.js';
 import { dlq, ok, processWithOutcome, type JobOutcome } from '../src/queue/outcome.js';
 import type { Store } from '../src/store/store.js';
@@ -32,6 +35,8 @@ export interface CommunityWorkerOptions {
   /** Jobs at once; default 1: events of one group are applied one at a time (each reads, then writes the group). */
   concurrency?: number;
   now?: () => Date;
+  /** Each workspace's `retentionDays`; default 400 for every workspace. */
+  retentionDaysOf?: (workspace: string) => number;
   /** Called with each outcome (tests observe progress). */
   onOutcome?: (outcome: JobOutcome<unknown>, job: Job) => void;
 }
@@ -48,6 +53,13 @@ export function makeCommunityProcessor(options: Omit<CommunityWorkerOptions, 'co
         for (const ws of options.workspaces) resumed += await resumeErasures(options.store, ws, now());
         if (resumed > 0) options.log.warn({ resumed }, 'unfinished erasures completed');
         return ok(resumed);
+      }
+      if (job.name === RETENTION_SWEEP_JOB) {
+        const at = now();
+        const results = [];
+        for (const ws of options.workspaces) results.push(await applyRetention(options.store, ws, options.retentionDaysOf?.(ws) ?? DEFAULT_RETENTION_DAYS, at));
+        options.log.info({ results }, 'retention sweep');
+        return ok(results.reduce((n, r) => n + r.touches + r.clicks, 0));
       }
       if (job.name !== COMMUNITY_EVENT_JOB) return dlq(`invalid job: unknown job name ${JSON.stringify(job.name).slice(0, 40)}`);
       const parsed = communityEventSchema.safeParse(job.data?.event);

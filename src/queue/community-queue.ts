@@ -5,14 +5,15 @@
  *
  * Job ids: `c.<workspace>.<digest of the event>`, so the same event from a redelivered
  * update, or from two bots in one group, is one job while it is kept. The queue also
- * carries the periodic re-run of unfinished erasures (job name `erasure-sweep`).
+ * carries the periodic re-run of unfinished erasures (job name `erasure-sweep`) and the daily
+ * retention sweep (`retention-sweep`).
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { communityEventDigest, parseCommunityEvent, type CommunityEvent } from '../capture/community-event.js';
 import { failFast } from './fail-fast.js';
 import { COMMUNITY_JOB_OPTIONS } from './job-options.js';
-import { communityJobId, communityQueueName, erasureSweepSchedulerId } from './keys.js';
+import { communityJobId, communityQueueName, erasureSweepSchedulerId, retentionSweepSchedulerId } from './keys.js';
 
 export interface CommunityJobData {
   event: CommunityEvent;
@@ -22,6 +23,10 @@ export interface CommunityJobData {
 export const COMMUNITY_EVENT_JOB = 'event';
 /** Job name of the periodic erasure re-run. */
 export const ERASURE_SWEEP_JOB = 'erasure-sweep';
+/** Job name of the daily retention sweep (raw rows older than each workspace's `retentionDays`). */
+export const RETENTION_SWEEP_JOB = 'retention-sweep';
+/** How often the retention sweep runs; default once a day. */
+export const RETENTION_SWEEP_EVERY_MS = 24 * 3_600_000;
 /** How often unfinished erasures are looked for; default every 5 minutes. */
 export const ERASURE_SWEEP_EVERY_MS = 5 * 60_000;
 
@@ -57,6 +62,11 @@ export class CommunityQueue {
   /** Schedules the periodic erasure re-run (idempotent: one scheduler per queue). */
   async scheduleErasureSweep(everyMs = ERASURE_SWEEP_EVERY_MS): Promise<void> {
     await this.queue.upsertJobScheduler(erasureSweepSchedulerId(), { every: everyMs }, { name: ERASURE_SWEEP_JOB, data: {}, opts: COMMUNITY_JOB_OPTIONS });
+  }
+
+  /** Schedules the daily retention sweep (idempotent: one scheduler per queue). */
+  async scheduleRetentionSweep(everyMs = RETENTION_SWEEP_EVERY_MS): Promise<void> {
+    await this.queue.upsertJobScheduler(retentionSweepSchedulerId(), { every: everyMs }, { name: RETENTION_SWEEP_JOB, data: {}, opts: COMMUNITY_JOB_OPTIONS });
   }
 
   async close(): Promise<void> {

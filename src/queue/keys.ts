@@ -149,6 +149,11 @@ export function erasureSweepSchedulerId(): string {
   return 'erasure-sweep';
 }
 
+/** Job scheduler id of the daily retention sweep (one per queue). */
+export function retentionSweepSchedulerId(): string {
+  return 'retention-sweep';
+}
+
 /**
  * Redis key holding a workspace's capture settings version (tracked keywords, invite links):
  * bumped after every change, read by connectors to know their cached copy is stale.

@@ -20,7 +20,8 @@
  */
 import { everyConversion, everyCreditSet } from '../reconcile/read-pages.js';
 import { allTouches } from '../store/paging.js';
-import type { ConversionRecord, CounterMark, CounterUnit, CounterUnitKind, PersonFacts, Store } from '../store/store.js';
+import type { ConversionRecord, CounterMark, CounterUnit, CounterUnitKind, DayParts, PersonFacts, Store } from '../store/store.js';
+import { retentionHorizon } from '../privacy/retention.js';
 import { DAY_PARTS, emptyFacts, emptyPart, isEmptyFacts } from '../store/counters/counter-repo.js';
 import { DayCountersBuilder } from './day-counters.js';
 import { dayBounds, dayFinder } from './local-days.js';
@@ -47,6 +48,34 @@ export interface RollupOptions {
   rebuildEveryMs?: number;
   /** Rounds per run before it yields (`more: true`: run again); default 20. */
   maxRounds?: number;
+  /**
+   * The workspace's `retentionDays` (raw touches and clicks older than that are deleted): the
+   * days up to the retention horizon are never recomputed, so their counters stay. Absent:
+   * every day is recomputed from its rows.
+   */
+  retentionDaysOf?: (workspace: string) => number | undefined;
+}
+
+/** The parts of a day counted from touches and clicks (deleted after the retention horizon). */
+const TOUCH_PARTS = ['groups', 'joins', 'keywords', 'clicks'] as const;
+
+/**
+ * A day at or before the retention horizon: its conversion and credit parts are recomputed
+ * (old orders still arrive, refits re-credit old months), its touch parts are kept as stored.
+ */
+async function keepTouchParts(store: Store, workspace: string, day: string, recomputed: Partial<DayParts>): Promise<Partial<DayParts>> {
+  const [stored] = await store.counters.days(workspace, { from: day, to: day }, TOUCH_PARTS);
+  if (!stored) return recomputed;
+  const out: Partial<DayParts> = { ...recomputed };
+  for (const part of TOUCH_PARTS) if (stored.parts[part] !== undefined) Object.assign(out, { [part]: stored.parts[part] });
+  return out;
+}
+
+/** The last local day whose touch counters are frozen (its raw rows are, or are being, deleted), or null. */
+function frozenThrough(o: RollupOptions, workspace: string, dayOf: (ms: number) => string): string | null {
+  const days = o.retentionDaysOf?.(workspace);
+  if (days === undefined) return null;
+  return dayOf(Date.parse(retentionHorizon(days, o.now?.() ?? new Date())));
 }
 
 /** What one run did. */
@@ -161,9 +190,11 @@ export async function rollUp(o: RollupOptions, workspace: string): Promise<Rollu
       if (cascade.length > 0) await store.counters.markDirty(workspace, cascade);
       result.people += people.length;
     }
+    const frozen = frozenThrough(o, workspace, dayFinder(tz));
     await mapLimit(days, 2, async (mark) => {
       const b = await dayFromRows(store, workspace, tz, mark.key);
-      if (await store.counters.putDay(workspace, { workspace, timeZone: tz, day: mark.key, version: mark.marks, computedAt: stamp(), parts: b.parts() })) clean.push(mark);
+      const parts = frozen !== null && mark.key <= frozen ? await keepTouchParts(store, workspace, mark.key, b.parts()) : b.parts();
+      if (await store.counters.putDay(workspace, { workspace, timeZone: tz, day: mark.key, version: mark.marks, computedAt: stamp(), parts })) clean.push(mark);
     });
     result.days += days.length;
     await store.counters.markClean(workspace, clean);
@@ -257,8 +288,10 @@ export async function rebuildCounters(o: RollupOptions, workspace: string): Prom
   const version = (marks: Map<string, CounterMark>, key: string): number => marks.get(key)?.marks ?? 0;
   const stored = new Set(await store.counters.dayList(workspace));
   const emptyParts = Object.fromEntries(DAY_PARTS.map((p) => [p, emptyPart(p)]));
+  const frozen = state && state.timeZone === tz ? frozenThrough(o, workspace, dayOf) : null;
   for (const day of new Set([...days.keys(), ...stored, ...dayMarks.keys()])) {
-    const parts = days.get(day)?.parts() ?? emptyParts;
+    const built = days.get(day)?.parts() ?? emptyParts;
+    const parts = frozen !== null && day <= frozen ? await keepTouchParts(store, workspace, day, built) : built;
     if (await store.counters.putDay(workspace, { workspace, timeZone: tz, day, version: version(dayMarks, day), computedAt, parts })) {
       const m = dayMarks.get(day);
       if (m) clean.push(m);

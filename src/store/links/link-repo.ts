@@ -104,6 +104,8 @@ export interface ClickRepo {
    * person's personal links (erasure on request). Anonymous clicks stay. Returns how many.
    */
   deleteByProfile(workspace: string, profileId: string): Promise<number>;
+  /** Deletes every click recorded before `before` (ISO; retention); returns how many. */
+  deleteBefore(workspace: string, before: string): Promise<number>;
   /** Clicks marked `queued: false`, oldest first (by time, then click id); default limit 1,000. */
   listUnqueued(workspace: string, options?: { limit?: number }): Promise<ClickRecord[]>;
   /** Clears the `queued: false` marker of these clicks (their touches are queued); returns how many had it. */

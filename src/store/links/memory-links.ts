@@ -4,7 +4,7 @@
  */
 import { identifierKey } from '../../identity/identifier.js';
 import { bucket } from '../memory-tables.js';
-import { DEFAULT_LINK_LIMIT, assertSameWorkspace, canonicalTime, compareCodePoints, memberKeyOf, plainCopy, resolveLimit } from '../rules.js';
+import { DEFAULT_LINK_LIMIT, assertSameWorkspace, canonicalTime, compareCodePoints, instantOf, memberKeyOf, plainCopy, resolveLimit } from '../rules.js';
 import type { ClickRecord, ClickRepo, LinkRepo, MemberToken, MemberTokenRepo, TrackedLink } from './link-repo.js';
 
 /** Creates the in-memory link repositories. */
@@ -13,6 +13,17 @@ export function createMemoryLinks(): { links: LinkRepo; memberTokens: MemberToke
   const tokenRows = new Map<string, Map<string, MemberToken>>();
   const tokenByMember = new Map<string, Map<string, string>>();
   const clickRows = new Map<string, Map<string, ClickRecord>>();
+  /** Deletes a workspace's clicks that match; returns how many. */
+  const deleteClicks = (workspace: string, match: (c: ClickRecord) => boolean): number => {
+    const rows = clickRows.get(workspace);
+    let deleted = 0;
+    for (const [id, c] of [...(rows ?? [])]) {
+      if (!match(c)) continue;
+      rows?.delete(id);
+      deleted++;
+    }
+    return deleted;
+  };
 
   const links: LinkRepo = {
     async insert(workspace, link) {
@@ -85,15 +96,11 @@ export function createMemoryLinks(): { links: LinkRepo; memberTokens: MemberToke
       return clickRows.get(workspace)?.size ?? 0;
     },
     async deleteByProfile(workspace, profileId) {
-      const rows = clickRows.get(workspace);
-      if (!rows) return 0;
-      let deleted = 0;
-      for (const [id, c] of [...rows]) {
-        if (c.profileId !== profileId) continue;
-        rows.delete(id);
-        deleted++;
-      }
-      return deleted;
+      return deleteClicks(workspace, (c) => c.profileId === profileId);
+    },
+    async deleteBefore(workspace, before) {
+      const end = instantOf(before, 'retention cutoff');
+      return deleteClicks(workspace, (c) => Date.parse(c.at) < end);
     },
     async listUnqueued(workspace, options = {}) {
       const limit = resolveLimit(options.limit, DEFAULT_LINK_LIMIT);

@@ -35,6 +35,8 @@ const clickSchema = new Schema<ClickDoc>({ workspace: String, clickId: String, a
 clickSchema.index({ workspace: 1, clickId: 1 }, { unique: true, name: 'workspace_click_unique' });
 clickSchema.index({ workspace: 1, profileId: 1 }, { name: 'workspace_profile' });
 clickSchema.index({ workspace: 1, queued: 1, at: 1, clickId: 1 }, { name: 'workspace_unqueued' });
+// Retention: clicks older than the workspace's retentionDays are deleted by time.
+clickSchema.index({ workspace: 1, at: 1 }, { name: 'workspace_time' });
 
 const iso = (d: Date): string => d.toISOString();
 
@@ -129,6 +131,9 @@ export function createMongoLinks(connection: Connection): { links: LinkRepo; mem
       },
       async deleteByProfile(workspace, profileId) {
         return (await Click.deleteMany({ workspace, profileId })).deletedCount;
+      },
+      async deleteBefore(workspace, before) {
+        return (await Click.deleteMany({ workspace, at: { $lt: new Date(instantOf(before, 'retention cutoff')) } })).deletedCount;
       },
       async listUnqueued(workspace, opts = {}) {
         const limit = resolveLimit(opts.limit, DEFAULT_LINK_LIMIT);

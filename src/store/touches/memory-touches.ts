@@ -179,6 +179,20 @@ export function createMemoryTouches(open: () => void): TouchRepo {
       return rows.length;
     },
 
+    async deleteBefore(workspace, before) {
+      open();
+      const w = workspaces.get(workspace);
+      if (!w) return 0;
+      const end = instantOf(before, 'retention cutoff');
+      const rows: TouchRow[] = [];
+      for (const row of w.all.from({ at: -Infinity, id: '' })) {
+        if (row.at >= end) break;
+        rows.push(row);
+      }
+      for (const row of rows) w.delete(row);
+      return rows.length;
+    },
+
     // --- erasure: a person named in other people's touches -------------------------------
     async scrubPerson(workspace, refs) {
       open();

@@ -164,6 +164,11 @@ export function createMongoTouches(connection: Connection, open: () => void): { 
       return (await Touch.deleteMany({ workspace, profileId })).deletedCount;
     },
 
+    async deleteBefore(workspace, before) {
+      open();
+      return (await Touch.deleteMany({ workspace, occurredAt: { $lt: new Date(instantOf(before, 'retention cutoff')) } })).deletedCount;
+    },
+
     // --- erasure: a person named in other people's touches -------------------------------
     async scrubPerson(workspace, refs) {
       open();

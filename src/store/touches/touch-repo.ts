@@ -47,6 +47,8 @@ export interface TouchRepo {
   count(workspace: string): Promise<number>;
   /** Deletes every touch of a profile (erasure on request); returns how many were deleted. */
   deleteByProfile(workspace: string, profileId: string): Promise<number>;
+  /** Deletes every touch that occurred before `before` (ISO; retention); returns how many. */
+  deleteBefore(workspace: string, before: string): Promise<number>;
 
   // --- erasure: a person named in other people's touches ---------------------------------
   /**
