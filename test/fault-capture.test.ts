@@ -34,6 +34,7 @@ import { startRoles, type RunningRoles, type Role } from '../app/roles.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { communityQueueName, reconcileQueueName, telegramUpdatesQueueName, touchQueueName } from '../src/queue/keys.js';
+import { ERASURE_SWEEP_JOB, RETENTION_SWEEP_JOB } from '../src/queue/community-queue.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -256,8 +257,8 @@ async function burstThroughFaults(leg: Leg): Promise<{ resent: number }> {
       'the queues to settle',
       async () => {
         const counts = await Promise.all(queues.slice(0, 3).map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
-        // Delayed jobs are retries waiting for their backoff; the scheduled erasure sweep waits there too and does not count.
-        const delayed = await Promise.all(queues.slice(0, 3).map(async (q) => (await q.getDelayed()).filter((j) => j.name !== 'erasure-sweep').length));
+        // Delayed jobs are retries waiting for their backoff; the scheduled erasure and retention sweeps wait there too and do not count.
+        const delayed = await Promise.all(queues.slice(0, 3).map(async (q) => (await q.getDelayed()).filter((j) => j.name !== ERASURE_SWEEP_JOB && j.name !== RETENTION_SWEEP_JOB).length));
         quiet = counts.every((c) => Object.values(c).every((n) => n === 0)) && delayed.every((n) => n === 0) ? quiet + 1 : 0;
         return quiet >= 5;
       },
