@@ -122,7 +122,9 @@ export function evaluateReadiness(f: ReadinessFacts): ReadinessCheck[] {
     } else {
       const notAdmin = groups.filter((g) => !g.botIsAdmin);
       out.push(
-        notAdmin.length === 0
+        groups.length === 0
+          ? check('privacy', 'bot', b.botId, 'amber', `privacy mode is on: @${b.me.username ?? b.botId} will see only commands in groups where it is no admin`, 'turn privacy mode off in @BotFather (/setprivacy → Disable) before adding it to groups')
+          : notAdmin.length === 0
           ? check('privacy', 'bot', b.botId, 'amber', `privacy mode is on; @${b.me.username ?? b.botId} is an admin in all its groups, so it still reads messages`, 'turn privacy mode off in @BotFather (/setprivacy → Disable) so a group where it loses admin rights keeps working')
           : check('privacy', 'bot', b.botId, 'red', `privacy mode is on and @${b.me.username ?? b.botId} is no admin in ${notAdmin.length} group(s): it sees no messages there`, 'in @BotFather: /setprivacy → Disable, then remove and add the bot again (or make it an admin)'),
       );
