@@ -164,7 +164,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
     webhookQueue.queue.on('error', (err: Error) => log.debug({ err: err.message, queue: webhookQueue.queue.name }, 'queue connection error'));
     closers.push({ name: 'webhook queue', close: () => webhookQueue.close() });
-    const reports = options.reports ?? createReports(store, config.workspaces);
+    const reports = options.reports ?? createReports(store, config.workspaces, { telegramApiRoot: config.telegramApiRoot });
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
 
     if (roles.includes('workers')) {

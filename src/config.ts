@@ -77,6 +77,10 @@ export const workspaceConfigSchema = z.object({
     )
     .default([])
     .refine((list) => new Set(list.map((w) => w.id)).size === list.length, 'webhook ids must be unique within a workspace'),
+  /** Daily alerts to the managers' chats (`/alerts on|off` overrides `enabled`); `at` is the local time (workspace time zone) they are checked. */
+  alerts: z
+    .object({ enabled: z.boolean().default(true), at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time like 09:00').default('09:00') })
+    .default({ enabled: true, at: '09:00' }),
 });
 export type WorkspaceConfig = z.infer<typeof workspaceConfigSchema>;
 

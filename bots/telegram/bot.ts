@@ -322,8 +322,26 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     } catch (err) {
       blog.debug({ chat: c.id, err: err instanceof Error ? err.message : String(err) }, 'could not write to the adder privately; telling the group');
       await telegram.sendMessage(c.id, lines.slice(1).join('\n\n'), { link_preview_options: { is_disabled: true } });
+      return;
     }
+    await readinessForAdder(adder, u.from.username, ctx.update.update_id);
   });
+
+  /**
+   * After the bot was added: the readiness checks that are not green, sent privately to whoever
+   * added it when they may see them (an owner or manager: `/readiness problems` as they would
+   * ask it, on the report queue). Never fails the update.
+   */
+  const readinessForAdder = async (adder: string, username: string | undefined, updateId: number): Promise<void> => {
+    if (!commands || !services.reports?.readiness) return;
+    try {
+      const prepared = await commands.prepare({ workspace: ws, platform: 'telegram', account: account.botId, user: { id: adder, ...(username ? { username } : {}) }, chat: { id: adder, type: 'private' }, name: 'readiness', args: ['problems'], now: now() });
+      if (prepared.kind !== 'report') return;
+      await services.reportJobs.add(reportCommandJobId(account.botId, updateId), { kind: 'command', platform: 'telegram', account: account.botId, job: prepared.job, where: { chatId: adder, userId: adder } });
+    } catch (err) {
+      blog.debug({ err: err instanceof Error ? err.message : String(err) }, 'readiness after the bot was added not queued');
+    }
+  };
 
   // Anything no handler above took: a type this bot does not use (polls, reactions, …).
   bot.use((ctx) => {

@@ -40,6 +40,8 @@ import { ALLOWED_UPDATES, startPolling, type Polling } from './polling.js';
 import { SendLimiter } from './rate-limit.js';
 import { digestRunJobId } from '../../src/queue/keys.js';
 import { createTelegramReportWorker } from './report-worker.js';
+import { createTelegramAlertWorker } from './alert-worker.js';
+import { AlertQueue } from '../../src/optimize/alert-queue.js';
 import { createTelegramUpdateWorker, type TelegramUpdateWorkerOptions } from './update-worker.js';
 import type { TelegramUpdateQueue } from './update-queue.js';
 
@@ -85,6 +87,8 @@ export interface TelegramRoleOptions {
   concurrency?: number;
   onHandled?: TelegramUpdateWorkerOptions['onHandled'];
   now?: () => Date;
+  /** Schedule and run the daily alerts (default true). */
+  alerts?: boolean;
 }
 
 export interface TelegramRole {
@@ -193,6 +197,15 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     concurrency: options.reportConcurrency ?? 2,
     ...(options.onReportDone ? { onDone: options.onReportDone } : {}),
   });
+  // Daily alerts: one job scheduler per workspace at its local `alerts.at`; posted by this role's bots.
+  let alertQueue: AlertQueue | undefined;
+  let alertWorker: ReturnType<typeof createTelegramAlertWorker> | undefined;
+  if (options.alerts !== false && options.redis) {
+    alertQueue = new AlertQueue({ connection: options.redis, prefix: config.queuePrefix });
+    alertQueue.queue.on('error', (err: Error) => log.debug({ err: err.message }, 'alerts queue connection error'));
+    alertWorker = createTelegramAlertWorker({ connection: options.workerConnection, prefix: config.queuePrefix, bots, store, workspaces: config.workspaces, log, ...(options.now ? { now: options.now } : {}) });
+    await alertQueue.schedule(config.workspaces).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert schedules not set; they are set at the next start'));
+  }
   // A stop right after start must close a connected worker (closing one still connecting
   // makes BullMQ emit an error nobody handles); after 10 s it keeps connecting by itself.
   await Promise.race([Promise.all([worker.waitUntilReady(), reportWorker.waitUntilReady()]).catch(() => undefined), sleepUnref(10_000)]);
@@ -277,6 +290,8 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       await worker.close();
       await digestRun;
       await reportWorker.close();
+      await alertWorker?.close();
+      await alertQueue?.close();
       if (ownCapture) await capture.close();
     },
   };

@@ -22,6 +22,9 @@ const COMMANDS: Record<string, CommandEntry> = {
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
   webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
   jobs: { summary: 'list failed jobs (dead-lettered or out of attempts) and replay them', load: async () => (await import('./jobs.js')).runJobs },
+  readiness: { summary: 'can measurement be trusted? checks per workspace, bot and group with fixes', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('readiness') },
+  lift: { summary: 'keyword lift: mentioners vs matched controls, with a bootstrap interval', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('lift') },
+  hints: { summary: 'optimization hints with their numbers and confidence', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('hints') },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {

@@ -12,6 +12,7 @@ import type { ReportsApi } from '../reports/report-types.js';
 import type { DigestFrequency } from '../store/store.js';
 import type { Answer } from './command-types.js';
 import { renderAttribution } from './render-reports.js';
+import { renderHints, renderReadiness } from './render-optimize.js';
 
 /** Local hour from which a day's (or Monday's) digest is sent. */
 export const DIGEST_HOUR = 9;
@@ -52,7 +53,8 @@ export function dueRunKey(frequency: DigestFrequency, now: Date, timeZone: strin
 /**
  * The digest's answers: the attribution report by group over the last day or week (read from
  * the counters, with the raw rows of its partial edge days: exact to the second), with its
- * chart of credited value beside last touch.
+ * chart of credited value beside last touch. The weekly one adds the week's hints (when there
+ * are any) and the readiness checks that are red (when some are).
  */
 export async function buildDigest(reports: ReportsApi, workspace: string, frequency: DigestFrequency, now: Date, timeZone: string): Promise<Answer[]> {
   const days = frequency === 'daily' ? 1 : 7;
@@ -61,5 +63,16 @@ export async function buildDigest(reports: ReportsApi, workspace: string, freque
   const answers = await renderAttribution(report, { timeZone });
   const first = answers.find((a) => a.type === 'text');
   if (first && first.type === 'text') first.text = `${frequency === 'daily' ? 'Daily' : 'Weekly'} digest · send /digest off to stop\n\n${first.text}`;
+  if (frequency === 'weekly') {
+    // The week's hints (when any), and the readiness checks that are red (only when some are).
+    if (reports.hints) {
+      const h = await reports.hints(workspace, { period });
+      if (h.hints.length > 0) answers.push(...renderHints(h, { timeZone }));
+    }
+    if (reports.readiness) {
+      const r = await reports.readiness(workspace);
+      if (r.worst === 'red') answers.push(...renderReadiness({ ...r, checks: r.checks.filter((c) => c.status === 'red') }));
+    }
+  }
   return answers;
 }

@@ -24,6 +24,10 @@ import { revoke } from './commands/revoke.js';
 import { start } from './commands/start.js';
 import { track } from './commands/track.js';
 import { untrack } from './commands/untrack.js';
+import { lift } from './commands/lift.js';
+import { hints } from './commands/hints.js';
+import { readiness } from './commands/readiness.js';
+import { alerts } from './commands/alerts.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   help,
@@ -43,6 +47,10 @@ export const COMMANDS: readonly CommandModule[] = [
   journey,
   exportCommand,
   digest,
+  lift,
+  hints,
+  readiness,
+  alerts,
   refit,
   grant,
   ungrant,

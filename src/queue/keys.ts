@@ -193,3 +193,13 @@ export function rollupDeduplicationId(workspace: string): string {
 export function rollupSchedulerId(workspace: string): string {
   return `rollup.${assertNoColon(workspace, 'workspace')}`;
 }
+
+/** Queue of the daily alert checks (one job scheduler per workspace). */
+export function alertsQueueName(prefix: string): string {
+  return `${prefix}-alerts`;
+}
+
+/** Job scheduler id of a workspace's daily alert check. */
+export function alertSchedulerId(workspace: string): string {
+  return `alerts.${assertNoColon(workspace, 'workspace')}`;
+}

@@ -4,6 +4,7 @@
  * (`rollup.ts`), which data landing marks dirty (`counter-marks.ts`, wired in `app/roles.ts`).
  */
 import type { Store } from '../store/store.js';
+import { optimizeReports, type OptimizeOptions, type OptimizeWorkspace } from '../optimize/index.js';
 import { attributionReport, compareModels } from './attribution-report.js';
 import { exportCredits } from './export-credits.js';
 import { funnelReport } from './funnel-report.js';
@@ -32,9 +33,12 @@ export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | 
  * (`config.workspaces`) or a lookup; a workspace not found uses UTC. Use the same settings as
  * the rollup (`timeZoneLookup`), so reports read the days the counters were built in.
  */
-export function createReports(store: Store, settings: ReportSettings = []): ReportsApi {
+export function createReports(store: Store, settings: ReportSettings = [], optimize: OptimizeOptions = {}): ReportsApi {
   const timeZoneOf = timeZoneLookup(settings);
+  // Lift, hints and readiness read more of the configuration (keywords, bots, coupons) when given.
+  const workspaceOf = typeof settings === 'function' ? (ws: string) => ({ id: ws, ...settings(ws) }) : (ws: string) => settings.find((w) => w.id === ws) as OptimizeWorkspace | undefined;
   return {
+    ...optimizeReports(store, workspaceOf, optimize),
     attribution: (workspace, options) => attributionReport(store, workspace, timeZoneOf(workspace), options),
     compareModels: (workspace, options) => compareModels(store, workspace, timeZoneOf(workspace), options),
     funnel: (workspace, options) => funnelReport(store, workspace, timeZoneOf(workspace), options),

@@ -23,6 +23,8 @@ export interface FactTouch {
   chat: { id: string; type: StoredTouch['chat']['type']; title?: string };
   /** A join's campaign. */
   campaign?: string;
+  /** A message's watched keywords. */
+  keywords?: readonly string[];
 }
 
 /** The part of a touch facts need. */
@@ -31,6 +33,7 @@ export function factTouch(t: StoredTouch): FactTouch {
   if (t.seq !== undefined) f.seq = t.seq;
   if (t.chat.title !== undefined) f.chat.title = t.chat.title;
   if (t.kind === 'join' && t.details.campaign !== undefined) f.campaign = t.details.campaign;
+  if (t.kind === 'message' && t.details.keywords !== undefined && t.details.keywords.length > 0) f.keywords = t.details.keywords;
   return f;
 }
 
@@ -53,10 +56,13 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
   const activeDays = new Set<string>();
   const clicks: number[] = rows.tiedClicks.map((c) => Date.parse(c));
   const groups = new Map<string, { m: Membership; days: Set<string>; messages: number[] }>();
+  const firstMention = new Map<string, string>();
   for (const t of touches) {
     const at = Date.parse(t.occurredAt);
     const day = dayOf(at);
     touchDays.add(day);
+    // Touches are in time order: the first time a keyword is seen is its first mention.
+    for (const k of t.keywords ?? []) if (!firstMention.has(k)) firstMention.set(k, iso(at));
     if (t.kind === 'link_click') clicks.push(at);
     if (t.chat.type !== 'group' && t.chat.type !== 'channel') continue;
     activeDays.add(day);
@@ -89,7 +95,7 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
     .filter((c) => c.status === 'matched' && c.match?.profileId === profileId)
     .map((c) => ({ id: c.id, at: iso(Date.parse(c.occurredAt)), value: c.value, currency: c.currency }))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return {
+  const facts: PersonFacts = {
     workspace,
     profileId,
     timeZone,
@@ -101,4 +107,6 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
     clicks: clicks.sort((a, b) => a - b).map(iso),
     memberships,
   };
+  if (firstMention.size > 0) facts.keywords = [...firstMention].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([keyword, at]) => ({ keyword, at }));
+  return facts;
 }

@@ -5,7 +5,8 @@
  * bot commands and the CLI (`ReportsApi`), with the same parameters as the commands.
  *
  * `GET /v1/reports/<name>?workspace=W&period=P[&by=D][&model=M][&group=…][&campaign=…][&member=…][&format=csv]`
- * - names: `attribution`, `models`, `funnel`, `groupstats`, `journey`, `export`.
+ * - names: `attribution`, `models`, `funnel`, `groupstats`, `journey`, `export`, `lift`, `hints`,
+ *   `readiness` (the last three from `src/optimize`; `readiness` takes no period).
  * - Authorization: `Bearer <key>`, a key listed in the workspace's `apiKeys`. No key or an
  *   unknown key: 401; a key of another workspace (or of none named `W`): 403. Keys are
  *   compared in constant time (as SHA-256 digests). Refusals carry no figures.
@@ -25,7 +26,7 @@ import { matchGroups, parseDimension, parseModel, parseReportPeriod, ReportParam
 import type { AttributionReport, FunnelRow, ReportDimension, ReportsApi } from './report-types.js';
 
 /** The reports the API answers. */
-export const REPORT_API_NAMES = ['attribution', 'models', 'funnel', 'groupstats', 'journey', 'export'] as const;
+export const REPORT_API_NAMES = ['attribution', 'models', 'funnel', 'groupstats', 'journey', 'export', 'lift', 'hints', 'readiness'] as const;
 export type ReportApiName = (typeof REPORT_API_NAMES)[number];
 
 export interface ReportApiRequest {
@@ -66,6 +67,9 @@ const PARAMS: Record<ReportApiName, readonly string[]> = {
   groupstats: ['period', 'group', 'model'],
   journey: ['member', 'period'],
   export: ['period'],
+  lift: ['period'],
+  hints: ['period'],
+  readiness: [],
 };
 
 type Json = Record<string, unknown>;
@@ -202,7 +206,7 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
     const tz = settingsOf(workspace)?.timezone ?? 'UTC';
     const at = now();
     const periodParam = q.get('period');
-    const period = name === 'journey' && periodParam === undefined ? undefined : field(() => parseReportPeriod(periodParam, at, tz));
+    const period = (name === 'journey' && periodParam === undefined) || name === 'readiness' ? undefined : field(() => parseReportPeriod(periodParam, at, tz));
     const wantsDimension = name === 'attribution' || name === 'models' || name === 'funnel';
     const campaign = q.get('campaign');
     const groupName = q.get('group');
@@ -344,6 +348,10 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
             lines.map((l) => l.row),
           );
         }
+        case 'lift':
+        case 'hints':
+        case 'readiness':
+          return await optimizeAnswer(name, reports, workspace, period as Period, answer);
         case 'export': {
           const csv = await reports.exportCredits(workspace, { period: period as Period });
           return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${exportFileName(workspace, period as Period, tz)}"` }, body: csv };
@@ -355,4 +363,40 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
       throw err;
     }
   };
+}
+
+/** The rows of `lift`, `hints` and `readiness` (see `src/optimize`); 404 where the reports lack them. */
+async function optimizeAnswer(name: 'lift' | 'hints' | 'readiness', reports: ReportsApi, workspace: string, period: Period, answer: (body: Json, rows: Json[]) => ReportApiResponse): Promise<ReportApiResponse> {
+  const missing = json(404, { error: 'not_found', message: `${name} is not available on this installation` });
+  if (name === 'readiness') {
+    if (!reports.readiness) return missing;
+    const r = await reports.readiness(workspace);
+    const rows = r.checks.map((c) => ({ key: c.key, label: c.label, status: c.status, fix: c.fix, check: c.check, scope: c.scope, subject: c.subject }));
+    return answer({ period: { from: r.at, to: r.at, label: 'now' }, at: r.at, worst: r.worst }, rows);
+  }
+  const totals = (): Promise<AttributionReport> => reports.attribution(workspace, { period, by: 'platform', model: 'last_touch' });
+  if (name === 'lift') {
+    if (!reports.lift) return missing;
+    const [r, t] = await Promise.all([reports.lift(workspace, { period }), totals()]);
+    const rows = r.rows.map((x) => ({
+      key: x.keyword,
+      label: x.keyword,
+      conversions: x.treatedConverted,
+      treated: x.treated,
+      controls: x.controls,
+      treated_rate: x.treatedRate,
+      control_rate: x.controlRate,
+      lift: x.lift,
+      lift_low: x.liftLow,
+      lift_high: x.liftHigh,
+      treated_converted: x.treatedConverted,
+      controls_converted: x.controlsConverted,
+      unmatched: x.unmatched,
+    }));
+    return answer({ period: periodJson(r.period), totals: totalsOf(t.totals), window_days: r.windowDays, min_group: r.minGroup, too_few: r.tooFew, notes: r.notes ?? [] }, rows);
+  }
+  if (!reports.hints) return missing;
+  const [r, t] = await Promise.all([reports.hints(workspace, { period }), totals()]);
+  const rows = r.hints.map((h) => ({ key: h.key, label: h.label, rule: h.rule, subject: h.subject, n: h.n, confidence: h.confidence, confidence_note: h.confidenceNote, ...h.numbers }));
+  return answer({ period: periodJson(r.period), totals: totalsOf(t.totals), conversions: r.conversions, notes: r.notes ?? [] }, rows);
 }

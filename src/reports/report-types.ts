@@ -11,6 +11,7 @@
 import { CREDIT_DIMENSIONS, type CreditDimension } from '../store/counters/counter-repo.js';
 import type { Platform, TouchKind } from '../touch-event.js';
 import type { Period } from './period.js';
+import type { HintsReport, LiftReport, ReadinessReport } from '../optimize/optimize-types.js';
 
 /** What attribution rows are keyed by: group (chat id), campaign, keyword, link, platform. */
 export type ReportDimension = CreditDimension;
@@ -182,4 +183,10 @@ export interface ReportsApi {
   journey(workspace: string, member: string): Promise<JourneyReport | null>;
   /** CSV (UTF-8 with BOM, for spreadsheets) of every credited touch in the period under every model. */
   exportCredits(workspace: string, options: { period: Period }): Promise<string>;
+  /** Keyword lift of the first mentions in the period (`src/optimize`); absent in stand-ins. */
+  lift?(workspace: string, options: { period: Period }): Promise<LiftReport>;
+  /** Optimization hints of the period (`src/optimize`). */
+  hints?(workspace: string, options: { period: Period }): Promise<HintsReport>;
+  /** Readiness checks of the workspace, its bots and groups, now (`src/optimize`). */
+  readiness?(workspace: string): Promise<ReadinessReport>;
 }

@@ -9,6 +9,7 @@ import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
 import { createMemoryCounters } from './counters/memory-counters.js';
 import { createMemoryLinks } from './links/memory-links.js';
+import { createMemoryOptimize } from './optimize/memory-optimize.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
 import { StoreClosedError } from './rules.js';
 import type { Store } from './store.js';
@@ -42,6 +43,7 @@ export function createMemoryStore(): MemoryStore {
     scanCredits: conversions.scanCredits,
     community: createMemoryCommunityRepos(),
     counters: createMemoryCounters(open),
+    optimize: createMemoryOptimize(open),
     async init() {
       open();
     },

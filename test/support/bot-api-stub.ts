@@ -45,6 +45,8 @@ export class BotApiStub {
   readonly firstNames = new Map<string, string>();
   /** Users who never opened a private chat with the bot (sendMessage to them → 403). */
   readonly noPrivateChat = new Set<string>();
+  /** What getWebhookInfo answers per bot id (default: no webhook, nothing pending). */
+  readonly webhookInfo = new Map<string, Record<string, unknown>>();
   readonly #failures: Failure[] = [];
   readonly #updates = new Map<string, Array<Record<string, unknown>>>();
   readonly #waiters = new Set<() => void>();
@@ -186,6 +188,8 @@ export class BotApiStub {
         return true;
       case 'getUpdates':
         return this.#getUpdates(botId, p);
+      case 'getWebhookInfo':
+        return this.webhookInfo.get(botId) ?? { url: '', has_custom_certificate: false, pending_update_count: 0 };
       default:
         return undefined;
     }

@@ -203,6 +203,8 @@ export interface PersonFacts {
   clicks: string[];
   /** One per group they have touches in, by chat id. */
   memberships: Membership[];
+  /** The first mention of each watched keyword they wrote (any chat), by keyword; absent when none. */
+  keywords?: Array<{ keyword: string; at: string }>;
 }
 
 /**

@@ -76,6 +76,7 @@ export function canonicalFacts(workspace: string, f: PersonFacts): PersonFacts {
       joins: m.joins.map((j) => ({ at: t(j.at, 'join at'), campaign: j.campaign, engagedAt: j.engagedAt === null ? null : t(j.engagedAt, 'engagedAt') })),
       leaves: m.leaves.map((l) => ({ at: t(l.at, 'leave at'), campaign: l.campaign })),
     })),
+    ...(f.keywords !== undefined ? { keywords: f.keywords.map((k) => ({ keyword: k.keyword, at: t(k.at, 'keyword at') })) } : {}),
   });
 }
 

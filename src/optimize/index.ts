@@ -1,0 +1,60 @@
+/**
+ * Optimization and readiness (GRO's *O* and *R*): keyword lift, hints, readiness checks and
+ * daily alerts. The public entry of `src/optimize/`: {@link optimizeReports} gives the
+ * `lift`, `hints` and `readiness` methods of `ReportsApi` (added by `createReports`).
+ */
+import type { Store } from '../store/store.js';
+import type { Period } from '../reports/period.js';
+import type { CampaignRoasProvider, HintsReport, LiftReport, ReadinessReport } from './optimize-types.js';
+import { readHints, readKeywordLift } from './read-optimize.js';
+import { readReadiness, type BotProbe, type ReadinessWorkspace } from './readiness.js';
+import { telegramProbes } from './telegram-probes.js';
+
+export * from './optimize-types.js';
+export { buildHints, lastClickGapHints, roasHints, liftHints, engagementHints, SHARE_GAP, ENGAGED_AT_LEAST, CLICKED_AT_MOST, MAX_HINTS, type HintInputs } from './hints.js';
+export { keywordLift, liftPeople, type LiftOptions, type LiftPerson } from './keyword-lift.js';
+export { evaluateReadiness, gatherReadiness, readReadiness, worstOf, type BotProbe, type ReadinessFacts } from './readiness.js';
+export { readHints, readKeywordLift, everyPersonFacts } from './read-optimize.js';
+export { telegramProbes } from './telegram-probes.js';
+
+/** What the optimization reports need of a workspace's configuration. */
+export interface OptimizeWorkspace extends ReadinessWorkspace {
+  telegram?: { bots: ReadonlyArray<{ token: string }> };
+}
+
+export interface OptimizeOptions {
+  /** The Bot API root (`TELEGRAM_API_ROOT`) readiness asks through; default https://api.telegram.org. */
+  telegramApiRoot?: string;
+  /** Campaign ROAS for the hints' ROAS rule (the campaign report); absent: the rule is skipped. */
+  roas?: CampaignRoasProvider;
+  /** Campaign names of the campaign records, for readiness's campaign check. */
+  campaignNames?: (workspace: string) => Promise<readonly string[]>;
+  /** The bots readiness probes (tests); default: telegraf clients of the configured tokens. */
+  probes?: (workspace: string) => readonly BotProbe[];
+  now?: () => Date;
+}
+
+/** The methods `createReports` adds to `ReportsApi`. */
+export interface OptimizeReports {
+  lift(workspace: string, options: { period: Period }): Promise<LiftReport>;
+  hints(workspace: string, options: { period: Period }): Promise<HintsReport>;
+  readiness(workspace: string): Promise<ReadinessReport>;
+}
+
+/** Lift, hints and readiness of every workspace in `store`. */
+export function optimizeReports(store: Store, workspaceOf: (workspace: string) => OptimizeWorkspace | undefined, options: OptimizeOptions = {}): OptimizeReports {
+  const tz = (ws: string): string => workspaceOf(ws)?.timezone ?? 'UTC';
+  const probes = options.probes ?? ((ws: string) => telegramProbes(workspaceOf(ws)?.telegram?.bots ?? [], options.telegramApiRoot ?? 'https://api.telegram.org'));
+  return {
+    lift: (workspace, { period }) => readKeywordLift(store, workspace, tz(workspace), period),
+    hints: (workspace, { period }) => readHints(store, workspace, tz(workspace), period, options.roas),
+    readiness: (workspace) =>
+      readReadiness({
+        store,
+        workspace: workspaceOf(workspace) ?? { id: workspace },
+        probes: probes(workspace),
+        ...(options.campaignNames ? { campaignNames: options.campaignNames } : {}),
+        ...(options.now ? { now: options.now() } : {}),
+      }),
+  };
+}
