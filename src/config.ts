@@ -75,6 +75,10 @@ export const workspaceConfigSchema = z.object({
     )
     .default([])
     .refine((list) => new Set(list.map((w) => w.id)).size === list.length, 'webhook ids must be unique within a workspace'),
+  /** Referral chains: an invitee who leaves within this many days does not count for their inviter. */
+  referralMinDays: z.number().int().min(0).max(365).default(3),
+  /** Whether a member added by a group administrator (a moderator's act, not an invitation) counts as the admin's invitee. */
+  referralCountAdminAdds: z.boolean().default(false),
 });
 export type WorkspaceConfig = z.infer<typeof workspaceConfigSchema>;
 

@@ -11,6 +11,7 @@ import { createMemoryCounters } from './counters/memory-counters.js';
 import { createMemoryLinks } from './links/memory-links.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
 import { StoreClosedError } from './rules.js';
+import { createMemoryReferrals } from './referrals/memory-referrals.js';
 import type { Store } from './store.js';
 import { createMemoryTouches } from './touches/memory-touches.js';
 
@@ -42,6 +43,7 @@ export function createMemoryStore(): MemoryStore {
     scanCredits: conversions.scanCredits,
     community: createMemoryCommunityRepos(),
     counters: createMemoryCounters(open),
+    referrals: createMemoryReferrals(),
     async init() {
       open();
     },

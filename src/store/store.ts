@@ -17,6 +17,7 @@ import type { CounterRepo } from './counters/counter-repo.js';
 import type { ClickRepo, LinkRepo, MemberTokenRepo } from './links/link-repo.js';
 import type { IdentityRepo, ProfileRepo } from './profiles/profile-repo.js';
 import type { TouchRepo } from './touches/touch-repo.js';
+import type { ReferralRepo } from './referrals/referral-repo.js';
 
 export type { InsertResult } from './rules.js';
 export type * from './touches/touch-repo.js';
@@ -25,6 +26,7 @@ export type * from './links/link-repo.js';
 export type * from './conversions/conversion-repo.js';
 export type * from './community/community-repo.js';
 export type * from './counters/counter-repo.js';
+export type * from './referrals/referral-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -47,6 +49,8 @@ export interface Store {
   readonly community: CommunityRepos;
   /** What reports read: per-day counters and per-person facts, kept by the rollup (see `counters/counter-repo.ts`). */
   readonly counters: CounterRepo;
+  /** Referral chains: who brought whom, personal invite links (see `referrals/referral-repo.ts`). */
+  readonly referrals: ReferralRepo;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */
