@@ -18,6 +18,7 @@ import { journey } from './commands/journey.js';
 import { keywords } from './commands/keywords.js';
 import { link } from './commands/link.js';
 import { models } from './commands/models.js';
+import { myinvite } from './commands/myinvite.js';
 import { refit } from './commands/refit.js';
 import { report } from './commands/report.js';
 import { revoke } from './commands/revoke.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandModule[] = [
   help,
   start,
   forgetme,
+  myinvite,
   track,
   untrack,
   keywords,
