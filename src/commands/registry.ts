@@ -20,6 +20,7 @@ import { link } from './commands/link.js';
 import { models } from './commands/models.js';
 import { myinvite } from './commands/myinvite.js';
 import { refit } from './commands/refit.js';
+import { referrals } from './commands/referrals.js';
 import { report } from './commands/report.js';
 import { revoke } from './commands/revoke.js';
 import { start } from './commands/start.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly CommandModule[] = [
   models,
   funnel,
   journey,
+  referrals,
   exportCommand,
   digest,
   refit,

@@ -9,6 +9,7 @@ import { exportCredits } from './export-credits.js';
 import { funnelReport } from './funnel-report.js';
 import { groupStatsReport } from './group-stats.js';
 import { journeyReport } from './journey-report.js';
+import { referralReport } from './referral-report.js';
 import type { ReportsApi } from './report-types.js';
 
 export { ReportError, NONE_KEY, checkModel, checkDimension, rowsOfTouch } from './attribution-report.js';
@@ -25,7 +26,7 @@ export function timeZoneLookup(settings: ReportSettings): (workspace: string) =>
 }
 
 /** What reports need of a workspace's configuration: its time zone (default UTC), where its local days begin and end. */
-export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | ((workspace: string) => { timezone?: string } | undefined);
+export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string; referralMinDays?: number }> | ((workspace: string) => { timezone?: string; referralMinDays?: number } | undefined);
 
 /**
  * The reports of every workspace in `store`. `settings` is the configured workspaces
@@ -34,6 +35,8 @@ export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | 
  */
 export function createReports(store: Store, settings: ReportSettings = []): ReportsApi {
   const timeZoneOf = timeZoneLookup(settings);
+  const lookup = typeof settings === 'function' ? settings : (ws: string) => settings.find((w) => w.id === ws);
+  const minDaysOf = (workspace: string): number => lookup(workspace)?.referralMinDays ?? 3;
   return {
     attribution: (workspace, options) => attributionReport(store, workspace, timeZoneOf(workspace), options),
     compareModels: (workspace, options) => compareModels(store, workspace, timeZoneOf(workspace), options),
@@ -41,5 +44,6 @@ export function createReports(store: Store, settings: ReportSettings = []): Repo
     groupStats: (workspace, options) => groupStatsReport(store, workspace, timeZoneOf(workspace), options),
     journey: (workspace, member) => journeyReport(store, workspace, member),
     exportCredits: (workspace, options) => exportCredits(store, workspace, options),
+    referrals: (workspace, options) => referralReport(store, workspace, timeZoneOf(workspace), { ...options, minDays: minDaysOf(workspace) }),
   };
 }

@@ -63,7 +63,7 @@ async function countLine(ctx: CommandContext, member: Identifier): Promise<strin
   const minDays = ctx.access.settings.referralMinDays ?? DEFAULT_REFERRAL_MIN_DAYS;
   const edges = (await ctx.store.referrals.ofInviters(ctx.req.workspace, [member])).filter((e) => edgeCounts(e, minDays));
   const still = edges.filter((e) => e.leftAt === null).length;
-  return `You brought ${plural(edges.length, 'person', 'people')}, ${still} still here.`;
+  return `You brought ${edges.length} ${plural(edges.length, 'person', 'people')}, ${still} still here.`;
 }
 
 async function switchGroup(ctx: CommandContext, enabled: boolean): Promise<CommandOutput> {
