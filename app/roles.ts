@@ -38,6 +38,7 @@ import { settingsLookup } from '../src/reconcile/workspace-settings.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
 import { publishCredited, WebhookQueue, type SubscriptionsLookup } from '../src/webhooks/index.js';
 import { createWebhookWorker } from '../workers/webhook.worker.js';
+import { noteReferralTouch, publishReferralEvents } from '../src/referrals/index.js';
 import { createCounterMarks, type CounterMarks } from '../src/reports/counter-marks.js';
 import { RollupQueue } from '../src/reports/rollup-queue.js';
 import { timeZoneLookup } from '../src/reports/index.js';
@@ -175,6 +176,8 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       const fitMarks = createFitMarks({ store, queue: reconcileQueue, log, refitDelayMs: config.refitDelayMs });
       closers.push({ name: 'fit marks', close: () => fitMarks.flush() });
       const trigger = makeTouchTrigger({ store, settings, enqueue: enqueueReconcile, marks: fitMarks, log });
+      // Joins and leaves make and end referral edges (`src/referrals`); never blocks the profile worker.
+      const referralDeps = { store, settings, publish: (events: Parameters<WebhookQueue['publish']>[0]) => webhookQueue.publish(events), reconcile: enqueueReconcile, log };
       const worker = createProfileWorker({
         connection: conn,
         store,
@@ -189,6 +192,9 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         onProcessed: (result, job) => {
           if (isRecorded(result)) {
             void trigger(result, job.data.touch);
+            if (job.data.touch.kind === 'join' || job.data.touch.kind === 'leave') {
+              noteReferralTouch(referralDeps, job.data.touch).catch((err: unknown) => log.warn({ touch: job.data.touch.id, err: err instanceof Error ? err.message : String(err) }, 'referral edge not noted'));
+            }
             counterMarks.markTouchLanded(job.data.touch.workspace, job.data.touch, result);
           }
         },
@@ -213,6 +219,9 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
           counterMarks.afterReconcile(job.data.workspace, result);
           // A conversion credited: subscribers of conversion.credited hear of it (never blocks the reconciler).
           if (result.kind !== 'reconcile' || result.status !== 'matched') return;
+          publishReferralEvents({ store, webhooks: webhookQueue, subscriptions }, job.data.workspace, { conversionId: result.conversionId, ...(result.newEdge ? { newEdge: result.newEdge } : {}) }).catch((err: unknown) =>
+            log.warn({ conversion: result.conversionId, err: err instanceof Error ? err.message : String(err) }, 'referral events not published'),
+          );
           publishCredited({ store, webhooks: webhookQueue, subscriptions }, job.data.workspace, [result.conversionId]).catch((err: unknown) =>
             log.warn({ conversion: result.conversionId, err: err instanceof Error ? err.message : String(err) }, 'conversion.credited not published'),
           );

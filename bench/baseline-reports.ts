@@ -43,6 +43,8 @@ function rowsOfTouch(t: CreditedTouch, by: ReportDimension): Array<{ key: string
     }
     case 'platform':
       return [{ key: t.platform, label: t.platform, share: 1 }];
+    case 'referrer':
+      return [{ key: t.referrer ?? NONE_KEY, label: t.referrer ?? NONE_KEY, share: 1 }];
   }
 }
 

@@ -86,6 +86,8 @@ export const touchEventSchema = z.discriminatedUnion('kind', [
       campaign: campaign.optional(),
       /** User id of whoever added the member (hashed on WhatsApp). */
       addedBy: id.optional(),
+      /** Whether the one who added the member administers the group (a moderator's act; see referral chains). */
+      addedByAdmin: z.boolean().optional(),
     }),
   }),
   base.extend({

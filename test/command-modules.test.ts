@@ -116,7 +116,7 @@ describe('the command registry', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(COMMAND_SPECS.map((s) => s.name)).toEqual(names);
     expect(names).toContain('refit');
-    expect(COMMAND_SPECS.filter((s) => s.report).map((s) => s.name).sort()).toEqual(['export', 'funnel', 'groupstats', 'hints', 'journey', 'lift', 'models', 'readiness', 'report']);
+    expect(COMMAND_SPECS.filter((s) => s.report).map((s) => s.name).sort()).toEqual(['export', 'funnel', 'groupstats', 'hints', 'journey', 'lift', 'models', 'readiness', 'referrals', 'report']);
     expect(commandMenu('manager').map((c) => c.command)).toContain('refit');
     expect(commandMenu('operator').map((c) => c.command)).not.toContain('refit');
     const { say } = setup();
@@ -188,7 +188,7 @@ describe('answers that read right (issue 9, defect 11)', () => {
   it('the period hint after a bad period shows a range that is itself valid', async () => {
     const { say } = setup();
     const answer = await say('2', '/report 13x');
-    expect(answer).toBe("'13x' is not a period; periods: 7d, 30d, 90d, or 2026-01-01..2026-01-31. Usage: /report [period] [by=group|campaign|keyword|link|platform] [model=<model>]");
+    expect(answer).toBe("'13x' is not a period; periods: 7d, 30d, 90d, or 2026-01-01..2026-01-31. Usage: /report [period] [by=group|campaign|keyword|link|platform|referrer] [model=<model>]");
     const example = /(\d{4}-\d{2}-\d{2}\.+\d{4}-\d{2}-\d{2})/.exec(answer)?.[1] ?? '';
     expect(() => parsePeriod(example, NOW, 'Asia/Shanghai')).not.toThrow();
   });

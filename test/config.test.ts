@@ -57,6 +57,8 @@ describe('configuration', () => {
         roles: { owners: [], managers: [], operators: [] },
         managersChats: [],
         webhooks: [],
+        referralMinDays: 3,
+        referralCountAdminAdds: false,
       },
     ]);
   });

@@ -180,16 +180,21 @@ describe('a message is one step; ties follow the platform’s order', () => {
 });
 
 describe('matching conversions', () => {
-  it('takes a personal click’s member first, whatever other identifiers say', async () => {
+  it('takes a personal click’s member first, unless the order names someone else: then that buyer, invited by the member', async () => {
     const h = harness();
     await h.record(touch({ kind: 'keyword', ref: 'a1', at: at(0), chat: G1, actor: tg('101') }), touch({ kind: 'keyword', ref: 'b1', at: at(0), chat: G2, actor: tg('202') }));
     const alice = await h.owner('tg_id', '101');
     // A click's touch id comes from its click id (as the link service makes it).
     const click = touch({ kind: 'link_click', ref: 'ck', at: at(DAY), platform: 'web', chat: { id: '-1002', type: 'web' }, actor: { profileId: alice as string }, details: { code: 'vip', clickId: 'CK1' } });
     await h.record({ ...click, id: makeTouchId('web', 'click', 'CK1') });
-    await h.convert('o1', 2 * DAY, { clickId: 'CK1', identifiers: [{ type: 'tg_id', value: '202' }] });
-    expect(await h.reconcile('o1')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: alice, lowConfidence: false }, touches: 2 });
-    expect(await h.kinds('o1')).toEqual(['message@-1001', 'link_click@-1002']);
+    await h.convert('o0', 2 * DAY, { clickId: 'CK1' });
+    expect(await h.reconcile('o0')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: alice, lowConfidence: false }, touches: 2 });
+    expect(await h.kinds('o0')).toEqual(['message@-1001', 'link_click@-1002']);
+    // Bob (202) bought through Alice's personal link: Bob is matched; the click and Alice's invitation are in his journey.
+    const bob = await h.owner('tg_id', '202');
+    await h.convert('o1', 3 * DAY, { clickId: 'CK1', identifiers: [{ type: 'tg_id', value: '202' }] });
+    expect(await h.reconcile('o1')).toMatchObject({ status: 'matched', match: { rule: 'click_id', profileId: bob, lowConfidence: false }, touches: 3, newEdge: { kind: 'tracked_link', inviter: { type: 'tg_id', value: '101' } } });
+    expect(await h.kinds('o1')).toEqual([`message@${G2.id}`, 'referral@-1002', 'link_click@-1002']);
   });
 
   it('joins an anonymous click to the person the conversion names; without one the click alone is the journey', async () => {

@@ -107,7 +107,7 @@ describe('report API: who may read', () => {
     const body = (await res.json()) as { errors: Array<{ field: string; message: string }> };
     expect(body.errors.map((e) => e.field).sort()).toEqual(['by', 'colour', 'model', 'period']);
     expect(body.errors.find((e) => e.field === 'period')?.message).toBe("'13x' is not a period; periods: 7d, 30d, 90d, or 2026-01-01..2026-01-31");
-    expect(body.errors.find((e) => e.field === 'by')?.message).toBe('by= must be one of group, campaign, keyword, link, platform');
+    expect(body.errors.find((e) => e.field === 'by')?.message).toBe('by= must be one of group, campaign, keyword, link, platform, referrer');
     const journey = await get('/v1/reports/journey?workspace=acme');
     expect(await journey.json()).toMatchObject({ errors: [{ field: 'member' }] });
     expect((await get('/v1/reports/export?workspace=acme&format=json')).status).toBe(400);

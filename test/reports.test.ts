@@ -379,7 +379,7 @@ describe('midfunnel report', () => {
   it('refuses a bad model, dimension or period, and says when a member is unknown', async () => {
     const cmd = makeReportCommand({ store: createMemoryStore(), workspaces, hashKey: 'k'.repeat(32) });
     await expect(cmd(['--workspace', WS, '--model', 'magic'], io())).rejects.toThrow(/--model magic: use one of first_touch, .*shapley, or all/);
-    await expect(cmd(['--workspace', WS, '--by', 'city'], io())).rejects.toThrow(/--by city: use one of group, campaign, keyword, link, platform/);
+    await expect(cmd(['--workspace', WS, '--by', 'city'], io())).rejects.toThrow(/--by city: use one of group, campaign, keyword, link, platform, referrer/);
     await expect(cmd(['--workspace', WS, '--since', 'last week'], io())).rejects.toThrow(/--since: 'last week' is not a period; periods: 7d, 30d, 90d/);
     await expect(cmd(['--since', '7d'], io())).rejects.toThrow(/--workspace is required/);
     await expect(cmd(['funnel', '--workspace', WS, '--by', 'link'], io())).rejects.toThrow(/report funnel --by group or --by campaign/);

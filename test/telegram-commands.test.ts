@@ -71,7 +71,7 @@ describe('telegram commands', () => {
       expect(a).toMatch(/Usage: \//);
       expect(a).not.toMatch(/\bat \w+ \(|Error:|node_modules/);
     }
-    expect(answers.some((a) => /^by= must be one of group, campaign, keyword, link, platform\. Usage: \/report/.test(a))).toBe(true);
+    expect(answers.some((a) => /^by= must be one of group, campaign, keyword, link, platform, referrer\. Usage: \/report/.test(a))).toBe(true);
     expect(answers.some((a) => /^'13x' is not a period; periods: 7d, 30d, 90d/.test(a))).toBe(true);
     expect(h.reports.calls).toEqual([]);
     expect(h.stub.callsTo('sendPhoto')).toEqual([]);

@@ -32,7 +32,7 @@ describe('telegram connector: signals', () => {
     const scopes = menus.map((c) => JSON.stringify(c.payload.scope ?? null));
     expect(scopes).toEqual(expect.arrayContaining(['null', '{"type":"all_private_chats"}', '{"type":"all_chat_administrators"}', `{"type":"chat","chat_id":${P.manager}}`, `{"type":"chat","chat_id":${P.owner}}`]));
     const names = (scope: string): string[] => ((menus.find((c) => JSON.stringify(c.payload.scope ?? null) === scope)?.payload.commands ?? []) as Array<{ command: string }>).map((x) => x.command);
-    expect(names('{"type":"all_private_chats"}')).toEqual(['help', 'start', 'forgetme']);
+    expect(names('{"type":"all_private_chats"}')).toEqual(['help', 'start', 'forgetme', 'myinvite']);
     expect(names('{"type":"all_chat_administrators"}')).toEqual(expect.arrayContaining(['track', 'invite', 'groupstats']));
     expect(names('{"type":"all_chat_administrators"}')).not.toContain('report');
     expect(names(`{"type":"chat","chat_id":${P.manager}}`)).toEqual(expect.arrayContaining(['report', 'models', 'funnel', 'journey', 'export', 'digest']));
@@ -112,10 +112,12 @@ describe('telegram connector: signals', () => {
 
   it('records joins without a link (added by an admin, with who added them) and leaves', async () => {
     const h = await harness();
+    // Grace (909) administers the group: the join says so (referral chains do not count a moderator's add).
+    h.stub.setMember(GROUP, 909, 'administrator');
     await h.feed([fixture('chat-member-added-by-admin'), fixture('chat-member-left')]);
     const touches = await h.touches();
     expect(touches.map((t) => [t.kind, t.actor.userId, t.details])).toEqual([
-      ['join', '404', { via: 'added', addedBy: '909' }],
+      ['join', '404', { via: 'added', addedBy: '909', addedByAdmin: true }],
       ['leave', '202', { via: 'left' }],
     ]);
   });

@@ -183,6 +183,24 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     if (touches.length > 0) await services.touches.enqueueMany(touches);
   };
 
+  /** Whether whoever added a member administers the group (asked of Telegram, cached 5 minutes); null when Telegram could not say. */
+  const adderAdmins = new Map<string, { at: number; admin: boolean }>();
+  const adderIsAdmin = async (chatId: string, userId: string): Promise<boolean | null> => {
+    const key = `${chatId}\u0000${userId}`;
+    const hit = adderAdmins.get(key);
+    if (hit && now().getTime() - hit.at < 5 * 60_000) return hit.admin;
+    try {
+      const m = await telegram.getChatMember(chatId, Number(userId));
+      const admin = m.status === 'creator' || m.status === 'administrator';
+      if (adderAdmins.size > 10_000) adderAdmins.clear();
+      adderAdmins.set(key, { at: now().getTime(), admin });
+      return admin;
+    } catch (err) {
+      blog.debug({ chat: chatId, err: err instanceof Error ? err.message : String(err) }, 'could not ask whether the adder is an admin');
+      return null;
+    }
+  };
+
   const campaignOfLink = (url: string | undefined): string | undefined => (url === undefined ? undefined : services.capture.inviteLink(ws, 'telegram', url)?.campaign);
 
   /**
@@ -274,6 +292,11 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     // A join request's approval is mapped like any join; the profile worker drops it as a repeat of the request.
     const change = mapChatMember(u, campaignOfLink(u.invite_link?.invite_link), { workspace: ws, botId: account.botId, seq: ctx.update.update_id });
     if (!change) return void blog.debug({ chat: u.chat.id }, 'member change that is no join or leave');
+    if (change.touch.kind === 'join' && change.touch.details.addedBy !== undefined) {
+      // Referral chains: a member added by an admin is a moderator's act, not an invitation (unless configured otherwise).
+      const admin = await adderIsAdmin(String(u.chat.id), change.touch.details.addedBy);
+      if (admin !== null) change.touch.details.addedByAdmin = admin;
+    }
     await enqueue([change.touch]);
   });
 

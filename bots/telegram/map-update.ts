@@ -12,6 +12,7 @@ import type { Chat, ChatMember, ChatMemberUpdated, ChatJoinRequest, Message, Mes
 import { extractEntities, type KeywordMatcher } from '../../src/keywords/index.js';
 import { isWellFormed, makeTouchId, type Actor, type TouchEvent, type TouchOf } from '../../src/touch-event.js';
 import { viaChatFolderLink, viaJoinRequest } from './update-fields.js';
+import { isPersonalLinkName } from '../../src/referrals/personal-link-name.js';
 
 /** What every mapping needs to know about the bot and workspace. */
 export interface MapContext {
@@ -233,7 +234,8 @@ export function mapChatMember(u: ChatMemberUpdated, campaign: string | undefined
     if (link) {
       details.via = viaRequest ? 'join_request' : 'invite_link';
       details.inviteLink = link.invite_link.slice(0, 300);
-      const name = campaign ?? (typeof link.name === 'string' && link.name.length > 0 ? link.name : undefined);
+      // A member's personal link (`/myinvite`) names the member, not a campaign.
+      const name = campaign ?? (typeof link.name === 'string' && link.name.length > 0 && !isPersonalLinkName(link.name) ? link.name : undefined);
       if (name !== undefined) details.campaign = name.slice(0, 128);
     } else if (viaRequest) {
       details.via = 'join_request';
@@ -258,7 +260,7 @@ export function mapJoinRequest(r: ChatJoinRequest, campaign: string | undefined,
   const details: TouchOf<'join'>['details'] = { via: 'join_request' };
   if (r.invite_link) {
     details.inviteLink = r.invite_link.invite_link.slice(0, 300);
-    const name = campaign ?? (typeof r.invite_link.name === 'string' && r.invite_link.name.length > 0 ? r.invite_link.name : undefined);
+    const name = campaign ?? (typeof r.invite_link.name === 'string' && r.invite_link.name.length > 0 && !isPersonalLinkName(r.invite_link.name) ? r.invite_link.name : undefined);
     if (name !== undefined) details.campaign = name.slice(0, 128);
   }
   return {

@@ -27,7 +27,7 @@ import { parseCommandLine } from './parse-command-line.js';
 import { requireWorkspace } from './require-workspace.js';
 
 const USAGE =
-  'usage: midfunnel report [attribution|funnel|stats|journey|export] --workspace W [--since 30d] [--by group|campaign|keyword|link|platform] [--model M|all] [--json]';
+  'usage: midfunnel report [attribution|funnel|stats|journey|export] --workspace W [--since 30d] [--by group|campaign|keyword|link|platform|referrer] [--model M|all] [--json]';
 
 const HELP = `${USAGE}
 

@@ -74,7 +74,7 @@ export async function decide(spec: CommandSpec, a: Access, target: Target | null
   const privately = a.isGroup && !a.inManagersChat ? 'private' : 'here';
   switch (spec.access) {
     case 'member':
-      return { ok: true, deliver: spec.name === 'forgetme' ? privately : 'here' };
+      return { ok: true, deliver: spec.name === 'forgetme' || spec.name === 'myinvite' ? privately : 'here' };
     case 'operator':
       if (hasRole(a.role, 'operator')) return { ok: true, deliver: privately };
       if (a.isGroup && a.group && (await a.adminOf(a.req.chat.id))) return { ok: true, deliver: privately };

@@ -158,7 +158,7 @@ export interface TrackedLinksPort {
 }
 
 /** Settings the command layer reads (one workspace). */
-export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'> & { alerts?: WorkspaceConfig['alerts'] };
+export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'> & { alerts?: WorkspaceConfig['alerts'] } & Partial<Pick<WorkspaceConfig, 'referralMinDays'>>;
 
 export interface CommandDeps {
   store: Store;

@@ -2,7 +2,8 @@
  * Erasure on request (`/forgetme`): everything the product recorded about one person in
  * one workspace, and a note that they opted out so nothing new is recorded.
  *
- * Erased: the profile(s) owning the person's platform id, their touches and identifiers
+ * Erased: the profile(s) owning the person's platform id, their touches and identifiers,
+ * the referral edges naming them as inviter or invitee and their personal invite links
  * (phone hashes included), their member tokens (personal links stop naming them) and the
  * clicks through their personal links, pending join requests and erasure confirmations, the
  * digest of their private chat; their name in the audit log becomes `erased`. Other
@@ -52,6 +53,8 @@ export interface ErasureResult {
   tokens: number;
   /** References to the person removed from other people's touches. */
   mentions: number;
+  /** Referral edges naming the person (as inviter or invitee) and their personal invite links, deleted. */
+  referrals: number;
 }
 
 /** How long a run may take before {@link resumeErasures} takes it for one a crash left behind. */
@@ -102,7 +105,7 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
   const usernames = [...new Set([...started.usernames, ...profiles.flatMap((p) => p?.usernames ?? [])])];
   let run = (await store.community.erasureRuns.extend(workspace, subject, { identifiers, profileIds, usernames })) ?? started;
 
-  const result: ErasureResult = { profiles: 0, touches: 0, identifiers: 0, conversions: 0, credits: 0, clicks: 0, tokens: 0, mentions: 0 };
+  const result: ErasureResult = { profiles: 0, touches: 0, identifiers: 0, conversions: 0, credits: 0, clicks: 0, tokens: 0, mentions: 0, referrals: 0 };
   // 2. Every identifier they had is opted out too (their WhatsApp account, their phone, their
   // email), so neither a connector nor a later order brings them back under another id.
   for (const i of run.identifiers) await store.community.optOuts.add(workspace, identifierSubject(i), at);
@@ -126,8 +129,9 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
     result.identifiers += await store.identities.deleteByProfile(workspace, profileId);
   }
 
-  // 5. Other people's touches stop naming them.
+  // 5. Other people's touches stop naming them, and so do referral edges (both directions) and personal invite links.
   result.mentions = await store.touches.scrubPerson(workspace, personRefs(run));
+  result.referrals = (await store.referrals.deleteByPerson(workspace, run.identifiers)) + (await store.referrals.deleteLinks(workspace, run.identifiers));
 
   // 6. The report counters' facts of these people, and the days their rows were counted on, are recomputed (emptied) by the next rollup.
   if (profileIds.length > 0) await store.counters.markDirty(workspace, profileIds.map((key) => ({ kind: 'person' as const, key })));

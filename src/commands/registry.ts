@@ -18,7 +18,9 @@ import { journey } from './commands/journey.js';
 import { keywords } from './commands/keywords.js';
 import { link } from './commands/link.js';
 import { models } from './commands/models.js';
+import { myinvite } from './commands/myinvite.js';
 import { refit } from './commands/refit.js';
+import { referrals } from './commands/referrals.js';
 import { report } from './commands/report.js';
 import { revoke } from './commands/revoke.js';
 import { start } from './commands/start.js';
@@ -33,6 +35,7 @@ export const COMMANDS: readonly CommandModule[] = [
   help,
   start,
   forgetme,
+  myinvite,
   track,
   untrack,
   keywords,
@@ -45,6 +48,7 @@ export const COMMANDS: readonly CommandModule[] = [
   models,
   funnel,
   journey,
+  referrals,
   exportCommand,
   digest,
   lift,

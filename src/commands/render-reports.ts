@@ -315,5 +315,20 @@ export function renderJourney(j: JourneyReport, o: RenderOptions & { who?: strin
     `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`,
   ].join('\n');
   const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier ${plural(hidden, 'line')}\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
-  return [{ type: 'text', text: `${head}\n\n${body}`, monospace: true }];
+  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone)}\n\n${body}`, monospace: true }];
+}
+
+/** Referral chains on a journey: who brought the member, and whom they brought (at most 10 named). */
+function referralLines(j: JourneyReport, timeZone: string): string {
+  const r = j.referrals;
+  if (!r) return '';
+  const where = (x: { chatTitle?: string; chatId: string }): string => clip(x.chatTitle ?? x.chatId, 20);
+  const left = (x: { leftAt: string | null }): string => (x.leftAt ? `, left ${localTime(x.leftAt, timeZone)}` : '');
+  const out: string[] = [];
+  for (const b of r.invitedBy) out.push(`Brought by ${b.label} (${b.kind.replace('_', ' ')}) into ${where(b)} ${localTime(b.at, timeZone)}${left(b)}`);
+  if (r.invited.length > 0) {
+    const still = r.invited.filter((x) => x.leftAt === null).length;
+    out.push(`Brought ${r.invited.length} ${plural(r.invited.length, 'person', 'people')} (${still} still in): ${r.invited.slice(0, 10).map((x) => `${x.label} → ${where(x)}`).join(', ')}${r.invited.length > 10 ? ', …' : ''}`);
+  }
+  return `\n${out.join('\n')}`;
 }

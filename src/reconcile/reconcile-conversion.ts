@@ -7,7 +7,10 @@
  *
  * Matching, first rule that finds something wins, and the rule is recorded:
  * 1. `click_id`: the click's member (a personal link), else the person the conversion's own
- *    identifiers name, else the click alone is the journey (an anonymous group click);
+ *    identifiers name, else the click alone is the journey (an anonymous group click). When the
+ *    click is a member's personal link but the conversion's identifiers name someone else, that
+ *    someone bought: they are matched, with the click in their journey, and the member who
+ *    shared the link becomes their inviter (a `tracked_link` referral edge, `src/referrals`);
  * 2. `phone`, `wa_id`, `tg_id`, `email`, `external_id`, in that order: the profile owning it,
  *    if that person has any touch (a profile only a conversion created is nobody we know);
  * 3. `coupon`: a touch without a person, for the campaign / group owning the code;
@@ -42,6 +45,10 @@ import { creditConversion, type LoadedFit } from './fit-models.js';
 import { DEFAULT_FIT_DAYS, monthOf, monthsFedBy } from './fit-window.js';
 import { conversionKey } from './reconcile-queue.js';
 import { settingsOrDefaults, type AttributionSettings, type SettingsLookup } from './workspace-settings.js';
+import { DEFAULT_REFERRAL_MIN_DAYS } from '../referrals/record-referral.js';
+import { referralSteps, withReferralSteps } from '../referrals/referral-steps.js';
+import { trackedLinkEdge } from '../referrals/tracked-link-edge.js';
+import type { ReferralEdge } from '../store/store.js';
 
 const DAY_MS = 86_400_000;
 
@@ -97,6 +104,8 @@ export interface ReconcileResult {
    * them carry a profile id that no longer exists, and are reconciled again.
    */
   mergedProfiles: string[];
+  /** A referral edge this run made (a personal tracked link shared with the buyer), for `referral.joined`. */
+  newEdge?: ReferralEdge;
 }
 
 /** A touch and the profile it is on (null: anonymous). */
@@ -119,6 +128,8 @@ export interface MatchOutcome {
   lowConfidence: boolean;
   extra: TouchEvent[];
   coupon?: AttributionSettings['coupons'][number];
+  /** The member whose personal link the buyer clicked, when the buyer is someone else. */
+  referrer?: { profileId: string; click: TouchEvent };
 }
 
 /** The identifiers minus those of people who asked to be forgotten (`/forgetme` opts out every identifier they had). */
@@ -199,8 +210,15 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
     const at = Date.parse(t.occurredAt);
     if (at >= windowStart && at <= convAt) touches.push(t);
   }
-  const assembled = assembleJourney(touches, joins);
+  let newEdge: ReferralEdge | undefined;
+  if (match.referrer && match.profileId) {
+    const made = await trackedLinkEdge(store, workspace, { inviterProfileId: match.referrer.profileId, inviteeProfileId: match.profileId, click: match.referrer.click, conversionId });
+    if (made) newEdge = made;
+  }
+  let assembled = assembleJourney(touches, joins);
   if (match.coupon) assembled.push(couponTouch(match.coupon, conversion.occurredAt));
+  // Invitations of the person inside the window are steps of the journey (`src/referrals`).
+  if (match.profileId) assembled = withReferralSteps(assembled, await referralSteps(store, workspace, match.profileId, { from, to: convAt + 1, minDays: settings.referralMinDays ?? DEFAULT_REFERRAL_MIN_DAYS }));
   const journey = capJourney(assembled);
 
   const month = monthOf(conversion.occurredAt);
@@ -229,7 +247,7 @@ async function reconcileUnderLock(deps: ReconcileDeps, workspace: string, conver
   }
   const fitMonths = fed(fitInput(set));
   if (fit === null && !fitMonths.includes(month)) fitMonths.unshift(month);
-  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null, fitMonths, mergedProfiles };
+  return { status: 'matched', match: outcome, touches: journey.length, previousProfileId, fitMissing: fit === null, fitMonths, mergedProfiles, ...(newEdge ? { newEdge } : {}) };
 }
 
 /** Whether a profile is somebody the community knows: it exists and has touches. */
@@ -253,13 +271,32 @@ async function personByIdentifiers(store: Store, workspace: string, identifiers:
   return null;
 }
 
+/** The first profile other than `not` owning one of the conversion's strong identifiers, in rule order; null when none. */
+async function otherOwner(store: Store, workspace: string, identifiers: readonly Identifier[], not: string): Promise<string | null> {
+  if (identifiers.length === 0) return null;
+  const owners = await store.identities.find(workspace, identifiers);
+  for (const type of IDENTIFIER_RULES) {
+    for (const i of identifiers) {
+      if (i.type !== type) continue;
+      const owner = owners.get(identifierKey(i));
+      if (owner !== undefined && owner !== not && (await store.profiles.get(workspace, owner))) return owner;
+    }
+  }
+  return null;
+}
+
 /** Applies the matching rules (see the header); null when nothing matches. */
 export async function matchConversion(store: Store, settings: AttributionSettings, c: ConversionRecord): Promise<MatchOutcome | null> {
   const ws = c.workspace;
   if (c.clickId !== undefined) {
     const click = await clickTouchOf(store, ws, c.clickId);
     if (click) {
-      if (await knownPerson(store, ws, click.profileId)) return { rule: 'click_id', profileId: click.profileId, lowConfidence: false, extra: [click] };
+      if (await knownPerson(store, ws, click.profileId)) {
+        // Someone else bought through the member's personal link: the buyer is matched, the member invited them.
+        const buyer = await otherOwner(store, ws, c.identifiers, click.profileId as string);
+        if (buyer !== null) return { rule: 'click_id', profileId: buyer, lowConfidence: false, extra: [click], referrer: { profileId: click.profileId as string, click } };
+        return { rule: 'click_id', profileId: click.profileId, lowConfidence: false, extra: [click] };
+      }
       const person = await personByIdentifiers(store, ws, c.identifiers);
       return { rule: 'click_id', profileId: person?.profileId ?? null, lowConfidence: false, extra: [click] };
     }

@@ -9,7 +9,8 @@ import type { WorkspaceConfig } from '../config.js';
 export type AttributionSettings = Pick<
   WorkspaceConfig,
   'id' | 'secret' | 'allowedDomains' | 'lookbackDays' | 'creditMode' | 'coupons' | 'defaultRegion' | 'timezone'
->;
+> &
+  Partial<Pick<WorkspaceConfig, 'referralMinDays' | 'referralCountAdminAdds'>>;
 
 /** Settings of a workspace, or undefined when it is not configured. */
 export type SettingsLookup = (workspace: string) => AttributionSettings | undefined;

@@ -42,6 +42,9 @@ export function rowsOfTouch(t: CreditedTouch, by: CreditDimension): Array<{ key:
     }
     case 'platform':
       return [{ key: t.platform, label: t.platform, share: 1 }];
+    case 'referrer':
+      // A referral step's inviter (profile id); every other step is (none).
+      return [{ key: t.referrer ?? NONE_KEY, label: t.referrer ?? NONE_KEY, share: 1 }];
   }
 }
 

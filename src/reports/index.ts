@@ -10,6 +10,7 @@ import { exportCredits } from './export-credits.js';
 import { funnelReport } from './funnel-report.js';
 import { groupStatsReport } from './group-stats.js';
 import { journeyReport } from './journey-report.js';
+import { referralReport } from './referral-report.js';
 import type { ReportsApi } from './report-types.js';
 
 export { ReportError, NONE_KEY, checkModel, checkDimension, rowsOfTouch } from './attribution-report.js';
@@ -26,7 +27,7 @@ export function timeZoneLookup(settings: ReportSettings): (workspace: string) =>
 }
 
 /** What reports need of a workspace's configuration: its time zone (default UTC), where its local days begin and end. */
-export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string }> | ((workspace: string) => { timezone?: string } | undefined);
+export type ReportSettings = ReadonlyArray<{ id: string; timezone?: string; referralMinDays?: number }> | ((workspace: string) => { timezone?: string; referralMinDays?: number } | undefined);
 
 /**
  * The reports of every workspace in `store`. `settings` is the configured workspaces
@@ -37,6 +38,8 @@ export function createReports(store: Store, settings: ReportSettings = [], optim
   const timeZoneOf = timeZoneLookup(settings);
   // Lift, hints and readiness read more of the configuration (keywords, bots, coupons) when given.
   const workspaceOf = typeof settings === 'function' ? (ws: string) => ({ id: ws, ...settings(ws) }) : (ws: string) => settings.find((w) => w.id === ws) as OptimizeWorkspace | undefined;
+  const lookup = typeof settings === 'function' ? settings : (ws: string) => settings.find((w) => w.id === ws);
+  const minDaysOf = (workspace: string): number => lookup(workspace)?.referralMinDays ?? 3;
   return {
     ...optimizeReports(store, workspaceOf, optimize),
     attribution: (workspace, options) => attributionReport(store, workspace, timeZoneOf(workspace), options),
@@ -45,5 +48,6 @@ export function createReports(store: Store, settings: ReportSettings = [], optim
     groupStats: (workspace, options) => groupStatsReport(store, workspace, timeZoneOf(workspace), options),
     journey: (workspace, member) => journeyReport(store, workspace, member),
     exportCredits: (workspace, options) => exportCredits(store, workspace, options),
+    referrals: (workspace, options) => referralReport(store, workspace, timeZoneOf(workspace), { ...options, minDays: minDaysOf(workspace) }),
   };
 }

@@ -1,14 +1,16 @@
 /**
  * One member's journey: their touches (the most recent 500) and their conversions with the
  * rule that matched each. The member is a profile id, a Telegram user id, or `@username`
- * (the most recently active profile that used it).
+ * (the most recently active profile that used it). Referral chains: who brought them into each
+ * group and whom they brought (both named as the journey names people).
  */
-import { identifierKey } from '../identity/identifier.js';
+import { identifierKey, type Identifier } from '../identity/identifier.js';
 import { everyConversion } from '../reconcile/read-pages.js';
 import { allTouches } from '../store/paging.js';
-import type { Profile, Store } from '../store/store.js';
+import type { Profile, ReferralEdge, Store } from '../store/store.js';
 import { touchCampaign, touchKeywords } from '../touch-event.js';
-import type { JourneyReport } from './report-types.js';
+import { memberLabel } from './report-labels.js';
+import type { JourneyReferral, JourneyReport } from './report-types.js';
 
 /** Touches listed per journey (the most recent ones). */
 export const JOURNEY_TOUCH_LIMIT = 500;
@@ -59,5 +61,32 @@ export async function journeyReport(store: Store, workspace: string, member: str
     conversions,
   };
   if (omitted > 0) report.touchesOmitted = omitted;
+  const referrals = await journeyReferrals(store, workspace, profile.id);
+  if (referrals.invitedBy.length > 0 || referrals.invited.length > 0) report.referrals = referrals;
   return report;
+}
+
+/** Who brought the person (into each group) and whom they brought, named as the journey names people. */
+async function journeyReferrals(store: Store, workspace: string, profileId: string): Promise<{ invitedBy: JourneyReferral[]; invited: JourneyReferral[] }> {
+  const ids = await store.identities.ofProfile(workspace, profileId);
+  if (ids.length === 0) return { invitedBy: [], invited: [] };
+  const [inbound, outbound] = await Promise.all([store.referrals.ofInvitees(workspace, ids), store.referrals.ofInviters(workspace, ids)]);
+  const others = [...inbound.map((e) => e.inviter), ...outbound.map((e) => e.invitee)];
+  const owners = others.length > 0 ? await store.identities.find(workspace, others) : new Map<string, string>();
+  const labels = new Map<string, string>();
+  const ref = async (e: ReferralEdge, other: Identifier): Promise<JourneyReferral> => {
+    const pid = owners.get(identifierKey(other)) ?? null;
+    let label = pid === null ? (other.type === 'tg_id' ? `member …${other.value.slice(-4)}` : 'member (not seen yet)') : labels.get(pid);
+    if (label === undefined && pid !== null) {
+      const p = await store.profiles.get(workspace, pid);
+      label = memberLabel({ profileId: pid, usernames: p?.usernames ?? [] });
+      labels.set(pid, label);
+    }
+    return { profileId: pid, label: label ?? '', kind: e.kind, at: e.at, chatId: e.chatId, ...(e.chatTitle !== undefined ? { chatTitle: e.chatTitle } : {}), leftAt: e.leftAt };
+  };
+  const invitedBy: JourneyReferral[] = [];
+  for (const e of inbound) invitedBy.push(await ref(e, e.inviter));
+  const invited: JourneyReferral[] = [];
+  for (const e of outbound) invited.push(await ref(e, e.invitee));
+  return { invitedBy, invited };
 }

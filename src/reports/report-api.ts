@@ -6,7 +6,8 @@
  *
  * `GET /v1/reports/<name>?workspace=W&period=P[&by=D][&model=M][&group=…][&campaign=…][&member=…][&format=csv]`
  * - names: `attribution`, `models`, `funnel`, `groupstats`, `journey`, `export`, `lift`, `hints`,
- *   `readiness` (the last three from `src/optimize`; `readiness` takes no period).
+ *   `readiness` (these three from `src/optimize`; `readiness` takes no period), `referrals`
+ *   (one row per inviter: `key` profile id, `label`, `invitees`, `converted`, `revenue`, `second_degree`).
  * - Authorization: `Bearer <key>`, a key listed in the workspace's `apiKeys`. No key or an
  *   unknown key: 401; a key of another workspace (or of none named `W`): 403. Keys are
  *   compared in constant time (as SHA-256 digests). Refusals carry no figures.
@@ -26,7 +27,7 @@ import { matchGroups, parseDimension, parseModel, parseReportPeriod, ReportParam
 import type { AttributionReport, FunnelRow, ReportDimension, ReportsApi } from './report-types.js';
 
 /** The reports the API answers. */
-export const REPORT_API_NAMES = ['attribution', 'models', 'funnel', 'groupstats', 'journey', 'export', 'lift', 'hints', 'readiness'] as const;
+export const REPORT_API_NAMES = ['attribution', 'models', 'funnel', 'groupstats', 'journey', 'export', 'lift', 'hints', 'readiness', 'referrals'] as const;
 export type ReportApiName = (typeof REPORT_API_NAMES)[number];
 
 export interface ReportApiRequest {
@@ -70,6 +71,7 @@ const PARAMS: Record<ReportApiName, readonly string[]> = {
   lift: ['period'],
   hints: ['period'],
   readiness: [],
+  referrals: ['period', 'model', 'group'],
 };
 
 type Json = Record<string, unknown>;
@@ -343,6 +345,10 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
             {
               period: periodJson(shownPeriod),
               member: { profile_id: j.profileId, label: memberLabel(j), usernames: j.usernames, first_seen_at: j.firstSeenAt, touches_omitted: j.touchesOmitted ?? 0 },
+              referrals: {
+                brought_by: (j.referrals?.invitedBy ?? []).map((x) => ({ profile_id: x.profileId, label: x.label, kind: x.kind, at: x.at, group_id: x.chatId, left_at: x.leftAt })),
+                brought: (j.referrals?.invited ?? []).map((x) => ({ profile_id: x.profileId, label: x.label, kind: x.kind, at: x.at, group_id: x.chatId, left_at: x.leftAt })),
+              },
               totals: { conversions: convs.length, value: convs.reduce((s, c) => s + c.value, 0), matched, unattributed: convs.length - matched },
             },
             lines.map((l) => l.row),
@@ -352,6 +358,40 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
         case 'hints':
         case 'readiness':
           return await optimizeAnswer(name, reports, workspace, period as Period, answer);
+        case 'referrals': {
+          if (!reports.referrals) return json(404, { error: 'not_found', message: 'referral chains are not available on this installation' });
+          const r = await reports.referrals(workspace, { period: period as Period, model: model as string, ...(group ? { chatId: group.chatId } : {}) });
+          // One row per inviter (INTERFACES.md): key (profile id), label, invitees (counted), converted, revenue, second_degree.
+          const rows = r.rows.map((row) => ({
+            key: row.key,
+            label: row.label,
+            conversions: row.converted,
+            value: row.revenue,
+            invitees: row.invitees,
+            converted: row.converted,
+            revenue: row.revenue,
+            second_degree: row.secondDegree,
+            joined: row.joined,
+            still_in_day7: row.stillInDay7,
+            engaged: row.engaged,
+            referral_credit: row.referralCredit,
+            by_kind: row.byKind,
+          }));
+          return answer(
+            {
+              period: periodJson(r.period),
+              model: r.model,
+              min_days: r.minDays,
+              ...(group ? { group: { id: group.chatId, title: group.title } } : {}),
+              totals: totalsOf(r.totals),
+              shares: { joined: r.shares.joined, referred_joined: r.shares.referredJoined, join_share: r.shares.joinShare, value: r.shares.value, referral_value: r.shares.referralValue, revenue_share: r.shares.revenueShare },
+              k_factor: r.kFactor.map((k) => ({ campaign: k.campaign, members: k.members, invitees: k.invitees, k_factor: k.kFactor })),
+              currencies: r.currencies,
+              notes: r.notes,
+            },
+            rows,
+          );
+        }
         case 'export': {
           const csv = await reports.exportCredits(workspace, { period: period as Period });
           return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${exportFileName(workspace, period as Period, tz)}"` }, body: csv };

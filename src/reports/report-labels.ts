@@ -15,6 +15,7 @@ export const NONE_LABELS: Readonly<Record<string, string>> = {
   keyword: '(no keyword)',
   link: '(no link)',
   platform: '(no platform)',
+  referrer: '(no referrer)',
 };
 
 /** The label of a report row: the dimension's “(no …)” for the `(none)` row, else the row's own label. */

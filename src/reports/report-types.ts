@@ -10,10 +10,11 @@
  */
 import { CREDIT_DIMENSIONS, type CreditDimension } from '../store/counters/counter-repo.js';
 import type { Platform, TouchKind } from '../touch-event.js';
+import type { ReferralKind } from '../store/referrals/referral-repo.js';
 import type { Period } from './period.js';
 import type { HintsReport, LiftReport, ReadinessReport } from '../optimize/optimize-types.js';
 
-/** What attribution rows are keyed by: group (chat id), campaign, keyword, link, platform. */
+/** What attribution rows are keyed by: group (chat id), campaign, keyword, link, platform, referrer (the inviter's profile id of a referral step). */
 export type ReportDimension = CreditDimension;
 export const REPORT_DIMENSIONS: readonly ReportDimension[] = CREDIT_DIMENSIONS;
 
@@ -156,6 +157,51 @@ export interface JourneyReport {
   conversions: Array<{ id: string; at: string; value: number; currency: string; rule: string }>;
   /** Older touches left out of `touches` (the most recent 500 are listed). */
   touchesOmitted?: number;
+  /** Referral chains: who brought the member into a group, and whom they brought. */
+  referrals?: { invitedBy: JourneyReferral[]; invited: JourneyReferral[] };
+}
+
+/** One invitation on a member's journey: the other person, how, when, where, and whether it counts (stayed `referralMinDays`). */
+export interface JourneyReferral {
+  profileId: string | null;
+  label: string;
+  kind: ReferralKind;
+  at: string;
+  chatId: string;
+  chatTitle?: string;
+  leftAt: string | null;
+}
+
+/** One inviter of the referral leaderboard (see `referral-report.ts` for what each figure sums). */
+export interface ReferralRow {
+  /** The inviter's profile id (their identifier key when they have no profile yet). */
+  key: string;
+  /** @username(s), else a short masked id (as `/journey` names people). */
+  label: string;
+  joined: number;
+  invitees: number;
+  stillInDay7: number;
+  engaged: number;
+  converted: number;
+  revenue: number;
+  referralCredit: number;
+  secondDegree: number;
+  /** Counted invitees by how the invitation is known. */
+  byKind: Partial<Record<ReferralKind, number>>;
+}
+
+export interface ReferralReport {
+  workspace: string;
+  period: Period;
+  model: string;
+  minDays: number;
+  chatId?: string;
+  rows: ReferralRow[];
+  kFactor: Array<{ campaign: string | null; members: number; invitees: number; kFactor: number | null }>;
+  shares: { joined: number; referredJoined: number; joinShare: number; value: number; referralValue: number; revenueShare: number };
+  totals: AttributionReport['totals'];
+  currencies: string[];
+  notes: string[];
 }
 
 /**
@@ -189,4 +235,9 @@ export interface ReportsApi {
   hints?(workspace: string, options: { period: Period }): Promise<HintsReport>;
   /** Readiness checks of the workspace, its bots and groups, now (`src/optimize`). */
   readiness?(workspace: string): Promise<ReadinessReport>;
+  /**
+   * The referral leaderboard of the invitations made in the period (see `referral-report.ts`);
+   * absent where referral chains are not wired (the command and the API then say so).
+   */
+  referrals?(workspace: string, options: { period: Period; model?: string; chatId?: string }): Promise<ReferralReport>;
 }

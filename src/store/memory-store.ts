@@ -12,6 +12,7 @@ import { createMemoryLinks } from './links/memory-links.js';
 import { createMemoryOptimize } from './optimize/memory-optimize.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
 import { StoreClosedError } from './rules.js';
+import { createMemoryReferrals } from './referrals/memory-referrals.js';
 import type { Store } from './store.js';
 import { createMemoryTouches } from './touches/memory-touches.js';
 
@@ -44,6 +45,7 @@ export function createMemoryStore(): MemoryStore {
     community: createMemoryCommunityRepos(),
     counters: createMemoryCounters(open),
     optimize: createMemoryOptimize(open),
+    referrals: createMemoryReferrals(),
     async init() {
       open();
     },

@@ -17,6 +17,7 @@ import { createMongoConversions } from './conversions/mongo-conversions.js';
 import { createMongoCounters } from './counters/mongo-counters.js';
 import { createMongoLinks } from './links/mongo-links.js';
 import { createMongoOptimize } from './optimize/mongo-optimize.js';
+import { createMongoReferrals } from './referrals/mongo-referrals.js';
 import { createMongoProfiles } from './profiles/mongo-profiles.js';
 import { StoreClosedError } from './rules.js';
 import type { Store } from './store.js';
@@ -68,7 +69,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const community = createMongoCommunityRepos(connection);
   const counters = createMongoCounters(connection);
   const optimize = createMongoOptimize(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models] as unknown as Array<Model<never>>;
+  const referrals = createMongoReferrals(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models, ...referrals.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -91,6 +93,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     community: community.repos,
     counters: counters.counters,
     optimize: optimize.repos,
+    referrals: referrals.referrals,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

@@ -18,6 +18,7 @@ import type { ClickRepo, LinkRepo, MemberTokenRepo } from './links/link-repo.js'
 import type { IdentityRepo, ProfileRepo } from './profiles/profile-repo.js';
 import type { TouchRepo } from './touches/touch-repo.js';
 import type { OptimizeRepos } from './optimize/optimize-repo.js';
+import type { ReferralRepo } from './referrals/referral-repo.js';
 
 export type { InsertResult } from './rules.js';
 export type * from './touches/touch-repo.js';
@@ -27,6 +28,7 @@ export type * from './conversions/conversion-repo.js';
 export type * from './community/community-repo.js';
 export type * from './counters/counter-repo.js';
 export type * from './optimize/optimize-repo.js';
+export type * from './referrals/referral-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -51,6 +53,8 @@ export interface Store {
   readonly counters: CounterRepo;
   /** Alert settings and daily runs, profile tags derived by reports (see `optimize/optimize-repo.ts`). */
   readonly optimize: OptimizeRepos;
+  /** Referral chains: who brought whom, personal invite links (see `referrals/referral-repo.ts`). */
+  readonly referrals: ReferralRepo;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */

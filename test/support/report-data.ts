@@ -162,6 +162,7 @@ function keysOf(t: CreditedTouch, by: string): Array<[string, number]> {
   if (by === 'campaign') return [[t.campaign ?? NONE, 1]];
   if (by === 'keyword') return split(t.keywords);
   if (by === 'link') return split(t.links);
+  if (by === 'referrer') return [[t.referrer ?? NONE, 1]];
   return [[t.platform, 1]];
 }
 

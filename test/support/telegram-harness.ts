@@ -23,7 +23,7 @@ import type { ReportsApi } from '../../src/reports/report-types.js';
 import { ReportQueue } from '../../src/commands/index.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { Store, StoredTouch } from '../../src/store/store.js';
-import { createProfileWorker } from '../../workers/profile.worker.js';
+import { createProfileWorker, type ProfileWorkerOptions } from '../../workers/profile.worker.js';
 import { createCommunityWorker } from '../../workers/community.worker.js';
 import { CommunityQueue } from '../../src/queue/community-queue.js';
 import { BotApiStub } from './bot-api-stub.js';
@@ -154,6 +154,8 @@ export interface HarnessOptions {
   config?: Config;
   now?: () => Date;
   extra?: Partial<TelegramRoleOptions>;
+  /** Called by the profile worker after each touch job (as `app/roles.ts` wires its hooks). */
+  onProcessed?: ProfileWorkerOptions['onProcessed'];
 }
 
 export async function startTelegramHarness(options: HarnessOptions = {}): Promise<TelegramHarness> {
@@ -177,7 +179,7 @@ export async function startTelegramHarness(options: HarnessOptions = {}): Promis
   const touchQueue = new TouchQueue({ connection: producer, prefix, metrics });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
   const reportQueue = new ReportQueue({ connection: producer, prefix });
-  const profileWorker = createProfileWorker({ connection: profileConn, store, locker: createMemoryLocker(), log, metrics, prefix, concurrency: 4 });
+  const profileWorker = createProfileWorker({ connection: profileConn, store, locker: createMemoryLocker(), log, metrics, prefix, concurrency: 4, ...(options.onProcessed ? { onProcessed: options.onProcessed } : {}) });
   const communityQueue = new CommunityQueue({ connection: producer, prefix });
   const communityWorker = createCommunityWorker({ connection: communityConn, store, workspaces: config.workspaces.map((w) => w.id), log, prefix });
   const handled = new Set<number>();

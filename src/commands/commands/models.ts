@@ -53,7 +53,7 @@ async function fitLine(ctx: CommandContext, period: Period): Promise<string | nu
 }
 
 export const models = defineCommand<ModelsArgs>({
-  spec: { name: 'models', access: 'manager', usage: '/models [period] [by=group|campaign|keyword|link|platform]', description: 'Every attribution model side by side', audited: true, report: true },
+  spec: { name: 'models', access: 'manager', usage: '/models [period] [by=group|campaign|keyword|link|platform|referrer]', description: 'Every attribution model side by side', audited: true, report: true },
   parse(ctx) {
     reportsOf(ctx);
     onlyOptions(ctx.options, ['by']);

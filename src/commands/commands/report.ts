@@ -14,7 +14,7 @@ interface ReportArgs {
 }
 
 export const report = defineCommand<ReportArgs>({
-  spec: { name: 'report', access: 'manager', usage: '/report [period] [by=group|campaign|keyword|link|platform] [model=<model>]', description: 'Attribution report against last click', audited: true, report: true },
+  spec: { name: 'report', access: 'manager', usage: '/report [period] [by=group|campaign|keyword|link|platform|referrer] [model=<model>]', description: 'Attribution report against last click', audited: true, report: true },
   parse(ctx) {
     reportsOf(ctx);
     onlyOptions(ctx.options, ['by', 'model']);

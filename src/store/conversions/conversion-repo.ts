@@ -118,7 +118,7 @@ export interface CreditedTouch {
   /** Stored touch id, or `coupon:<code>` for a coupon (a touch without a person). */
   touchId: string;
   at: string;
-  kind: TouchKind | 'coupon';
+  kind: TouchKind | 'coupon' | 'referral';
   platform: Platform;
   /** Group (chat id) the touch happened in or belongs to; absent for none. */
   chatId?: string;
@@ -134,6 +134,8 @@ export interface CreditedTouch {
   links?: string[];
   /** Channel name the data-driven models saw. */
   channel: string;
+  /** A referral step (`kind: 'referral'`): the inviter's profile id (see `src/referrals`). */
+  referrer?: string;
 }
 
 /** One model's credit, aligned with `CreditSet.touches`. */

@@ -25,7 +25,7 @@
 import { MODEL_NAMES, type ModelName } from '../../attribution/index.js';
 
 /** The dimensions credit is counted by (the report dimensions). */
-export const CREDIT_DIMENSIONS = ['group', 'campaign', 'keyword', 'link', 'platform'] as const;
+export const CREDIT_DIMENSIONS = ['group', 'campaign', 'keyword', 'link', 'platform', 'referrer'] as const;
 export type CreditDimension = (typeof CREDIT_DIMENSIONS)[number];
 
 /** A unit of recomputation: one local day, or one person (profile id). */
