@@ -58,6 +58,7 @@ describe('configuration', () => {
         managersChats: [],
         webhooks: [],
         referralMinDays: 3,
+        retentionDays: 400,
         referralCountAdminAdds: false,
       },
     ]);
