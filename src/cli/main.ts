@@ -22,6 +22,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
   webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
   jobs: { summary: 'list failed jobs (dead-lettered or out of attempts) and replay them', load: async () => (await import('./jobs.js')).runJobs },
+  dashboard: { summary: 'a one-time login link to the dashboard (10 minutes) for a manager outside Telegram', load: async () => (await import('./dashboard.js')).runDashboard },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {
