@@ -125,8 +125,8 @@ describe('dashboard over HTTP', () => {
     expect(second.status).toBe(401);
     expect(await second.json()).toEqual({ refused: 'used', lang: 'zh' });
     const session = cookie.split(';')[0] ?? '';
-    const viaCookie = await (await fetch(`${base}/v1/reports/attribution?workspace=acme&period=90d&model=markov`, { headers: { cookie: session } })).json();
-    const viaKey = await (await fetch(`${base}/v1/reports/attribution?workspace=acme&period=90d&model=markov`, { headers: { authorization: `Bearer ${KEY}` } })).json();
+    const viaCookie = (await (await fetch(`${base}/v1/reports/attribution?workspace=acme&period=90d&model=markov`, { headers: { cookie: session } })).json()) as { rows: unknown[] };
+    const viaKey = (await (await fetch(`${base}/v1/reports/attribution?workspace=acme&period=90d&model=markov`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { rows: unknown[] };
     // Same figures (the period's bounds are taken at each request's own instant).
     expect({ ...viaCookie, period: null }).toEqual({ ...viaKey, period: null });
     expect(viaCookie.rows.length).toBeGreaterThan(0);

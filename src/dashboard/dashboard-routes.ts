@@ -91,7 +91,10 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
     const b = await bundle;
     const file = [b.js, b.css].find((a) => a.name === name);
     const immutable = { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' };
-    if (file) return reply.headers({ ...immutable, 'content-type': file.type }).send(file.body);
+    if (file) {
+      const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      return reply.headers({ ...immutable, 'content-type': file.type, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}) }).send(gzip ? file.gzip : file.body);
+    }
     if (name === 'cjk.ttf') {
       if (fontPath === undefined) {
         try {

@@ -6,6 +6,7 @@
  * (esbuild is a dependency). One build per process, shared by every server in it.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 export interface WebAsset {
@@ -13,6 +14,8 @@ export interface WebAsset {
   name: string;
   type: string;
   body: Buffer;
+  /** The body gzipped (sent to browsers that accept it). */
+  gzip: Buffer;
 }
 
 export interface WebBundle {
@@ -27,7 +30,7 @@ let building: Promise<WebBundle> | undefined;
 
 function asset(stem: string, ext: string, type: string, body: Buffer): WebAsset {
   const h = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { name: `${stem}.${h}.${ext}`, type, body };
+  return { name: `${stem}.${h}.${ext}`, type, body, gzip: gzipSync(body, { level: 9 }) };
 }
 
 /** Bundles the dashboard (once per process; later calls share the first build). */
