@@ -77,18 +77,27 @@ function refuse(reply: FastifyReply, r: Refusal): FastifyReply {
 export function registerDashboardRoutes(app: FastifyInstance, options: DashboardRoutesOptions): void {
   const { auth } = options;
   const now = options.now ?? (() => new Date());
-  // Built once per process, in the background; the first page load waits for it.
-  const bundle = buildWebBundle();
-  bundle.catch((err: unknown) => options.log.error({ err: err instanceof Error ? err.message : String(err) }, 'the dashboard bundle could not be built'));
+  // Built on the first request for the page (once per process): servers that never show it never pay for it.
+  let building: Promise<WebBundle> | undefined;
+  const bundleOf = (): Promise<WebBundle> => {
+    if (!building) {
+      building = buildWebBundle();
+      building.catch((err: unknown) => {
+        building = undefined;
+        options.log.error({ err: err instanceof Error ? err.message : String(err) }, 'the dashboard bundle could not be built');
+      });
+    }
+    return building;
+  };
   let fontPath: string | null | undefined;
 
   const sendPage = async (_req: unknown, reply: FastifyReply) =>
-    reply.headers({ ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).send(page(await bundle));
+    reply.headers({ ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).send(page(await bundleOf()));
   app.get('/app', sendPage);
 
   app.get<{ Params: { name: string } }>('/app/assets/:name', async (request, reply) => {
     const { name } = request.params;
-    const b = await bundle;
+    const b = await bundleOf();
     const file = [b.js, b.css].find((a) => a.name === name);
     const immutable = { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' };
     if (file) {

@@ -3,7 +3,8 @@
  * one script (ECharts tree-shaken in: only the charts and components the views use) and one
  * style sheet, minified, held in memory and served with content-hashed names. Nothing is
  * built ahead of time or committed, so a fresh clone works with `npm test` and `npm start`
- * (esbuild is a dependency). One build per process, shared by every server in it.
+ * (esbuild is a dependency). Built when the page is first asked for; one build per process,
+ * shared by every server in it.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';

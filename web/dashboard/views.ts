@@ -60,15 +60,6 @@ function figure(name: string, title: string, value: string, raw: number | string
   return h('div', { class: 'figure' }, h('span', { class: 'figure-title' }, title), h('strong', { 'data-figure': name, 'data-raw': String(raw) }, value));
 }
 
-/** Rows of a report nobody here knows the shape of: every field but the key. */
-function genericTable(s: State, rows: readonly Row[]): HTMLElement {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'key' && typeof rows[0]?.[k] !== 'object');
-  return table(
-    keys.map((k) => [k, (r: Row) => (typeof r[k] === 'number' ? fmt.n(s, r[k] as number, 2) : str(r[k])), typeof rows[0]?.[k] === 'number'] as [string, (r: Row) => string, boolean]),
-    rows,
-  );
-}
-
 async function overview(s: State, root: HTMLElement): Promise<void> {
   const [attr, readiness, alerts] = await Promise.all([
     report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' }),
@@ -159,6 +150,14 @@ async function attribution(s: State, root: HTMLElement, redraw: () => void): Pro
       { 'data-table': 'attribution' },
     ),
   );
+  // What last click undervalues, when this server has hints.
+  const hints = await report<ReportBody>('hints', { ...base(s), model: s.model });
+  const box2 = section(tr(s.lang, 'hints'));
+  if (hints.ok) {
+    const rows2 = hints.data.rows ?? [];
+    box2.append(rows2.length === 0 ? empty(s) : h('ul', { class: 'alerts', 'data-list': 'hints' }, ...rows2.map((r) => h('li', {}, h('b', {}, str(r.label)), ` — ${str(r.rule)} (n = ${fmt.n(s, num(r.n), 0)}, ${fmt.pct(s, num(r.confidence))})`))));
+  } else box2.append(notice(s, hints));
+  root.append(box2);
 }
 
 type PerModel = Record<string, number | null> | number | null | undefined;
@@ -432,4 +431,3 @@ export async function drawView(name: ViewName, s: State, root: HTMLElement, redr
   }
 }
 
-export { genericTable };
