@@ -29,6 +29,7 @@ import type { TelegramUpdateQueue } from '../bots/telegram/update-queue.js';
 import { registerTelegramWebhookRoute } from '../bots/telegram/webhook-route.js';
 import type { ReportsApi } from '../src/reports/report-types.js';
 import { registerReportApi } from './report-api-route.js';
+import { createDashboardAuth, registerDashboardRoutes } from '../src/dashboard/index.js';
 
 /** How long a stopping server lets open requests finish before cutting their connections. */
 export const HTTP_CLOSE_GRACE_MS = 5_000;
@@ -98,7 +99,9 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     log,
   });
   registerConversionRoutes(app, { store, settings: deps.settings, hashKey: deps.hashKey, enqueue: (ws, ids, cause) => deps.reconcileQueue.enqueue(ws, ids, cause), log });
-  registerReportApi(app, { reports: deps.reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws) });
+  const dashboard = createDashboardAuth({ workspaces: config.workspaces, grants: (ws, subject) => store.community.grants.ofSubject(ws, subject), redis: producer, prefix: config.queuePrefix, hashKey: deps.hashKey });
+  registerDashboardRoutes(app, { auth: dashboard, workspaces: config.workspaces, log });
+  registerReportApi(app, { reports: deps.reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws), dashboard });
   registerTelegramWebhookRoute(app, {
     bots: telegramBotAccounts(config, deps.hashKey),
     enqueue: (id, u) => deps.telegramUpdates.add(id, u),

@@ -18,6 +18,7 @@ try {
   process.exit(1);
 }
 run('npx', ['tsc', '--noEmit']);
+run('npx', ['tsc', '--noEmit', '-p', 'web']);
 console.log('[typecheck] clean');
 run('node', ['scripts/check-imports.mjs']);
 run('npx', ['eslint', '--no-error-on-unmatched-pattern', '--max-warnings', '0', 'src', 'app', 'workers', 'bots', 'bench', 'test']);

@@ -46,6 +46,8 @@ export const workspaceConfigSchema = z.object({
   creditMode: z.enum(['consume', 'every']).default('consume'),
   /** IANA time zone for per-day statistics and digests. */
   timezone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone like Asia/Shanghai').default('UTC'),
+  /** ISO 4217 code amounts are shown in by the dashboard (and nowhere converted); optional. */
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code like CNY').optional(),
   /** Coupon codes and the campaign / group that owns each (matching a conversion by coupon). */
   coupons: z.array(z.object({ code: z.string().min(1).max(64), campaign: z.string().min(1).max(128).optional(), chatId: z.string().min(1).max(200).optional(), platform: z.enum(['telegram', 'whatsapp', 'web']).default('web') })).default([]),
   /**

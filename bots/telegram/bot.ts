@@ -34,6 +34,7 @@ import {
   type ReportJob,
   type ReportQueue,
   type TrackedLinksPort,
+  type DashboardPort,
 } from '../../src/commands/index.js';
 import { reportCommandJobId } from '../../src/queue/keys.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
@@ -72,6 +73,8 @@ export interface BotServices {
   /** How long a command's update waits for its report before “working on it”; default 2 s. */
   reportNoticeMs?: number;
   links?: (workspace: string) => TrackedLinksPort | undefined;
+  /** The dashboard's Mini App address and login links (`/dashboard`); absent without PUBLIC_BASE_URL. */
+  dashboard?: DashboardPort;
   /** The deployment's keyed-hash secret (phones from shared contacts). */
   hashKey: string;
   log: Logger;
@@ -137,6 +140,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         ...(services.reports ? { reports: services.reports } : {}),
         ...(services.models ? { models: services.models } : {}),
         ...(links ? { links } : {}),
+        ...(services.dashboard ? { dashboard: services.dashboard } : {}),
         settings: services.settings,
         platform: createTelegramPlatform(telegram, info.username),
         log: blog,
@@ -216,7 +220,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       workspace: ws,
       platform: 'telegram',
       account: account.botId,
-      user: { id: String(msg.from.id), ...(msg.from.username ? { username: msg.from.username } : {}) },
+      user: { id: String(msg.from.id), ...(msg.from.username ? { username: msg.from.username } : {}), ...(msg.from.language_code ? { languageCode: msg.from.language_code } : {}) },
       chat: { id: String(chat.id), type: chat.type, ...('title' in chat && chat.title ? { title: chat.title } : {}) },
       name,
       args,

@@ -28,8 +28,9 @@ import type { BotCommand } from 'telegraf/types';
 import { configuredPeople } from '../../src/access/roles.js';
 import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
-import { commandMenu, createTrackedLinks, dueRunKey, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
+import { commandMenu, createTrackedLinks, dueRunKey, type DashboardPort, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
 import type { Config } from '../../src/config.js';
+import { createLoginLinks } from '../../src/dashboard/index.js';
 import type { Logger } from '../../src/logger.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { Store } from '../../src/store/store.js';
@@ -106,6 +107,20 @@ export interface TelegramRole {
 
 type MenuScope = NonNullable<NonNullable<Parameters<TelegramBot['telegram']['setMyCommands']>[1]>['scope']>;
 
+/**
+ * The dashboard for `/dashboard`: the Mini App at `<PUBLIC_BASE_URL>/app` when that is https,
+ * and one-time login links (rate-limited in Redis when this process has a connection).
+ */
+function dashboardOf(config: Config, options: Pick<TelegramRoleOptions, 'hashKey' | 'redis'>): DashboardPort | undefined {
+  const base = config.publicBaseUrl?.replace(/\/+$/, '');
+  if (!base) return undefined;
+  const links = createLoginLinks({ hashKey: options.hashKey, baseUrl: base, prefix: config.queuePrefix, ...(options.redis ? { redis: options.redis } : {}) });
+  return {
+    miniAppUrl: base.startsWith('https://') ? `${base}/app` : null,
+    loginLink: async (ws, subject, lang) => links.issue(ws, subject, lang),
+  };
+}
+
 async function registerMenus(bot: TelegramBot, options: TelegramRoleOptions): Promise<void> {
   const { store, log } = options;
   const ws = bot.account.workspace;
@@ -127,6 +142,10 @@ async function registerMenus(bot: TelegramBot, options: TelegramRoleOptions): Pr
     if (!subject.startsWith('telegram:') || role === 'member') continue;
     const chatId = Number(subject.slice('telegram:'.length));
     await set(commandMenu(role), { type: 'chat', chat_id: chatId }).catch((err: unknown) => log.debug({ bot: bot.account.botId, err: err instanceof Error ? err.message : String(err) }, 'setMyCommands for a person failed'));
+    const miniApp = dashboardOf(options.config, options)?.miniAppUrl;
+    if (miniApp && (role === 'manager' || role === 'owner')) {
+      await bot.telegram.setChatMenuButton({ chatId, menuButton: { type: 'web_app', text: 'Dashboard', web_app: { url: miniApp } } }).catch((err: unknown) => log.debug({ bot: bot.account.botId, err: err instanceof Error ? err.message : String(err) }, 'setChatMenuButton for a manager failed'));
+    }
   }
   for (const chat of settings.managersChats) {
     if (!chat.startsWith('telegram:')) continue;
@@ -150,6 +169,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
   const linkPorts = new Map<string, TrackedLinksPort>();
   const baseUrl = config.publicBaseUrl;
   const bots = new Map<string, TelegramBot>();
+  const dashboardPort = dashboardOf(config, options);
   const services = {
     store: commandStore,
     touches: options.touches,
@@ -170,6 +190,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
       }
       return port;
     },
+    ...(dashboardPort ? { dashboard: dashboardPort } : {}),
     hashKey: options.hashKey,
     log,
     ...(options.now ? { now: options.now } : {}),

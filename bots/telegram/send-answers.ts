@@ -50,6 +50,12 @@ export interface DeliveryProgress {
 async function sendAnswer(telegram: Telegram, chatId: string, a: Answer): Promise<void> {
   switch (a.type) {
     case 'text':
+      if (a.buttons && a.buttons.length > 0) {
+        // One short message with its buttons, one per row (a Mini App button or a link).
+        const rows = a.buttons.map((b) => [b.webApp ? { text: b.text, web_app: { url: b.webApp } } : { text: b.text, url: b.url ?? '' }]);
+        await telegram.sendMessage(chatId, a.text.slice(0, MAX_TEXT), { link_preview_options: { is_disabled: true }, reply_markup: { inline_keyboard: rows } });
+        break;
+      }
       for (const piece of splitText(a.text)) {
         if (a.monospace) await telegram.sendMessage(chatId, `<pre>${escapeHtml(piece)}</pre>`, { parse_mode: 'HTML', link_preview_options: { is_disabled: true } });
         else await telegram.sendMessage(chatId, piece, { link_preview_options: { is_disabled: true } });

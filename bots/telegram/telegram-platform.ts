@@ -19,6 +19,9 @@ export function createTelegramPlatform(telegram: Telegram, botUsername: string, 
   };
   return {
     botUsername,
+    async setMenuButton(chatId, text, url) {
+      await telegram.setChatMenuButton({ chatId: Number(chatId), menuButton: { type: 'web_app', text, web_app: { url } } });
+    },
     async isChatAdmin(chatId, userId) {
       const key = `${chatId}\u0000${userId}`;
       const hit = admins.get(key);

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   readiness: { summary: 'can measurement be trusted? checks per workspace, bot and group with fixes', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('readiness') },
   lift: { summary: 'keyword lift: mentioners vs matched controls, with a bootstrap interval', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('lift') },
   hints: { summary: 'optimization hints with their numbers and confidence', usesStore: true, load: async () => (await import('./optimize.js')).makeOptimizeCommand('hints') },
+  dashboard: { summary: 'a one-time login link to the dashboard (10 minutes) for a manager outside Telegram', load: async () => (await import('./dashboard.js')).runDashboard },
 };
 
 function usage(commands: Record<string, CommandEntry>): string {

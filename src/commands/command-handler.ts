@@ -13,8 +13,9 @@
  * Bad arguments get a one-line usage answer; a refusal is short and says nothing about
  * the data; every refusal and every report or change request is written to the audit log.
  */
+import { languageOf, t } from '../i18n/index.js';
 import { ReportParamError } from '../reports/report-params.js';
-import { decide, defaultTarget, REFUSALS, resolveAccess, type Access, type Target } from './access.js';
+import { decide, defaultTarget, resolveAccess, type Access, type Target } from './access.js';
 import { usageLine, UsageError } from './arguments.js';
 import { auditCommand } from './command-audit.js';
 import type { CommandContext, CommandModule, CommandOutput } from './command-module.js';
@@ -126,7 +127,7 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
     const module = commandModule(req.name);
     if (!module) {
       // In groups an unknown command may be for another bot: stay silent there.
-      return { kind: 'answered', result: req.chat.type === 'private' ? here(text('I do not know that command. /help lists what you can do.')) : here() };
+      return { kind: 'answered', result: req.chat.type === 'private' ? here(text(t(languageOf(req.user.languageCode), 'unknown-command'))) : here() };
     }
     const { spec } = module;
     const access = await resolveAccess(deps, req);
@@ -136,7 +137,7 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
     const decision = await decide(spec, access, target);
     if (!decision.ok) {
       await audit(req, access, spec.name, 'refused', decision.rule);
-      return { kind: 'answered', result: here(text(REFUSALS[decision.rule])) };
+      return { kind: 'answered', result: here(text(t(languageOf(req.user.languageCode), `refusal.${decision.rule}`))) };
     }
     const delivery = deliveryOf(req, decision.deliver);
     const ctx = contextOf(req, access, target, args);

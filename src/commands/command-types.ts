@@ -50,7 +50,7 @@ export interface CommandRequest {
   platform: CommunityPlatform;
   /** Bot id / account that received the command. */
   account: string;
-  user: { id: string; username?: string };
+  user: { id: string; username?: string; /** The platform's language tag of the user (Telegram `language_code`): answers follow it. */ languageCode?: string };
   chat: { id: string; type: ChatType; title?: string };
   /** Command name, lower case, without `/` or `@bot`. */
   name: string;
@@ -64,6 +64,8 @@ export interface TextAnswer {
   type: 'text';
   text: string;
   monospace?: boolean;
+  /** Buttons under the message: a Mini App (`webApp`, an https URL) or a link (`url`). */
+  buttons?: Array<{ text: string; webApp?: string; url?: string }>;
 }
 
 /** A chart image with a short caption. */
@@ -116,6 +118,16 @@ export interface ChatPlatform {
    * when the platform does not know them there. Optional: without it names are not shown.
    */
   memberName?(chatId: string, userId: string): Promise<string | null>;
+  /** Sets the menu button of a private chat to open a Mini App (`url`). Optional. */
+  setMenuButton?(chatId: string, text: string, url: string): Promise<void>;
+}
+
+/** The dashboard (`src/dashboard`): its Mini App address and one-time login links. */
+export interface DashboardPort {
+  /** `<PUBLIC_BASE_URL>/app` when that is https (Telegram opens Mini Apps only over https); null otherwise. */
+  miniAppUrl: string | null;
+  /** A one-time login link (10 minutes) for `subject`; `limited` when they asked too often. */
+  loginLink(workspace: string, subject: string, lang: 'en' | 'zh'): Promise<{ url: string } | { limited: true }>;
 }
 
 /** One month's data-driven fit as `/models` shows it (the reconciler's fit status). */
@@ -177,4 +189,6 @@ export interface CommandDeps {
   newCode?: () => string;
   /** Whether charts are drawn (default true). */
   charts?: boolean;
+  /** The dashboard; absent: `/dashboard` says PUBLIC_BASE_URL must be set. */
+  dashboard?: DashboardPort;
 }

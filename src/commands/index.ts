@@ -18,6 +18,7 @@ export {
   type ChatPlatform,
   type ChatType,
   type CommandDeps,
+  type DashboardPort,
   type CommandRequest,
   type CommandResult,
   type CommandSettings,

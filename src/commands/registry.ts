@@ -5,6 +5,7 @@
 import type { CommandModule } from './command-module.js';
 import type { AccessClass, CommandSpec } from './command-types.js';
 import { ROLE_NEEDED } from './command-types.js';
+import { dashboard } from './commands/dashboard.js';
 import { digest } from './commands/digest.js';
 import { exportCommand } from './commands/export.js';
 import { forgetme } from './commands/forgetme.js';
@@ -50,6 +51,7 @@ export const COMMANDS: readonly CommandModule[] = [
   journey,
   referrals,
   exportCommand,
+  dashboard,
   digest,
   lift,
   hints,

@@ -6,6 +6,7 @@
  */
 import { displayWidth } from '../attribution/format-table.js';
 import { formatAmount, renderBarChart, renderFunnelChart } from '../charts/index.js';
+import { dimensionName, t, type Lang } from '../i18n/index.js';
 import { localDay } from '../reports/period.js';
 import type {
   AttributionReport,
@@ -82,8 +83,6 @@ function periodLine(p: { label: string; from: string; to: string }, timeZone: st
   return `${p.label} (${localDay(p.from, timeZone)} – ${localDay(last.getTime(), timeZone)})`;
 }
 
-const DIMENSION_TITLE: Record<string, string> = { group: 'group', campaign: 'campaign', keyword: 'keyword', link: 'link', platform: 'platform' };
-
 function moreLine(hidden: number): string[] {
   return hidden > 0 ? [`… ${hidden} more ${plural(hidden, 'row')} (use /export for all)`] : [];
 }
@@ -97,6 +96,8 @@ export interface RenderOptions {
    * any value) or `conversions` (fractions of conversions credited).
    */
   view?: 'value' | 'conversions';
+  /** The language of titles and headers (default English); names people gave are shown as written. */
+  lang?: Lang;
 }
 
 /** The chart view: as asked, else value when there is any. */
@@ -115,36 +116,43 @@ function notesLines(notes: readonly string[] | undefined): string[] {
 
 /** `/report`: totals, then a table (credited vs last touch), then a bar chart. */
 export async function renderAttribution(r: AttributionReport, o: RenderOptions): Promise<Answer[]> {
+  const lang = o.lang ?? 'en';
+  const by = dimensionName(lang, r.by);
   const shown = r.rows.slice(0, MAX_TABLE_ROWS);
+  const cur = r.currencies.length > 0 ? ` ${r.currencies.join('/')}` : '';
   const head = [
-    `Attribution by ${DIMENSION_TITLE[r.by] ?? r.by} · ${r.model} vs last touch`,
-    `Period: ${periodLine(r.period, o.timeZone)}`,
-    `Conversions: ${num(r.totals.conversions)} (value ${num(r.totals.value)}${r.currencies.length > 0 ? ` ${r.currencies.join('/')}` : ''}) · matched ${pct(r.totals.matchRate)}`,
-    `Not attributed: ${num(r.totals.unattributed.conversions)} (value ${num(r.totals.unattributed.value)})` +
-      (r.totals.lowConfidence > 0 ? ` · ${r.totals.lowConfidence} matched by username only` : ''),
-    ...(r.totals.pending !== undefined && r.totals.pending > 0 ? [`Not reconciled yet: ${num(r.totals.pending)}`] : []),
-    ...(r.notes ?? []).slice(0, 5).map((n) => `Note: ${n}`),
+    t(lang, 'report.title', { by, model: r.model }),
+    t(lang, 'report.period', { period: periodLine(r.period, o.timeZone) }),
+    t(lang, 'report.conversions', { n: num(r.totals.conversions), value: `${num(r.totals.value)}${cur}`, rate: pct(r.totals.matchRate) }),
+    t(lang, 'report.unattributed', { n: num(r.totals.unattributed.conversions), value: num(r.totals.unattributed.value) }) +
+      (r.totals.lowConfidence > 0 ? t(lang, 'report.low-confidence', { n: r.totals.lowConfidence }) : ''),
+    ...(r.totals.pending !== undefined && r.totals.pending > 0 ? [t(lang, 'report.pending', { n: num(r.totals.pending) })] : []),
+    ...(r.notes ?? []).slice(0, 5).map((n) => t(lang, 'report.note', { note: n })),
   ].join('\n');
+  const more = r.rows.length - shown.length;
   const body =
     shown.length === 0
-      ? 'No credited conversions in this period.'
+      ? t(lang, 'report.empty')
       : table(
-          [DIMENSION_TITLE[r.by] ?? r.by, 'conv', 'value', 'last', 'Δ'],
+          [by, t(lang, 'report.col.conv'), t(lang, 'report.col.value'), t(lang, 'report.col.last'), t(lang, 'report.col.diff')],
           shown.map((row) => [clip(rowLabel(r.by, row), LABEL_CELLS), num(row.credited.conversions), num(row.credited.value), num(row.lastTouch.conversions), signed(row.difference.conversions)]),
-        ) + (r.rows.length > shown.length ? '\n' + moreLine(r.rows.length - shown.length).join('') : '');
+        ) + (more > 0 ? '\n' + (lang === 'en' ? moreLine(more).join('') : t(lang, 'report.more', { n: more })) : '');
   const answers: Answer[] = [];
   if (o.charts !== false && r.rows.length > 0) {
     const view = viewOf(o, r.totals.value);
     const png = await renderBarChart({
-      title: `Credited ${view === 'value' ? 'value' : 'conversions'} by ${DIMENSION_TITLE[r.by] ?? r.by}`,
-      subtitle: `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} ${plural(r.totals.conversions, 'conversion')} worth ${money(r.totals.value, r.currencies)}, ${pct(r.totals.matchRate)} matched`,
-      series: [r.model, 'last touch'],
+      title: t(lang, view === 'value' ? 'report.chart.title.value' : 'report.chart.title.conversions', { by }),
+      subtitle:
+        lang === 'en'
+          ? `${r.period.label} · ${r.model} vs last touch · ${num(r.totals.conversions)} ${plural(r.totals.conversions, 'conversion')} worth ${money(r.totals.value, r.currencies)}, ${pct(r.totals.matchRate)} matched`
+          : t(lang, 'report.chart.subtitle', { period: r.period.label, model: r.model, n: num(r.totals.conversions), value: money(r.totals.value, r.currencies), rate: pct(r.totals.matchRate) }),
+      series: [r.model, t(lang, 'report.chart.last')],
       rows: [...r.rows]
         .sort((a, b) => (view === 'value' ? b.credited.value - a.credited.value : b.credited.conversions - a.credited.conversions))
         .map((row) => ({ label: rowLabel(r.by, row), values: view === 'value' ? [row.credited.value, row.lastTouch.value] : [row.credited.conversions, row.lastTouch.conversions] })),
       ...(view === 'value' ? { format: formatAmount } : {}),
     });
-    answers.push({ type: 'photo', png, caption: `Attribution by ${r.by} · ${r.period.label} · ${r.model} vs last touch` });
+    answers.push({ type: 'photo', png, caption: t(lang, 'report.caption', { by: lang === 'en' ? r.by : by, period: r.period.label, model: r.model }) });
   }
   answers.push({ type: 'text', text: `${head}\n\n${body}`, monospace: true });
   return answers;

@@ -71,6 +71,16 @@ export function clickDedupeKey(prefix: string, workspace: string, code: string, 
   return `${prefix}:click:${workspace}:${code}:${visitorHash}`;
 }
 
+/** Redis key marking a dashboard login link as used (held until the link would have expired). */
+export function dashboardLinkUsedKey(prefix: string, nonce: string): string {
+  return `${prefix}:dashboard:link-used:${nonce}`;
+}
+
+/** Redis counter of one rate limit of the dashboard (`scope`: who or where, e.g. `issue:<workspace>:<subject>`, `open:<address>`). */
+export function dashboardRateKey(prefix: string, scope: string): string {
+  return `${prefix}:dashboard:rate:${scope}`;
+}
+
 /** Queue carrying raw Telegram updates from the webhook / polling loop to the telegram role's worker. */
 export function telegramUpdatesQueueName(prefix: string): string {
   return `${prefix}-telegram-updates`;

@@ -36,6 +36,11 @@ export interface ReportApiRequest {
   query: URLSearchParams;
   /** Request headers, names in lower case (as node:http gives them). */
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /**
+   * The workspace the caller was already let into by other means (a dashboard session or
+   * Mini App launch data, checked by the HTTP layer); no API key is then needed for it.
+   */
+  authorizedWorkspace?: string;
 }
 
 export interface ReportApiResponse {
@@ -171,8 +176,8 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
   const settingsOf = (id: string): ReportApiWorkspace | undefined => options.workspaces.find((w) => w.id === id);
 
   return async (req) => {
-    const key = bearerOf(req.headers);
-    const owner = key === null ? null : ownerOfKey(keys, key);
+    const key = req.authorizedWorkspace !== undefined ? null : bearerOf(req.headers);
+    const owner = req.authorizedWorkspace ?? (key === null ? null : ownerOfKey(keys, key));
     if (owner === null) {
       return json(401, { error: 'unauthorized', message: key === null ? 'send the workspace’s API key as Authorization: Bearer <key>' : 'unknown API key' }, { 'www-authenticate': 'Bearer realm="midfunnel reports"' });
     }

@@ -1,0 +1,161 @@
+/**
+ * The dashboard page: signs in (Telegram launch data, or a one-time login link exchanged for
+ * a session cookie, or an existing session), then draws the chosen view for the chosen
+ * period and model. A refusal shows only the words "not allowed" / "没有权限" and why.
+ */
+import './styles.css';
+import { languageOf, LANGUAGES, type Lang } from '../../src/i18n/language.js';
+import { login, me, useInitData, type Me } from './api.js';
+import { disposeCharts } from './charts.js';
+import { h, replace } from './dom.js';
+import { PRESETS, type RangePreset, type State } from './state.js';
+import { modelName, tr, type Key } from './strings.js';
+import { applyTheme, postEvent, readLaunch } from './telegram.js';
+import { drawView, VIEWS, type ViewName } from './views.js';
+
+const app = document.getElementById('app') as HTMLElement;
+const LANG_KEY = 'midfunnel.lang';
+
+function storedLang(): Lang | null {
+  try {
+    const v = localStorage.getItem(LANG_KEY);
+    return v === 'en' || v === 'zh' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function refused(lang: Lang, reason: string | undefined): void {
+  const key = (['not-allowed', 'expired', 'used', 'rate-limited'].includes(reason ?? '') ? `refused.${reason}` : 'refused.other') as Key;
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.title = tr(lang, 'refused.title');
+  replace(app, h('section', { class: 'card refused', 'data-state': 'refused' }, h('h1', {}, tr(lang, 'refused.title')), h('p', {}, tr(lang, key))));
+}
+
+async function boot(): Promise<void> {
+  const launch = readLaunch(location.hash);
+  applyTheme(launch.theme);
+  const browserLang = languageOf(navigator.language);
+  if (launch.initData) {
+    useInitData(launch.initData);
+    postEvent('web_app_ready');
+    postEvent('web_app_expand');
+  }
+  let linkLang: Lang | null = null;
+  if (launch.loginToken) {
+    // The token leaves the address bar at once: it works only once anyway.
+    history.replaceState(null, '', location.pathname + location.search);
+    const r = await login(launch.loginToken);
+    if (!r.ok) return refused(storedLang() ?? browserLang, r.refused);
+    linkLang = r.data.lang;
+  }
+  const who = await me();
+  if (!who.ok) {
+    const initLang = launch.initData ? languageOf(JSON.parse(new URLSearchParams(launch.initData).get('user') ?? '{}').language_code as string | undefined) : null;
+    return refused(storedLang() ?? initLang ?? linkLang ?? browserLang, who.refused);
+  }
+  start(who.data, storedLang() ?? who.data.lang ?? linkLang ?? browserLang);
+}
+
+function start(m: Me, lang: Lang): void {
+  const s: State = { me: m, lang, preset: '30d', from: shiftDay(m.today, -29), to: m.today, model: 'linear', view: 'overview', by: 'group' };
+  const fromHash = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const v = fromHash.get('view');
+  if (v && (VIEWS as readonly string[]).includes(v)) s.view = v;
+  let drawing = 0;
+
+  const redraw = (): void => {
+    const id = ++drawing;
+    disposeCharts();
+    document.documentElement.lang = s.lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = `${tr(s.lang, 'title')} · ${m.workspaceName}`;
+    const body = h('div', { class: 'view', 'data-view': s.view, 'aria-busy': 'true' }, h('p', { class: 'notice' }, tr(s.lang, 'loading')));
+    replace(app, header(s, redraw), body);
+    const content = h('div', {});
+    void drawView(s.view as ViewName, s, content, redraw)
+      .catch((err: unknown) => content.append(h('p', { class: 'notice error' }, tr(s.lang, 'error', { message: err instanceof Error ? err.message : String(err) }))))
+      .finally(() => {
+        if (id !== drawing) return;
+        replace(body, ...Array.from(content.childNodes));
+        body.setAttribute('aria-busy', 'false');
+        window.dispatchEvent(new Event('resize'));
+      });
+  };
+  redraw();
+}
+
+function shiftDay(day: string, days: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function header(s: State, redraw: () => void): HTMLElement {
+  const nav = h(
+    'nav',
+    { class: 'tabs', 'aria-label': tr(s.lang, 'title') },
+    ...VIEWS.map((v) =>
+      h('button', { type: 'button', class: v === s.view ? 'tab active' : 'tab', 'data-tab': v, 'aria-current': v === s.view ? 'page' : undefined, onclick: () => ((s.view = v), redraw()) }, tr(s.lang, `view.${v}` as Key)),
+    ),
+  );
+  const preset = h(
+    'select',
+    { 'data-control': 'range', 'aria-label': tr(s.lang, 'range'), onchange: (e: Event) => ((s.preset = (e.target as HTMLSelectElement).value as RangePreset), redraw()) },
+    ...PRESETS.map((p) => h('option', { value: p, selected: p === s.preset }, tr(s.lang, `range.${p}` as Key))),
+  );
+  const model = h(
+    'select',
+    { 'data-control': 'model', 'aria-label': tr(s.lang, 'model'), onchange: (e: Event) => ((s.model = (e.target as HTMLSelectElement).value), redraw()) },
+    ...s.me.models.map((x) => h('option', { value: x, selected: x === s.model }, modelName(s.lang, x))),
+  );
+  const lang = h(
+    'select',
+    {
+      'data-control': 'lang',
+      'aria-label': tr(s.lang, 'language'),
+      onchange: (e: Event) => {
+        s.lang = (e.target as HTMLSelectElement).value as Lang;
+        try {
+          localStorage.setItem(LANG_KEY, s.lang);
+        } catch {
+          // Private mode: the choice lasts for this page only.
+        }
+        redraw();
+      },
+    },
+    ...LANGUAGES.map((l) => h('option', { value: l, selected: l === s.lang }, l === 'zh' ? '中文' : 'English')),
+  );
+  const custom =
+    s.preset === 'custom'
+      ? h(
+          'form',
+          {
+            class: 'custom-range',
+            onsubmit: (e: Event) => {
+              e.preventDefault();
+              const f = e.target as HTMLFormElement;
+              const from = (f.elements.namedItem('from') as HTMLInputElement).value;
+              const to = (f.elements.namedItem('to') as HTMLInputElement).value;
+              if (from && to && from <= to) {
+                s.from = from;
+                s.to = to;
+                redraw();
+              }
+            },
+          },
+          h('label', {}, `${tr(s.lang, 'range.from')} `, h('input', { type: 'date', name: 'from', value: s.from, max: s.me.today, 'data-control': 'from' })),
+          h('label', {}, `${tr(s.lang, 'range.to')} `, h('input', { type: 'date', name: 'to', value: s.to, max: s.me.today, 'data-control': 'to' })),
+          h('button', { type: 'submit', 'data-control': 'apply' }, tr(s.lang, 'range.apply')),
+        )
+      : null;
+  return h(
+    'header',
+    { class: 'top' },
+    h('div', { class: 'title-row' }, h('h1', {}, tr(s.lang, 'title')), h('span', { class: 'hint' }, tr(s.lang, 'signed', { workspace: s.me.workspaceName, role: s.me.role }))),
+    h('div', { class: 'controls' }, preset, model, lang),
+    custom,
+    nav,
+  );
+}
+
+void boot().catch((err: unknown) => replace(app, h('p', { class: 'notice error' }, err instanceof Error ? err.message : String(err))));
