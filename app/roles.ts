@@ -326,7 +326,25 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         roles.splice(roles.indexOf('whatsapp'), 1);
         log.info('whatsapp role skipped: no WhatsApp accounts configured (workspaces[].whatsapp.accounts in MIDFUNNEL_CONFIG); see bots/whatsapp/README.md');
       } else {
-        const role = await startWhatsAppRole({ config, store, touches: touchQueue, community: communityQueue, ...(capture ? { capture } : {}), redis: producer, hashKey: hash.key, log });
+        const role = await startWhatsAppRole({
+          config,
+          store,
+          touches: touchQueue,
+          community: communityQueue,
+          ...(capture ? { capture } : {}),
+          redis: producer,
+          hashKey: hash.key,
+          log,
+          reports,
+          models: options.models ?? {
+            status: (ws) => fitStatus(store, ws),
+            requestRefit: async (ws, period) => {
+              const r = await requestRefit(reconcileQueue, ws, period);
+              return r.months === null ? 'Refit queued for every month with conversions; credits are replaced as each month is fitted.' : `Refit queued for ${r.months.join(', ')}; credits are replaced as each month is fitted.`;
+            },
+          },
+          ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+        });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }

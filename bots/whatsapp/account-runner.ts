@@ -100,6 +100,8 @@ export function startAccountRunner(options: AccountRunnerOptions): AccountRunner
     group: (chatId) => (current ?? noClient()).group(chatId),
     phonesOfLids: (lids) => (current ?? noClient()).phonesOfLids(lids),
     inviteCode: (chatId) => (current ?? noClient()).inviteCode(chatId),
+    groupAdmins: (chatId) => (current ?? noClient()).groupAdmins(chatId),
+    sendingClient: () => current?.sendingClient(),
   });
 
   const sleep = (ms: number): Promise<void> =>

@@ -46,7 +46,10 @@ import {
   type MapOutcome,
   type WaMapContext,
 } from './map-events.js';
-import { personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
+import { parseCommand } from '../../src/commands/index.js';
+import { parseWaId, personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
+import type { SendingClient } from './send-limiter.js';
+import type { WhatsAppCommands } from './whatsapp-commands.js';
 
 /** A group as the account sees it. */
 export interface GroupInfo {
@@ -64,6 +67,10 @@ export interface WhatsAppLookups {
   phonesOfLids(lids: readonly string[]): Promise<PhoneOfLid>;
   /** The group's current invite code (admins only); undefined when it cannot be read. */
   inviteCode(chatId: string): Promise<string | undefined>;
+  /** Serialized ids of a group's admins (commands' admin checks); absent: nobody is an admin. */
+  groupAdmins?(chatId: string): Promise<string[]>;
+  /** The client driving the account now, to answer commands; absent or undefined: nothing is sent. */
+  sendingClient?(): SendingClient | undefined;
 }
 
 export interface WhatsAppHandlerOptions {
@@ -78,6 +85,11 @@ export interface WhatsAppHandlerOptions {
   lookups: WhatsAppLookups;
   log: Logger;
   now?: () => Date;
+  /**
+   * Commands (`/report`, …) sent to the account: run by the command layer and answered under
+   * the send limits (`whatsapp-commands.ts`). Absent: commands are ignored (no touch either).
+   */
+  commands?: Pick<WhatsAppCommands, 'noteInbound' | 'run'>;
   /** Most touches kept in memory while Redis is unreachable; default 10,000. */
   maxPending?: number;
   /** First resend delay while Redis is unreachable (doubles up to 30 s); default 1 s. */
@@ -313,6 +325,19 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     if (read.facts.chatKind === 'group') {
       const publicId = publicChatId(read.facts.chatId, hash);
       if (publicId !== null) title = await groupSeen(read.facts.chatId, publicId, read.facts.occurredAt);
+    }
+    const f = read.facts;
+    options.commands?.noteInbound(f.chatId);
+    const command = options.commands && f.type === 'chat' ? parseCommand(f.text) : null;
+    if (command && options.commands) {
+      const sender = personIdentity(f.senderId, hash, phones);
+      const publicId = publicChatId(f.chatId, hash, phones);
+      if (sender && publicId !== null && !lookups.selfIds().has(parseWaId(f.senderId).canonical)) {
+        // `/start <code>` in a private chat is also where the person came from (a `dm_start`).
+        if (command.name === 'start' && f.chatKind === 'private') await enqueue(report('message', mapMessage(message, { ...context(phones, title), matcher: options.capture.matcher(ws) })));
+        await options.commands.run({ chatId: f.chatId, chatKind: f.chatKind, publicChatId: publicId, ...(title !== undefined ? { chatTitle: title } : {}), senderId: f.senderId, sender, name: command.name, args: command.args, at: new Date(f.occurredAt) });
+        return;
+      }
     }
     const touches = report('message', mapMessage(message, { ...context(phones, title), matcher: options.capture.matcher(ws) }));
     await enqueue(touches);

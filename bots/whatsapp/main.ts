@@ -22,7 +22,10 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import wwebjs from 'whatsapp-web.js';
 import { z } from 'zod';
-import { createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import { createCommandHandler, createTrackedLinks, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
+import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
+import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
@@ -34,7 +37,9 @@ import { createAccountLease, type AccountLease } from './account-lease.js';
 import { startAccountRunner, type AccountRunner, type AccountState, type DrivenClient } from './account-runner.js';
 import { whatsAppAccounts, WhatsAppConfigError, type WhatsAppAccount } from './accounts.js';
 import { findChromium, launchOptions, NO_CHROMIUM_HELP, type PuppeteerLaunchOptions } from './browser.js';
-import { createWhatsAppHandler } from './event-handler.js';
+import { createWhatsAppHandler, type WhatsAppLookups } from './event-handler.js';
+import { createSendLimiter, type SendLimiterOptions } from './send-limiter.js';
+import { createWhatsAppCommands, hashedRoleSettings, type WhatsAppCommands } from './whatsapp-commands.js';
 import { showQr } from './show-qr.js';
 
 export interface WhatsAppRoleOptions {
@@ -65,6 +70,16 @@ export interface WhatsAppRoleOptions {
   maxDelayMs?: number;
   /** Handler resend delay while Redis is unreachable; default 1 s. */
   retryDelayMs?: number;
+  /** Report computations for commands; without them manager commands answer that reports are not available. */
+  reports?: ReportsApi;
+  /** Fits of the data-driven models (`/models`, `/refit`). */
+  models?: ModelsPort;
+  /** `PUBLIC_BASE_URL`: tracked links (`/link`) live under it; without it `/link` says links are not configured. */
+  publicBaseUrl?: string;
+  /** Send limits of each account's answers (`send-limiter.ts`); defaults are conservative. */
+  sendLimits?: SendLimiterOptions;
+  /** How long a report may take before “working on it” is sent; default 2 s. */
+  reportNoticeMs?: number;
 }
 
 export interface WhatsAppRole {
@@ -138,6 +153,47 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
   const ttl = options.leaseTtlMs ?? 30_000;
   let closed = false;
 
+  // The command layer's store: /track and /untrack announce their changes to the capture settings.
+  const commandStore = announceCaptureChanges(store, createCaptureNotifier({ connection: options.redis, prefix: config.queuePrefix, local: capture, log }));
+  const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
+  const linkPorts = new Map<string, TrackedLinksPort>();
+  const linksOf = (ws: string): TrackedLinksPort | undefined => {
+    const base = options.publicBaseUrl;
+    if (!base) return undefined;
+    let port = linkPorts.get(ws);
+    if (!port) {
+      port = createTrackedLinks({ store: commandStore, allowedDomains: settingsOf(ws)?.allowedDomains ?? [], baseUrl: base });
+      linkPorts.set(ws, port);
+    }
+    return port;
+  };
+  const commandsFor = (account: WhatsAppAccount, lookups: WhatsAppLookups): WhatsAppCommands => {
+    const hash = makePseudonymizer(options.hashKey, account.workspace);
+    const links = linksOf(account.workspace);
+    return createWhatsAppCommands({
+      account,
+      hash,
+      sender: createSendLimiter(options.sendLimits),
+      client: () => lookups.sendingClient?.(),
+      lookups: { groupAdmins: async (chatId) => (await lookups.groupAdmins?.(chatId)) ?? [], phonesOfLids: (lids) => lookups.phonesOfLids(lids) },
+      log,
+      ...(options.reportNoticeMs !== undefined ? { noticeMs: options.reportNoticeMs } : {}),
+      createHandler: (platform) =>
+        createCommandHandler({
+          store: commandStore,
+          ...(options.reports ? { reports: options.reports } : {}),
+          ...(options.models ? { models: options.models } : {}),
+          ...(links ? { links } : {}),
+          settings: (ws) => {
+            const s = settingsOf(ws);
+            return s ? hashedRoleSettings(s, makePseudonymizer(options.hashKey, ws)) : undefined;
+          },
+          platform,
+          log,
+        }),
+    });
+  };
+
   const run = (account: WhatsAppAccount, lease: AccountLease): AccountRunner => {
     const sessionDir = join(whatsappDataDir(config.dataDir), `session-${account.id}`);
     return startAccountRunner({
@@ -153,6 +209,7 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           community,
           capture,
           lookups,
+          commands: commandsFor(account, lookups),
           log,
           ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
         }),
