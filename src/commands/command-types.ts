@@ -5,6 +5,7 @@
  */
 import type { Role } from '../access/roles.js';
 import type { WorkspaceConfig } from '../config.js';
+import type { Identifier } from '../identity/identifier.js';
 import type { Logger } from '../logger.js';
 import type { ReportsApi } from '../reports/report-types.js';
 import type { CommunityPlatform } from '../store/store.js';
@@ -177,4 +178,9 @@ export interface CommandDeps {
   newCode?: () => string;
   /** Whether charts are drawn (default true). */
   charts?: boolean;
+  /**
+   * Splits a wrong merge (`/unmerge`, `src/profile/unmerge-profile.ts` `createUnmergePort`);
+   * absent: `/unmerge` answers that it is not available.
+   */
+  unmerge?: (workspace: string, profileId: string, identifier: Identifier, by: string) => Promise<{ newProfileId: string; movedIdentifiers: Identifier[]; movedTouches: number; conversions: string[] }>;
 }

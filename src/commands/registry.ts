@@ -24,6 +24,8 @@ import { revoke } from './commands/revoke.js';
 import { start } from './commands/start.js';
 import { track } from './commands/track.js';
 import { untrack } from './commands/untrack.js';
+import { stitch } from './commands/stitch.js';
+import { unmerge } from './commands/unmerge.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   help,
@@ -46,6 +48,8 @@ export const COMMANDS: readonly CommandModule[] = [
   refit,
   grant,
   ungrant,
+  stitch,
+  unmerge,
 ];
 
 const BY_NAME = new Map(COMMANDS.map((c) => [c.spec.name, c]));

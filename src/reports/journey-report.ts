@@ -3,6 +3,7 @@
  * rule that matched each. The member is a profile id, a Telegram user id, or `@username`
  * (the most recently active profile that used it).
  */
+import { identityLines } from '../identity/link-evidence.js';
 import { identifierKey } from '../identity/identifier.js';
 import { everyConversion } from '../reconcile/read-pages.js';
 import { allTouches } from '../store/paging.js';
@@ -59,5 +60,7 @@ export async function journeyReport(store: Store, workspace: string, member: str
     conversions,
   };
   if (omitted > 0) report.touchesOmitted = omitted;
+  const identifiers = await store.identities.ofProfile(workspace, profile.id);
+  report.identities = identityLines(identifiers, identifiers.length > 0 ? await store.identityEvidence.ofIdentifiers(workspace, identifiers) : []);
   return report;
 }

@@ -8,6 +8,7 @@
 import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
 import { createMemoryCounters } from './counters/memory-counters.js';
+import { createMemoryIdentityEvidence } from './identity-evidence/memory-evidence.js';
 import { createMemoryLinks } from './links/memory-links.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
 import { StoreClosedError } from './rules.js';
@@ -42,6 +43,7 @@ export function createMemoryStore(): MemoryStore {
     scanCredits: conversions.scanCredits,
     community: createMemoryCommunityRepos(),
     counters: createMemoryCounters(open),
+    identityEvidence: createMemoryIdentityEvidence(open),
     async init() {
       open();
     },

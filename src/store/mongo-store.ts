@@ -15,6 +15,7 @@ import type { Connection, Model } from 'mongoose';
 import { createMongoCommunityRepos } from './community/mongo-community.js';
 import { createMongoConversions } from './conversions/mongo-conversions.js';
 import { createMongoCounters } from './counters/mongo-counters.js';
+import { createMongoIdentityEvidence } from './identity-evidence/mongo-evidence.js';
 import { createMongoLinks } from './links/mongo-links.js';
 import { createMongoProfiles } from './profiles/mongo-profiles.js';
 import { StoreClosedError } from './rules.js';
@@ -66,7 +67,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const conversions = createMongoConversions(connection);
   const community = createMongoCommunityRepos(connection);
   const counters = createMongoCounters(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models] as unknown as Array<Model<never>>;
+  const evidence = createMongoIdentityEvidence(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...evidence.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -88,6 +90,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     fits: conversions.fits,
     community: community.repos,
     counters: counters.counters,
+    identityEvidence: evidence.repo,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

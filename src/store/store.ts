@@ -14,6 +14,7 @@
 import type { CommunityRepos } from './community/community-repo.js';
 import type { ConversionRepo, CreditRepo, FitRepo } from './conversions/conversion-repo.js';
 import type { CounterRepo } from './counters/counter-repo.js';
+import type { IdentityEvidenceRepo } from './identity-evidence/evidence-repo.js';
 import type { ClickRepo, LinkRepo, MemberTokenRepo } from './links/link-repo.js';
 import type { IdentityRepo, ProfileRepo } from './profiles/profile-repo.js';
 import type { TouchRepo } from './touches/touch-repo.js';
@@ -25,6 +26,7 @@ export type * from './links/link-repo.js';
 export type * from './conversions/conversion-repo.js';
 export type * from './community/community-repo.js';
 export type * from './counters/counter-repo.js';
+export type * from './identity-evidence/evidence-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -47,6 +49,8 @@ export interface Store {
   readonly community: CommunityRepos;
   /** What reports read: per-day counters and per-person facts, kept by the rollup (see `counters/counter-repo.ts`). */
   readonly counters: CounterRepo;
+  /** Why identifiers belong to one person: each identifier link's evidence (see `identity-evidence/evidence-repo.ts`). */
+  readonly identityEvidence: IdentityEvidenceRepo;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */
