@@ -10,11 +10,12 @@ import type { Config } from '../src/config.js';
 import { createMemoryLocker, createRedisLocker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
-import { touchQueueName } from '../src/queue/keys.js';
+import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { TouchQueue } from '../src/queue/touch-queue.js';
 import { resolveHashKey } from '../src/secrets.js';
 import { signalOptOutChanges } from '../src/profile/opt-out-gate.js';
+import { createUnmergePort } from '../src/profile/unmerge-profile.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
@@ -344,6 +345,12 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
             },
           },
           ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+          unmerge: createUnmergePort({
+            store,
+            locker: store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer),
+            lockKey: (ws, pid) => profileLockKey(config.queuePrefix, ws, pid),
+            enqueue: enqueueReconcile,
+          }),
         });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });

@@ -23,7 +23,7 @@ import type { Redis } from 'ioredis';
 import wwebjs from 'whatsapp-web.js';
 import { z } from 'zod';
 import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
-import { createCommandHandler, createTrackedLinks, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
+import { createCommandHandler, createTrackedLinks, type CommandDeps, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
 import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
@@ -80,6 +80,8 @@ export interface WhatsAppRoleOptions {
   sendLimits?: SendLimiterOptions;
   /** How long a report may take before “working on it” is sent; default 2 s. */
   reportNoticeMs?: number;
+  /** `/unmerge` (`src/profile/unmerge-profile.ts` `createUnmergePort`); absent: not available. */
+  unmerge?: CommandDeps['unmerge'];
 }
 
 export interface WhatsAppRole {
@@ -184,6 +186,7 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           ...(options.reports ? { reports: options.reports } : {}),
           ...(options.models ? { models: options.models } : {}),
           ...(links ? { links } : {}),
+          ...(options.unmerge ? { unmerge: options.unmerge } : {}),
           settings: (ws) => {
             const s = settingsOf(ws);
             return s ? hashedRoleSettings(s, makePseudonymizer(options.hashKey, ws)) : undefined;
