@@ -48,6 +48,7 @@ import {
 } from './map-events.js';
 import { parseCommand } from '../../src/commands/index.js';
 import { parseWaId, personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
+import type { GroupLinkState } from '../../src/group-links/group-links.js';
 import type { SendingClient } from './send-limiter.js';
 import type { WhatsAppCommands } from './whatsapp-commands.js';
 
@@ -90,6 +91,12 @@ export interface WhatsAppHandlerOptions {
    * the send limits (`whatsapp-commands.ts`). Absent: commands are ignored (no touch either).
    */
   commands?: Pick<WhatsAppCommands, 'noteInbound' | 'run'>;
+  /**
+   * Tracked group links (`src/group-links`): every invite code read is kept for `/g/<code>`,
+   * and an invite join without a registered campaign link takes the campaign of the click it
+   * follows. Absent: neither.
+   */
+  groupLinks?: Pick<GroupLinkState, 'setInvite' | 'takeClick'>;
   /** Most touches kept in memory while Redis is unreachable; default 10,000. */
   maxPending?: number;
   /** First resend delay while Redis is unreachable (doubles up to 30 s); default 1 s. */
@@ -199,6 +206,9 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     try {
       const code = await lookups.inviteCode(chatId);
       if (code === undefined || !/^[A-Za-z0-9_-]{6,64}$/.test(code)) return undefined;
+      const publicId = publicChatId(chatId, hash);
+      // Kept for the group's tracked links (`/g/<code>` redirects to it); a failure only delays that.
+      if (options.groupLinks && publicId !== null) await options.groupLinks.setInvite(ws, publicId, code).catch((err: unknown) => log.debug({ err: errText(err) }, 'invite code not kept'));
       const link = `https://chat.whatsapp.com/${code}`;
       const stored = options.capture.inviteLink(ws, 'whatsapp', link);
       return stored && !stored.revoked ? { link, campaign: stored.campaign } : undefined;
@@ -381,7 +391,26 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     const invite = wantsInvite ? await inviteOf(f.chatId) : undefined;
     const o = { ...context(phones, title), ...(invite ? { invite } : {}) };
     // A request's approval is queued like any join; the profile worker drops it as a repeat of the request.
-    await enqueue(report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type }));
+    const touches = report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type });
+    if (wantsInvite && publicId !== null && options.groupLinks) await creditGroupLinkClicks(touches, publicId);
+    await enqueue(touches);
+  };
+
+  /** Invite joins without a campaign take the campaign of the tracked group link click they follow (`src/group-links`). */
+  const creditGroupLinkClicks = async (touches: TouchEvent[], publicId: string): Promise<void> => {
+    for (const t of touches) {
+      if (t.kind !== 'join' || t.details.campaign !== undefined || t.actor.userId === undefined) continue;
+      const userIds = [t.actor.userId, ...(t.actor.lidHash !== undefined ? [t.actor.lidHash] : [])];
+      try {
+        const click = await options.groupLinks?.takeClick(ws, publicId, { atMs: Date.parse(t.occurredAt), userIds });
+        if (click) {
+          t.details.campaign = click.campaign;
+          log.debug({ chat: publicId, rule: click.rule }, 'join credited to a tracked group link click');
+        }
+      } catch (err) {
+        log.debug({ err: errText(err) }, 'group link clicks unreadable; the join has no campaign');
+      }
+    }
   };
 
   const onLeave = async (notification: unknown): Promise<void> => {

@@ -23,7 +23,8 @@ import type { Redis } from 'ioredis';
 import wwebjs from 'whatsapp-web.js';
 import { z } from 'zod';
 import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
-import { createCommandHandler, createTrackedLinks, type CommandDeps, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
+import { createCommandHandler, createTrackedLinks, PlatformRefusedError, type CommandDeps, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
+import { createGroupLink, createGroupLinkState } from '../../src/group-links/group-links.js';
 import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
@@ -80,6 +81,8 @@ export interface WhatsAppRoleOptions {
   sendLimits?: SendLimiterOptions;
   /** How long a report may take before “working on it” is sent; default 2 s. */
   reportNoticeMs?: number;
+  /** How often the invite codes of groups with tracked group links are read again; default 1 min. */
+  inviteRefreshMs?: number;
   /** `/unmerge` (`src/profile/unmerge-profile.ts` `createUnmergePort`); absent: not available. */
   unmerge?: CommandDeps['unmerge'];
 }
@@ -169,9 +172,26 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
     }
     return port;
   };
+  const groupState = createGroupLinkState(options.redis, config.queuePrefix);
+  /** `/link [campaign]` in a WhatsApp group: a tracked group link, the group's invite code read now. */
+  const groupLinksOf = (lookups: WhatsAppLookups): CommandDeps['groupLinks'] => {
+    const base = options.publicBaseUrl?.replace(/\/+$/, '');
+    if (!base) return undefined;
+    return {
+      async create(workspace, input) {
+        const code = await lookups.inviteCode(input.chatId).catch(() => undefined);
+        if (code === undefined) throw new PlatformRefusedError('I cannot read this group’s invite link: make this WhatsApp account an admin of the group, then try again.');
+        await groupState.setInvite(workspace, input.chatId, code);
+        await groupState.addGroup(workspace, input.chatId);
+        const link = await createGroupLink(commandStore, { workspace, ...input });
+        return { shortUrl: `${base}/g/${link.code}`, code: link.code };
+      },
+    };
+  };
   const commandsFor = (account: WhatsAppAccount, lookups: WhatsAppLookups): WhatsAppCommands => {
     const hash = makePseudonymizer(options.hashKey, account.workspace);
     const links = linksOf(account.workspace);
+    const groupLinks = groupLinksOf(lookups);
     return createWhatsAppCommands({
       account,
       hash,
@@ -187,6 +207,7 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           ...(options.models ? { models: options.models } : {}),
           ...(links ? { links } : {}),
           ...(options.unmerge ? { unmerge: options.unmerge } : {}),
+          ...(groupLinks ? { groupLinks } : {}),
           settings: (ws) => {
             const s = settingsOf(ws);
             return s ? hashedRoleSettings(s, makePseudonymizer(options.hashKey, ws)) : undefined;
@@ -195,6 +216,25 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           log,
         }),
     });
+  };
+
+  /**
+   * Keeps the invite codes of groups with tracked group links fresh (a revoked link is replaced
+   * within a minute): every minute while the account is ready, for the groups it can read
+   * (groups created since 2021, whose public id is their WhatsApp id).
+   */
+  const refreshInvites = (account: WhatsAppAccount, lookups: WhatsAppLookups): (() => void) => {
+    const tick = async (): Promise<void> => {
+      for (const chatId of await groupState.groups(account.workspace)) {
+        if (!chatId.endsWith('@g.us') || chatId.startsWith('wag_')) continue;
+        const code = await lookups.inviteCode(chatId).catch(() => undefined);
+        if (code !== undefined) await groupState.setInvite(account.workspace, chatId, code);
+      }
+    };
+    const timer = setInterval(() => void tick().catch((err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err) }, 'group invite refresh failed')), options.inviteRefreshMs ?? 60_000);
+    timer.unref();
+    void tick().catch(() => undefined);
+    return () => clearInterval(timer);
   };
 
   const run = (account: WhatsAppAccount, lease: AccountLease): AccountRunner => {
@@ -213,9 +253,11 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           capture,
           lookups,
           commands: commandsFor(account, lookups),
+          groupLinks: groupState,
           log,
           ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
         }),
+      onReady: (lookups) => refreshInvites(account, lookups),
       showQr: (qr) => showQr(qr, { accountId: account.id, workspace: account.workspace, sessionDir, ...(options.qrOut ? { out: options.qrOut } : {}) }),
       ...(options.minDelayMs !== undefined ? { minDelayMs: options.minDelayMs } : {}),
       ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),

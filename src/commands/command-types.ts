@@ -183,4 +183,9 @@ export interface CommandDeps {
    * absent: `/unmerge` answers that it is not available.
    */
   unmerge?: (workspace: string, profileId: string, identifier: Identifier, by: string) => Promise<{ newProfileId: string; movedIdentifiers: Identifier[]; movedTouches: number; conversions: string[] }>;
+  /**
+   * WhatsApp tracked group links (`/link [campaign]` in a WhatsApp group, `src/group-links`);
+   * throws PlatformRefusedError when the group's invite link cannot be read.
+   */
+  groupLinks?: { create(workspace: string, input: { chatId: string; chatTitle?: string; campaign?: string; createdBy: string }): Promise<{ shortUrl: string; code: string }> };
 }

@@ -188,3 +188,18 @@ export function rollupDeduplicationId(workspace: string): string {
 export function rollupSchedulerId(workspace: string): string {
   return `rollup.${assertNoColon(workspace, 'workspace')}`;
 }
+
+/** A WhatsApp group's current invite code, as its connector read it (`src/group-links`). */
+export function groupInviteKey(prefix: string, workspace: string, chatId: string): string {
+  return `${prefix}:wa:invite:${workspace}:${chatId}`;
+}
+
+/** Recent clicks on a WhatsApp group's tracked group links (a sorted set by click time; `src/group-links`). */
+export function groupClicksKey(prefix: string, workspace: string, chatId: string): string {
+  return `${prefix}:wa:gclicks:${workspace}:${chatId}`;
+}
+
+/** The WhatsApp groups of a workspace that have tracked group links (their invite codes are kept fresh). */
+export function groupLinkGroupsKey(prefix: string, workspace: string): string {
+  return `${prefix}:wa:glgroups:${workspace}`;
+}
