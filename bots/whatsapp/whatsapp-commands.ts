@@ -177,6 +177,8 @@ export function createWhatsAppCommands(options: WhatsAppCommandsOptions): WhatsA
       };
       const clog = log.child({ account: account.id, command: input.name, chat: input.publicChatId });
       try {
+        // Digests would be messages nobody asked for at that moment: WhatsApp accounts only answer.
+        if (input.name === 'digest') return await deliver(input, { answers: [{ type: 'text', text: 'Scheduled digests are not sent on WhatsApp (the account only answers, to keep the number safe). Ask for /report when you need it, or subscribe on Telegram.' }], deliver: 'here' });
         const prepared = await handler.prepare(req);
         if (prepared.kind === 'answered') return await deliver(input, prepared.result);
         let noticed = false;

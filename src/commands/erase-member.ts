@@ -120,6 +120,8 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
 
   // 4. What is theirs: tokens, clicks, touches, profiles, identifiers.
   result.tokens = await store.memberTokens.deleteByMember(workspace, person);
+  // Why their ids were one person goes with them (hashed ids only, but theirs).
+  await store.identityEvidence.deleteByIdentifiers(workspace, person.identifiers);
   for (const profileId of run.profileIds) {
     result.clicks += await store.clicks.deleteByProfile(workspace, profileId);
     result.touches += await store.touches.deleteByProfile(workspace, profileId);
