@@ -33,7 +33,7 @@ const REFUSALS = ['This command is for managers.', 'Reports are answered only in
 
 describe('access rules', () => {
   it('lists the manager commands under test', () => {
-    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'export', 'digest', 'refit']);
+    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'export', 'digest', 'refit', 'stitch']);
   });
 
   for (const [who, person] of [
