@@ -15,6 +15,8 @@ import { registerConversionRoutes } from '../src/conversions/conversion-routes.j
 import { registerHealthRoutes, type HealthRoutesOptions } from '../src/http/health-routes.js';
 import { closeHttpApp, createHttpApp, listenHttpApp } from '../src/http/http-app.js';
 import { redisClickDedupe, registerLinkRoutes } from '../src/links/link-routes.js';
+import { createGroupLinkState } from '../src/group-links/group-links.js';
+import { registerGroupLinkRoutes } from '../src/group-links/group-link-routes.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { clickDedupeKey } from '../src/queue/keys.js';
@@ -97,6 +99,15 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
     hashKey: deps.hashKey,
     log,
+  });
+  registerGroupLinkRoutes(app, {
+    store,
+    enqueueTouch: (t) => deps.touchQueue.enqueue(t),
+    dedupe: redisClickDedupe(producer),
+    dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
+    hashKey: deps.hashKey,
+    log,
+    state: createGroupLinkState(producer, config.queuePrefix),
   });
   registerConversionRoutes(app, { store, settings: deps.settings, hashKey: deps.hashKey, enqueue: (ws, ids, cause) => deps.reconcileQueue.enqueue(ws, ids, cause), log });
   const dashboard = createDashboardAuth({ workspaces: config.workspaces, grants: (ws, subject) => store.community.grants.ofSubject(ws, subject), redis: producer, prefix: config.queuePrefix, hashKey: deps.hashKey });

@@ -10,11 +10,12 @@ import type { Config } from '../src/config.js';
 import { createMemoryLocker, createRedisLocker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
-import { touchQueueName } from '../src/queue/keys.js';
+import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
 import { createProducerConnection, createWorkerConnection } from '../src/queue/redis.js';
 import { TouchQueue } from '../src/queue/touch-queue.js';
 import { resolveHashKey } from '../src/secrets.js';
 import { signalOptOutChanges } from '../src/profile/opt-out-gate.js';
+import { createUnmergePort } from '../src/profile/unmerge-profile.js';
 import { openStore, type OpenedStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { createProfileWorker, isRecorded } from '../workers/profile.worker.js';
@@ -345,7 +346,31 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         roles.splice(roles.indexOf('whatsapp'), 1);
         log.info('whatsapp role skipped: no WhatsApp accounts configured (workspaces[].whatsapp.accounts in MIDFUNNEL_CONFIG); see bots/whatsapp/README.md');
       } else {
-        const role = await startWhatsAppRole({ config, store, touches: touchQueue, community: communityQueue, ...(capture ? { capture } : {}), redis: producer, hashKey: hash.key, log });
+        const role = await startWhatsAppRole({
+          config,
+          store,
+          touches: touchQueue,
+          community: communityQueue,
+          ...(capture ? { capture } : {}),
+          redis: producer,
+          hashKey: hash.key,
+          log,
+          reports,
+          models: options.models ?? {
+            status: (ws) => fitStatus(store, ws),
+            requestRefit: async (ws, period) => {
+              const r = await requestRefit(reconcileQueue, ws, period);
+              return r.months === null ? 'Refit queued for every month with conversions; credits are replaced as each month is fitted.' : `Refit queued for ${r.months.join(', ')}; credits are replaced as each month is fitted.`;
+            },
+          },
+          ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+          unmerge: createUnmergePort({
+            store,
+            locker: store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer),
+            lockKey: (ws, pid) => profileLockKey(config.queuePrefix, ws, pid),
+            enqueue: enqueueReconcile,
+          }),
+        });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });
       }

@@ -56,9 +56,9 @@ export const workspaceConfigSchema = z.object({
    */
   roles: z
     .object({
-      owners: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
-      managers: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
-      operators: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+)$/, 'telegram:<user id> or whatsapp:<phone>')).default([]),
+      owners: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+|whatsapp:\d+@(?:c\.us|lid))$/, 'telegram:<user id>, whatsapp:<phone> or whatsapp:<id>@lid')).default([]),
+      managers: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+|whatsapp:\d+@(?:c\.us|lid))$/, 'telegram:<user id>, whatsapp:<phone> or whatsapp:<id>@lid')).default([]),
+      operators: z.array(z.string().regex(/^(telegram:\d+|whatsapp:\+?\d+|whatsapp:\d+@(?:c\.us|lid))$/, 'telegram:<user id>, whatsapp:<phone> or whatsapp:<id>@lid')).default([]),
     })
     .default({ owners: [], managers: [], operators: [] }),
   /** Keys that read this workspace's reports over HTTP (`Authorization: Bearer <key>`); 32+ random characters recommended. */

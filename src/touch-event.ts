@@ -54,6 +54,11 @@ export const actorSchema = z.object({
   username: text().max(64).optional(),
   /** Keyed hash of the E.164 phone number, where the platform gives one. */
   phoneHash: text().max(128).optional(),
+  /**
+   * WhatsApp: keyed hash of the person's linked id (`<number>@lid`), when the event named it.
+   * Equal to `userId` when the phone behind it is unknown (the person is then known by it alone).
+   */
+  lidHash: text().max(128).optional(),
   /** Profile the touch is already known to belong to (a personal link's member token). */
   profileId: id.optional(),
 });

@@ -69,7 +69,7 @@ describe('configuration', () => {
     const msg = errorOf(() => loadWith({ MIDFUNNEL_CONFIG: 'm.yaml' }, { 'm.yaml': yaml }));
     expect(msg).toContain('m.yaml.workspaces.0.timezone: an IANA time zone like Asia/Shanghai');
     expect(msg).toContain('m.yaml.workspaces.0.allowedDomains.0: a lower-case domain like shop.example.com');
-    expect(msg).toContain('m.yaml.workspaces.0.roles.managers.0: telegram:<user id> or whatsapp:<phone>');
+    expect(msg).toContain('m.yaml.workspaces.0.roles.managers.0: telegram:<user id>, whatsapp:<phone> or whatsapp:<id>@lid');
   });
 
   it('reads JSON too, and reports bad entries by path', () => {

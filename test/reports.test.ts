@@ -317,6 +317,8 @@ describe('journeys and export', () => {
         { at: day(2), kind: 'message', platform: 'telegram', chatId: '-1001', chatTitle: '团购群', keywords: ['price'] },
       ],
       conversions: [{ id: 'o1', at: day(3), value: 99, currency: 'CNY', rule: 'click_id' }],
+      // The identifiers, masked, with the evidence behind each (none stored for this hand-made profile).
+      identities: [{ identifier: 'tg_id:…101', type: 'tg_id', evidence: [] }],
     };
     expect(await reports.journey(WS, 'P1')).toEqual(expected);
     expect(await reports.journey(WS, '101')).toEqual(expected);

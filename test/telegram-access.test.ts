@@ -28,12 +28,12 @@ async function harness(): Promise<TelegramHarness & { reports: FakeReports }> {
 }
 
 const MANAGER_COMMANDS = COMMAND_SPECS.filter((s) => s.access === 'manager').map((s) => s.name);
-const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', referrals: '30d', export: '7d', dashboard: '', digest: 'daily', lift: '30d', hints: '30d', readiness: '', alerts: 'on', refit: '30d' };
+const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', referrals: '30d', export: '7d', dashboard: '', digest: 'daily', lift: '30d', hints: '30d', readiness: '', alerts: 'on', refit: '30d', stitch: '' };
 const REFUSALS = ['This command is for managers.', 'Reports are answered only in a private chat with me or in the managers’ group.'];
 
 describe('access rules', () => {
   it('lists the manager commands under test', () => {
-    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'referrals', 'export', 'dashboard', 'digest', 'lift', 'hints', 'readiness', 'alerts', 'refit']);
+    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'referrals', 'export', 'dashboard', 'digest', 'lift', 'hints', 'readiness', 'alerts', 'refit', 'stitch']);
   });
 
   for (const [who, person] of [

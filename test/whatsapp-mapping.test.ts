@@ -39,7 +39,9 @@ const ALICE = wa('+8613800138001');
 const BOB = wa('+447700900123');
 const CAROL = wa('+14155550100');
 const ADMIN = wa('+8613900139000');
-const DAVE = { userId: hash('wa_id', WA.daveLid) };
+const DAVE = { userId: hash('wa_id', WA.daveLid), lidHash: hash('wa_id', WA.daveLid) };
+/** Bob seen by his linked id with his phone known: his phone identity, plus his linked id. */
+const BOB_BY_LID = { ...BOB, lidHash: hash('wa_id', WA.bobLid) };
 
 function touches(outcome: ReturnType<typeof mapMessage>): TouchEvent[] {
   if (!outcome.ok) throw new Error(`dropped: ${outcome.reason}`);
@@ -91,10 +93,10 @@ describe('whatsapp mapping: group messages', () => {
 
   it('a linked-id author whose phone the account knows is the same person as their phone id', () => {
     const list = touches(mapMessage(waObject('message-group-bob-lid'), ctx));
-    expect(list.map((t) => [t.kind, t.actor])).toEqual([['message', BOB]]);
+    expect(list.map((t) => [t.kind, t.actor])).toEqual([['message', BOB_BY_LID]]);
     expect(facets(list).keywords?.length).toBeGreaterThan(0);
     const unresolved = touches(mapMessage(waObject('message-group-bob-lid'), { ...ctx, phones: new Map() }));
-    expect(unresolved[0]?.actor).toEqual({ userId: hash('wa_id', WA.bobLid) });
+    expect(unresolved[0]?.actor).toEqual({ userId: hash('wa_id', WA.bobLid), lidHash: hash('wa_id', WA.bobLid) });
   });
 
   it('reads the caption of media, never the thumbnail in its body; media without caption is activity only', () => {

@@ -173,7 +173,7 @@ const DAVE = hash('wa_id', WA.daveLid);
 const ADMIN = wa('+8613900139000');
 
 async function profileOf(store: Store, waId: string): Promise<Profile> {
-  const found = (await store.profiles.list('acme')).filter((p) => p.identifiers.some((i) => i.type === 'wa_id' && i.value === waId));
+  const found = (await store.profiles.list('acme')).filter((p) => p.identifiers.some((i) => (i.type === 'wa_id' || i.type === 'wa_lid') && i.value === waId));
   expect(found).toHaveLength(1);
   return found[0] as Profile;
 }
@@ -253,13 +253,14 @@ describe('whatsapp connector: events → touch queue → profiles', () => {
     expect(bob.identifiers).toEqual([
       { type: 'phone', value: BOB.phone },
       { type: 'wa_id', value: BOB.wa },
+      { type: 'wa_lid', value: hash('wa_id', WA.bobLid) },
     ]);
     expect(bob.stats.counts).toEqual({ join: 1, message: 1, leave: 1 });
     expect(bob.stats.groups).toEqual([expect.objectContaining({ chatId: WA.group, joins: 1, leaves: 1 })]);
 
     // Dave: a linked id whose phone nobody knows: a profile without a phone.
     const dave = await profileOf(h.store, DAVE);
-    expect(dave.identifiers).toEqual([{ type: 'wa_id', value: DAVE }]);
+    expect(dave.identifiers).toEqual([{ type: 'wa_lid', value: DAVE }]);
     expect(dave.stats.counts).toEqual({ join: 1, message: 1, leave: 1 });
 
     // Carol: one join (her request), not two; then a captioned photo.

@@ -21,6 +21,7 @@ import type { Locker } from '../src/lock.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics.js';
 import { isRepeatJoin } from '../src/capture/repeat-join.js';
+import { evidenceOfTouch } from '../src/identity/link-evidence.js';
 import { createOptOutGate, type OptOutGate } from '../src/profile/opt-out-gate.js';
 import { recordTouch, type RecordTouchResult } from '../src/profile/record-touch.js';
 import { profileLockKey, touchQueueName } from '../src/queue/keys.js';
@@ -97,6 +98,11 @@ export function makeProfileProcessor(options: Omit<ProfileWorkerOptions, 'connec
       return ok<ProfileJobResult>(dropped);
     }
     const result = await recordTouch(deps, parsed.data);
+    // Why this person has these identifiers: kept when the touch linked some (a new person, a claim, a merge).
+    if (result.profileId !== null && result.person?.identitiesChanged) {
+      const evidence = evidenceOfTouch(parsed.data, result.profileId, result.merged);
+      if (evidence.length > 0) await options.store.identityEvidence.add(parsed.data.workspace, evidence);
+    }
     options.metrics.eventsProcessed.inc({ result: result.status });
     options.metrics.processingLatency.observe((Date.now() - job.timestamp) / 1000);
     if (result.merged.length > 0 || result.conflicts.length > 0) {

@@ -41,6 +41,8 @@ export interface AccountRunnerOptions {
    * while Redis is down survive a reconnect. Its lookups go to the current client.
    */
   createHandler: (lookups: WhatsAppLookups) => WhatsAppHandler;
+  /** Called when a session is ready, with the account's lookups; the function it returns is called when the session ends. */
+  onReady?: (lookups: WhatsAppLookups) => () => void;
   /** Shows a QR code to the operator. */
   showQr: (qr: string) => void | Promise<void>;
   log: Logger;
@@ -95,12 +97,16 @@ export function startAccountRunner(options: AccountRunnerOptions): AccountRunner
   const noClient = (): never => {
     throw new Error('no WhatsApp client running');
   };
-  const handler = options.createHandler({
+  let stopReady: (() => void) | undefined;
+  const handlerLookups: WhatsAppLookups = {
     selfIds: () => current?.selfIds() ?? new Set(),
     group: (chatId) => (current ?? noClient()).group(chatId),
     phonesOfLids: (lids) => (current ?? noClient()).phonesOfLids(lids),
     inviteCode: (chatId) => (current ?? noClient()).inviteCode(chatId),
-  });
+    groupAdmins: (chatId) => (current ?? noClient()).groupAdmins(chatId),
+    sendingClient: () => current?.sendingClient(),
+  };
+  const handler = options.createHandler(handlerLookups);
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -134,6 +140,8 @@ export function startAccountRunner(options: AccountRunnerOptions): AccountRunner
       ready: () => {
         state = 'ready';
         wasReady = true;
+        stopReady?.();
+        stopReady = options.onReady?.(handlerLookups);
         void lookups.refreshSelf().catch((err: unknown) => log.debug({ err: errText(err) }, 'own ids not read'));
         log.info('WhatsApp account ready: recording group activity');
       },
@@ -153,6 +161,8 @@ export function startAccountRunner(options: AccountRunnerOptions): AccountRunner
     client.initialize().catch((err: unknown) => endSession?.({ kind: 'failed', error: errText(err).slice(0, 500), wasReady }));
     const end = await ended;
     endSession = undefined;
+    stopReady?.();
+    stopReady = undefined;
     for (const [event, fn] of Object.entries(listeners)) client.off(event, fn);
     detach();
     current = undefined;

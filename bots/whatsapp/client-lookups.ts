@@ -7,6 +7,7 @@
  * does not become a burst of browser round trips.
  */
 import type { WhatsAppLookups, GroupInfo } from './event-handler.js';
+import type { SendingClient } from './send-limiter.js';
 import { parseWaId, serializedId } from './wa-ids.js';
 
 /** The parts of a `Client` the lookups use. */
@@ -14,6 +15,8 @@ export interface LookupClient {
   info?: { wid?: unknown } | null | undefined;
   getChatById(chatId: string): Promise<unknown>;
   getContactLidAndPhone(userIds: string[]): Promise<Array<{ lid?: string | undefined; pn?: string | undefined }>>;
+  /** Sends a message (commands' answers, through the send limits only). */
+  sendMessage?(chatId: string, content: unknown, options?: Record<string, unknown>): Promise<unknown>;
 }
 
 export interface ClientLookupsOptions {
@@ -27,6 +30,8 @@ export interface ClientLookupsOptions {
 }
 
 export interface ClientLookups extends WhatsAppLookups {
+  groupAdmins(chatId: string): Promise<string[]>;
+  sendingClient(): SendingClient | undefined;
   /** Reads the account's own ids; call on `ready`. */
   refreshSelf(): Promise<void>;
 }
@@ -107,6 +112,18 @@ export function createClientLookups(client: LookupClient, options: ClientLookups
         if (pn !== null) out.set(lid, pn);
       });
       return out;
+    },
+
+    async groupAdmins(chatId) {
+      const c = await chat(chatId);
+      const meta = c?.groupMetadata as { participants?: unknown } | undefined;
+      const participants = Array.isArray(meta?.participants) ? (meta.participants as Array<Record<string, unknown>>) : [];
+      return participants.filter((p) => p.isAdmin === true || p.isSuperAdmin === true).map((p) => serializedId(p.id)).filter((x): x is string => x !== null);
+    },
+
+    sendingClient() {
+      const send = client.sendMessage;
+      return typeof send === 'function' ? { sendMessage: (chatId: string, content: unknown, o?: Record<string, unknown>) => send.call(client, chatId, content, o) } : undefined;
     },
 
     async inviteCode(chatId) {

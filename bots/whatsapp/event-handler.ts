@@ -46,7 +46,11 @@ import {
   type MapOutcome,
   type WaMapContext,
 } from './map-events.js';
-import { personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
+import { parseCommand } from '../../src/commands/index.js';
+import { parseWaId, personIdentity, publicChatId, type PhoneOfLid } from './wa-ids.js';
+import type { GroupLinkState } from '../../src/group-links/group-links.js';
+import type { SendingClient } from './send-limiter.js';
+import type { WhatsAppCommands } from './whatsapp-commands.js';
 
 /** A group as the account sees it. */
 export interface GroupInfo {
@@ -64,6 +68,10 @@ export interface WhatsAppLookups {
   phonesOfLids(lids: readonly string[]): Promise<PhoneOfLid>;
   /** The group's current invite code (admins only); undefined when it cannot be read. */
   inviteCode(chatId: string): Promise<string | undefined>;
+  /** Serialized ids of a group's admins (commands' admin checks); absent: nobody is an admin. */
+  groupAdmins?(chatId: string): Promise<string[]>;
+  /** The client driving the account now, to answer commands; absent or undefined: nothing is sent. */
+  sendingClient?(): SendingClient | undefined;
 }
 
 export interface WhatsAppHandlerOptions {
@@ -78,6 +86,17 @@ export interface WhatsAppHandlerOptions {
   lookups: WhatsAppLookups;
   log: Logger;
   now?: () => Date;
+  /**
+   * Commands (`/report`, …) sent to the account: run by the command layer and answered under
+   * the send limits (`whatsapp-commands.ts`). Absent: commands are ignored (no touch either).
+   */
+  commands?: Pick<WhatsAppCommands, 'noteInbound' | 'run'>;
+  /**
+   * Tracked group links (`src/group-links`): every invite code read is kept for `/g/<code>`,
+   * and an invite join without a registered campaign link takes the campaign of the click it
+   * follows. Absent: neither.
+   */
+  groupLinks?: Pick<GroupLinkState, 'setInvite' | 'takeClick'>;
   /** Most touches kept in memory while Redis is unreachable; default 10,000. */
   maxPending?: number;
   /** First resend delay while Redis is unreachable (doubles up to 30 s); default 1 s. */
@@ -187,6 +206,9 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     try {
       const code = await lookups.inviteCode(chatId);
       if (code === undefined || !/^[A-Za-z0-9_-]{6,64}$/.test(code)) return undefined;
+      const publicId = publicChatId(chatId, hash);
+      // Kept for the group's tracked links (`/g/<code>` redirects to it); a failure only delays that.
+      if (options.groupLinks && publicId !== null) await options.groupLinks.setInvite(ws, publicId, code).catch((err: unknown) => log.debug({ err: errText(err) }, 'invite code not kept'));
       const link = `https://chat.whatsapp.com/${code}`;
       const stored = options.capture.inviteLink(ws, 'whatsapp', link);
       return stored && !stored.revoked ? { link, campaign: stored.campaign } : undefined;
@@ -314,6 +336,19 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
       const publicId = publicChatId(read.facts.chatId, hash);
       if (publicId !== null) title = await groupSeen(read.facts.chatId, publicId, read.facts.occurredAt);
     }
+    const f = read.facts;
+    options.commands?.noteInbound(f.chatId);
+    const command = options.commands && f.type === 'chat' ? parseCommand(f.text) : null;
+    if (command && options.commands) {
+      const sender = personIdentity(f.senderId, hash, phones);
+      const publicId = publicChatId(f.chatId, hash, phones);
+      if (sender && publicId !== null && !lookups.selfIds().has(parseWaId(f.senderId).canonical)) {
+        // `/start <code>` in a private chat is also where the person came from (a `dm_start`).
+        if (command.name === 'start' && f.chatKind === 'private') await enqueue(report('message', mapMessage(message, { ...context(phones, title), matcher: options.capture.matcher(ws) })));
+        await options.commands.run({ chatId: f.chatId, chatKind: f.chatKind, publicChatId: publicId, ...(title !== undefined ? { chatTitle: title } : {}), senderId: f.senderId, sender, name: command.name, args: command.args, at: new Date(f.occurredAt) });
+        return;
+      }
+    }
     const touches = report('message', mapMessage(message, { ...context(phones, title), matcher: options.capture.matcher(ws) }));
     await enqueue(touches);
   };
@@ -356,7 +391,26 @@ export function createWhatsAppHandler(options: WhatsAppHandlerOptions): WhatsApp
     const invite = wantsInvite ? await inviteOf(f.chatId) : undefined;
     const o = { ...context(phones, title), ...(invite ? { invite } : {}) };
     // A request's approval is queued like any join; the profile worker drops it as a repeat of the request.
-    await enqueue(report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type }));
+    const touches = report(kind, kind === 'group_join' ? mapGroupJoin(notification, o) : mapMembershipRequest(notification, o), { type: f.type });
+    if (wantsInvite && publicId !== null && options.groupLinks) await creditGroupLinkClicks(touches, publicId);
+    await enqueue(touches);
+  };
+
+  /** Invite joins without a campaign take the campaign of the tracked group link click they follow (`src/group-links`). */
+  const creditGroupLinkClicks = async (touches: TouchEvent[], publicId: string): Promise<void> => {
+    for (const t of touches) {
+      if (t.kind !== 'join' || t.details.campaign !== undefined || t.actor.userId === undefined) continue;
+      const userIds = [t.actor.userId, ...(t.actor.lidHash !== undefined ? [t.actor.lidHash] : [])];
+      try {
+        const click = await options.groupLinks?.takeClick(ws, publicId, { atMs: Date.parse(t.occurredAt), userIds });
+        if (click) {
+          t.details.campaign = click.campaign;
+          log.debug({ chat: publicId, rule: click.rule }, 'join credited to a tracked group link click');
+        }
+      } catch (err) {
+        log.debug({ err: errText(err) }, 'group link clicks unreadable; the join has no campaign');
+      }
+    }
   };
 
   const onLeave = async (notification: unknown): Promise<void> => {

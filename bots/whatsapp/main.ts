@@ -22,7 +22,11 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import wwebjs from 'whatsapp-web.js';
 import { z } from 'zod';
-import { createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
+import { createCommandHandler, createTrackedLinks, PlatformRefusedError, type CommandDeps, type ModelsPort, type TrackedLinksPort } from '../../src/commands/index.js';
+import { createGroupLink, createGroupLinkState } from '../../src/group-links/group-links.js';
+import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
+import type { ReportsApi } from '../../src/reports/report-types.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
@@ -34,7 +38,9 @@ import { createAccountLease, type AccountLease } from './account-lease.js';
 import { startAccountRunner, type AccountRunner, type AccountState, type DrivenClient } from './account-runner.js';
 import { whatsAppAccounts, WhatsAppConfigError, type WhatsAppAccount } from './accounts.js';
 import { findChromium, launchOptions, NO_CHROMIUM_HELP, type PuppeteerLaunchOptions } from './browser.js';
-import { createWhatsAppHandler } from './event-handler.js';
+import { createWhatsAppHandler, type WhatsAppLookups } from './event-handler.js';
+import { createSendLimiter, type SendLimiterOptions } from './send-limiter.js';
+import { createWhatsAppCommands, hashedRoleSettings, type WhatsAppCommands } from './whatsapp-commands.js';
 import { showQr } from './show-qr.js';
 
 export interface WhatsAppRoleOptions {
@@ -65,6 +71,20 @@ export interface WhatsAppRoleOptions {
   maxDelayMs?: number;
   /** Handler resend delay while Redis is unreachable; default 1 s. */
   retryDelayMs?: number;
+  /** Report computations for commands; without them manager commands answer that reports are not available. */
+  reports?: ReportsApi;
+  /** Fits of the data-driven models (`/models`, `/refit`). */
+  models?: ModelsPort;
+  /** `PUBLIC_BASE_URL`: tracked links (`/link`) live under it; without it `/link` says links are not configured. */
+  publicBaseUrl?: string;
+  /** Send limits of each account's answers (`send-limiter.ts`); defaults are conservative. */
+  sendLimits?: SendLimiterOptions;
+  /** How long a report may take before “working on it” is sent; default 2 s. */
+  reportNoticeMs?: number;
+  /** How often the invite codes of groups with tracked group links are read again; default 1 min. */
+  inviteRefreshMs?: number;
+  /** `/unmerge` (`src/profile/unmerge-profile.ts` `createUnmergePort`); absent: not available. */
+  unmerge?: CommandDeps['unmerge'];
 }
 
 export interface WhatsAppRole {
@@ -138,6 +158,85 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
   const ttl = options.leaseTtlMs ?? 30_000;
   let closed = false;
 
+  // The command layer's store: /track and /untrack announce their changes to the capture settings.
+  const commandStore = announceCaptureChanges(store, createCaptureNotifier({ connection: options.redis, prefix: config.queuePrefix, local: capture, log }));
+  const settingsOf = (ws: string) => config.workspaces.find((w) => w.id === ws);
+  const linkPorts = new Map<string, TrackedLinksPort>();
+  const linksOf = (ws: string): TrackedLinksPort | undefined => {
+    const base = options.publicBaseUrl;
+    if (!base) return undefined;
+    let port = linkPorts.get(ws);
+    if (!port) {
+      port = createTrackedLinks({ store: commandStore, allowedDomains: settingsOf(ws)?.allowedDomains ?? [], baseUrl: base });
+      linkPorts.set(ws, port);
+    }
+    return port;
+  };
+  const groupState = createGroupLinkState(options.redis, config.queuePrefix);
+  /** `/link [campaign]` in a WhatsApp group: a tracked group link, the group's invite code read now. */
+  const groupLinksOf = (lookups: WhatsAppLookups): CommandDeps['groupLinks'] => {
+    const base = options.publicBaseUrl?.replace(/\/+$/, '');
+    if (!base) return undefined;
+    return {
+      async create(workspace, input) {
+        const code = await lookups.inviteCode(input.chatId).catch(() => undefined);
+        if (code === undefined) throw new PlatformRefusedError('I cannot read this group’s invite link: make this WhatsApp account an admin of the group, then try again.');
+        await groupState.setInvite(workspace, input.chatId, code);
+        await groupState.addGroup(workspace, input.chatId);
+        const link = await createGroupLink(commandStore, { workspace, ...input });
+        return { shortUrl: `${base}/g/${link.code}`, code: link.code };
+      },
+    };
+  };
+  const commandsFor = (account: WhatsAppAccount, lookups: WhatsAppLookups): WhatsAppCommands => {
+    const hash = makePseudonymizer(options.hashKey, account.workspace);
+    const links = linksOf(account.workspace);
+    const groupLinks = groupLinksOf(lookups);
+    return createWhatsAppCommands({
+      account,
+      hash,
+      sender: createSendLimiter(options.sendLimits),
+      client: () => lookups.sendingClient?.(),
+      lookups: { groupAdmins: async (chatId) => (await lookups.groupAdmins?.(chatId)) ?? [], phonesOfLids: (lids) => lookups.phonesOfLids(lids) },
+      log,
+      ...(options.reportNoticeMs !== undefined ? { noticeMs: options.reportNoticeMs } : {}),
+      createHandler: (platform) =>
+        createCommandHandler({
+          store: commandStore,
+          ...(options.reports ? { reports: options.reports } : {}),
+          ...(options.models ? { models: options.models } : {}),
+          ...(links ? { links } : {}),
+          ...(options.unmerge ? { unmerge: options.unmerge } : {}),
+          ...(groupLinks ? { groupLinks } : {}),
+          settings: (ws) => {
+            const s = settingsOf(ws);
+            return s ? hashedRoleSettings(s, makePseudonymizer(options.hashKey, ws)) : undefined;
+          },
+          platform,
+          log,
+        }),
+    });
+  };
+
+  /**
+   * Keeps the invite codes of groups with tracked group links fresh (a revoked link is replaced
+   * within a minute): every minute while the account is ready, for the groups it can read
+   * (groups created since 2021, whose public id is their WhatsApp id).
+   */
+  const refreshInvites = (account: WhatsAppAccount, lookups: WhatsAppLookups): (() => void) => {
+    const tick = async (): Promise<void> => {
+      for (const chatId of await groupState.groups(account.workspace)) {
+        if (!chatId.endsWith('@g.us') || chatId.startsWith('wag_')) continue;
+        const code = await lookups.inviteCode(chatId).catch(() => undefined);
+        if (code !== undefined) await groupState.setInvite(account.workspace, chatId, code);
+      }
+    };
+    const timer = setInterval(() => void tick().catch((err: unknown) => log.debug({ err: err instanceof Error ? err.message : String(err) }, 'group invite refresh failed')), options.inviteRefreshMs ?? 60_000);
+    timer.unref();
+    void tick().catch(() => undefined);
+    return () => clearInterval(timer);
+  };
+
   const run = (account: WhatsAppAccount, lease: AccountLease): AccountRunner => {
     const sessionDir = join(whatsappDataDir(config.dataDir), `session-${account.id}`);
     return startAccountRunner({
@@ -153,9 +252,12 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
           community,
           capture,
           lookups,
+          commands: commandsFor(account, lookups),
+          groupLinks: groupState,
           log,
           ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
         }),
+      onReady: (lookups) => refreshInvites(account, lookups),
       showQr: (qr) => showQr(qr, { accountId: account.id, workspace: account.workspace, sessionDir, ...(options.qrOut ? { out: options.qrOut } : {}) }),
       ...(options.minDelayMs !== undefined ? { minDelayMs: options.minDelayMs } : {}),
       ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),

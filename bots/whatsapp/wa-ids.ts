@@ -12,9 +12,11 @@
  * Hashing (the same conventions as conversions, see `src/conversions/customer-identifiers.ts`):
  * - a phone id: `userId = pseudonymize('wa_id', E.164)`, `phoneHash = pseudonymize('phone', E.164)`;
  * - a linked id whose phone the account knows (see `PhoneOfLid`): the same as its phone id,
- *   so a person seen as `@lid` in one group and `@c.us` in another is one person;
- * - a linked id whose phone is unknown: `userId = pseudonymize('wa_id', '<lid>@lid')`, no
- *   phone hash (the value cannot collide with a phone's, which starts with `+`).
+ *   plus `lidHash = pseudonymize('wa_id', '<lid>@lid')`, so the profile holds both ids and a
+ *   person seen as `@lid` in one group and `@c.us` in another is one person;
+ * - a linked id whose phone is unknown: `userId = lidHash = pseudonymize('wa_id', '<lid>@lid')`,
+ *   no phone hash (the value cannot collide with a phone's, which starts with `+`); identity
+ *   resolution files it as a `wa_lid` identifier, so once the pair is revealed the two merge.
  */
 import { normalizeInternationalPhone, type Pseudonymizer } from '../../src/identity/pseudonymize.js';
 import { isWellFormed, type Actor } from '../../src/touch-event.js';
@@ -82,16 +84,18 @@ export type PersonIdentity = Actor & { userId: string };
 /** The pseudonymous identity of a person id, or null when the id names no person. */
 export function personIdentity(id: string, hash: Pseudonymizer, phones: PhoneOfLid = new Map()): PersonIdentity | null {
   let parsed = parseWaId(id);
+  let lidHash: string | undefined;
   if (parsed.kind === 'lid') {
+    lidHash = hash('wa_id', parsed.canonical);
     const phone = phones.get(parsed.canonical);
     const p = phone !== undefined ? parseWaId(phone) : undefined;
     if (p?.kind === 'phone') parsed = p;
-    else return { userId: hash('wa_id', parsed.canonical) };
+    else return { userId: lidHash, lidHash };
   }
   if (parsed.kind !== 'phone') return null;
   const e164 = normalizeInternationalPhone(parsed.user);
   if (e164 === null) return null;
-  return { userId: hash('wa_id', e164), phoneHash: hash('phone', e164) };
+  return { userId: hash('wa_id', e164), phoneHash: hash('phone', e164), ...(lidHash !== undefined ? { lidHash } : {}) };
 }
 
 /**

@@ -42,7 +42,7 @@ export function subjectOf(platform: 'telegram' | 'whatsapp', userId: string): st
  */
 export function identifierSubject(i: Identifier): string {
   if (i.type === 'tg_id') return subjectOf('telegram', i.value);
-  if (i.type === 'wa_id') return subjectOf('whatsapp', i.value);
+  if (i.type === 'wa_id' || i.type === 'wa_lid') return subjectOf('whatsapp', i.value);
   return `${i.type}:${i.value}`;
 }
 

@@ -16,7 +16,7 @@
  * (`compareTouches`: time, then Telegram's update order).
  */
 import type { Identifier } from '../identity/identifier.js';
-import { identifierKey } from '../identity/identifier.js';
+import { identifierKey, platformIdentifier } from '../identity/identifier.js';
 import type { StoredTouch, Store } from '../store/store.js';
 import { compareTouches, type TouchEvent } from '../touch-event.js';
 
@@ -28,7 +28,7 @@ const viaRequest = (t: TouchEvent): boolean => t.kind === 'join' && t.details.vi
 /** Whether a join touch repeats a join request already stored (see the module comment). Reads the store; false for other touches. */
 export async function isRepeatJoin(store: Store, touch: TouchEvent): Promise<boolean> {
   if (touch.kind !== 'join' || touch.actor.userId === undefined || (touch.platform !== 'telegram' && touch.platform !== 'whatsapp')) return false;
-  const own: Identifier = { type: touch.platform === 'telegram' ? 'tg_id' : 'wa_id', value: touch.actor.userId };
+  const own: Identifier = platformIdentifier(touch.platform, touch.actor) ?? { type: 'wa_id', value: touch.actor.userId };
   const profileId = (await store.identities.find(touch.workspace, [own])).get(identifierKey(own));
   if (profileId === undefined) return false;
   const at = Date.parse(touch.occurredAt);

@@ -5,6 +5,7 @@
  */
 import type { Role } from '../access/roles.js';
 import type { WorkspaceConfig } from '../config.js';
+import type { Identifier } from '../identity/identifier.js';
 import type { Logger } from '../logger.js';
 import type { ReportsApi } from '../reports/report-types.js';
 import type { CommunityPlatform } from '../store/store.js';
@@ -191,4 +192,14 @@ export interface CommandDeps {
   charts?: boolean;
   /** The dashboard; absent: `/dashboard` says PUBLIC_BASE_URL must be set. */
   dashboard?: DashboardPort;
+  /**
+   * Splits a wrong merge (`/unmerge`, `src/profile/unmerge-profile.ts` `createUnmergePort`);
+   * absent: `/unmerge` answers that it is not available.
+   */
+  unmerge?: (workspace: string, profileId: string, identifier: Identifier, by: string) => Promise<{ newProfileId: string; movedIdentifiers: Identifier[]; movedTouches: number; conversions: string[] }>;
+  /**
+   * WhatsApp tracked group links (`/link [campaign]` in a WhatsApp group, `src/group-links`);
+   * throws PlatformRefusedError when the group's invite link cannot be read.
+   */
+  groupLinks?: { create(workspace: string, input: { chatId: string; chatTitle?: string; campaign?: string; createdBy: string }): Promise<{ shortUrl: string; code: string }> };
 }

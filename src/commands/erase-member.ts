@@ -97,7 +97,8 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
 
   // 1. Who the person is: their profiles, every identifier and username of them, kept in the
   // run before anything is deleted (a re-run after the deletion finds them there).
-  const owners = await store.identities.find(workspace, [own]);
+  // A WhatsApp person known only by a linked id has it as their user id (`wa_lid`).
+  const owners = await store.identities.find(workspace, platform === 'whatsapp' ? [own, { type: 'wa_lid', value: userId }] : [own]);
   const profileIds = [...new Set([...started.profileIds, ...owners.values()])];
   const owned = await Promise.all(profileIds.map((p) => store.identities.ofProfile(workspace, p)));
   const profiles = await Promise.all(profileIds.map((p) => store.profiles.get(workspace, p)));
@@ -122,6 +123,8 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
 
   // 4. What is theirs: tokens, clicks, touches, profiles, identifiers.
   result.tokens = await store.memberTokens.deleteByMember(workspace, person);
+  // Why their ids were one person goes with them (hashed ids only, but theirs).
+  await store.identityEvidence.deleteByIdentifiers(workspace, person.identifiers);
   for (const profileId of run.profileIds) {
     result.clicks += await store.clicks.deleteByProfile(workspace, profileId);
     result.touches += await store.touches.deleteByProfile(workspace, profileId);
@@ -152,7 +155,7 @@ async function runErasure(store: Store, started: ErasureRun, now: Date): Promise
  */
 export function personRefs(run: Pick<ErasureRun, 'identifiers' | 'usernames'>): { userIds: string[]; mentions: string[] } {
   const tg = run.identifiers.filter((i) => i.type === 'tg_id').map((i) => i.value);
-  const wa = run.identifiers.filter((i) => i.type === 'wa_id').map((i) => i.value);
+  const wa = run.identifiers.filter((i) => i.type === 'wa_id' || i.type === 'wa_lid').map((i) => i.value);
   return {
     userIds: [...tg, ...wa],
     mentions: [...tg.map((id) => `id:${id}`), ...run.usernames.map((u) => u.toLowerCase()), ...wa],

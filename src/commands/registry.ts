@@ -31,6 +31,8 @@ import { lift } from './commands/lift.js';
 import { hints } from './commands/hints.js';
 import { readiness } from './commands/readiness.js';
 import { alerts } from './commands/alerts.js';
+import { stitch } from './commands/stitch.js';
+import { unmerge } from './commands/unmerge.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   help,
@@ -60,6 +62,8 @@ export const COMMANDS: readonly CommandModule[] = [
   refit,
   grant,
   ungrant,
+  stitch,
+  unmerge,
 ];
 
 const BY_NAME = new Map(COMMANDS.map((c) => [c.spec.name, c]));

@@ -323,7 +323,19 @@ export function renderJourney(j: JourneyReport, o: RenderOptions & { who?: strin
     `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`,
   ].join('\n');
   const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier ${plural(hidden, 'line')}\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
-  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone)}\n\n${body}`, monospace: true }];
+  const ids = j.identities ?? [];
+  // Why these ids are one person: each identifier with the evidence that linked it (and the merges it caused).
+  const identities =
+    ids.length === 0
+      ? ''
+      : `\n\nIdentities (profile ${j.profileId})\n` +
+        ids
+          .map((i) => {
+            const why = i.evidence.map((e) => `${e.why} (${Math.round(e.confidence * 100)}%, ${e.source.kind} ${localTime(e.at, o.timeZone)}${e.merged ? `, merged ${e.merged.join(', ')}` : ''})`);
+            return `${i.identifier}${why.length > 0 ? `  ← ${why.join('; ')}` : ''}`;
+          })
+          .join('\n');
+  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone)}\n\n${body}${identities}`, monospace: true }];
 }
 
 /** Referral chains on a journey: who brought the member, and whom they brought (at most 10 named). */

@@ -12,9 +12,12 @@
  *   them (that link is a shared identifier: a family phone, a shop's test email).
  * - A profile holds at most {@link MAX_VALUES_PER_TYPE} values of any one type; a merge
  *   that would exceed it is refused for the same reason.
+ * - `wa_lid` is WhatsApp's linked id (`<number>@lid`, a privacy id that says nothing of the
+ *   phone), hashed. A WhatsApp person has one phone-based `wa_id` and one `wa_lid`; a profile
+ *   holds both once WhatsApp Web revealed the pair (see `bots/whatsapp/wa-ids.ts`).
  * Phone numbers, emails and WhatsApp ids are stored only as keyed hashes.
  */
-export const STRONG_TYPES = ['tg_id', 'wa_id', 'phone', 'email', 'external_id'] as const;
+export const STRONG_TYPES = ['tg_id', 'wa_id', 'phone', 'email', 'external_id', 'wa_lid'] as const;
 export type StrongIdentifierType = (typeof STRONG_TYPES)[number];
 export type IdentifierType = StrongIdentifierType | 'tg_username';
 
@@ -24,7 +27,7 @@ export interface Identifier {
 }
 
 /** Types a person has only one of; profiles holding different values never merge. */
-export const SINGULAR_TYPES: ReadonlySet<StrongIdentifierType> = new Set(['tg_id', 'wa_id']);
+export const SINGULAR_TYPES: ReadonlySet<StrongIdentifierType> = new Set(['tg_id', 'wa_id', 'wa_lid']);
 
 /** Most values of one identifier type a single profile may hold. */
 export const MAX_VALUES_PER_TYPE = 3;
@@ -62,4 +65,16 @@ export function mergeConflict(a: readonly Identifier[], b: readonly Identifier[]
     if (n > MAX_VALUES_PER_TYPE) return `a merged profile would hold ${n} values of ${t} (limit ${MAX_VALUES_PER_TYPE})`;
   }
   return null;
+}
+
+/**
+ * The platform identity a touch's actor names: `tg_id` on Telegram; on WhatsApp `wa_id`
+ * (phone-based), or `wa_lid` when the actor is known only by a linked id (its `userId` is then
+ * its `lidHash`). Undefined without a user id or outside the chat platforms.
+ */
+export function platformIdentifier(platform: string, actor: { userId?: string | undefined; lidHash?: string | undefined }): Identifier | undefined {
+  if (actor.userId === undefined) return undefined;
+  if (platform === 'telegram') return { type: 'tg_id', value: actor.userId };
+  if (platform !== 'whatsapp') return undefined;
+  return actor.lidHash !== undefined && actor.lidHash === actor.userId ? { type: 'wa_lid', value: actor.userId } : { type: 'wa_id', value: actor.userId };
 }

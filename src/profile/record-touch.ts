@@ -35,6 +35,7 @@ import { randomUUID } from 'node:crypto';
 import {
   identifierKey,
   mergeConflict,
+  platformIdentifier,
   uniqueIdentifiers,
   type Identifier,
 } from '../identity/identifier.js';
@@ -87,17 +88,18 @@ const MAX_ATTEMPTS = 8;
 /** The strong identifiers a touch's actor carries. */
 export function identifiersOfTouch(t: TouchEvent): Identifier[] {
   const ids: Identifier[] = [];
-  const { userId, phoneHash } = t.actor;
-  if (userId !== undefined) {
-    if (t.platform === 'telegram') ids.push({ type: 'tg_id', value: userId });
-    if (t.platform === 'whatsapp') ids.push({ type: 'wa_id', value: userId });
-  }
+  const { phoneHash, lidHash } = t.actor;
+  const own = platformIdentifier(t.platform, t.actor);
+  if (own !== undefined) ids.push(own);
+  // A WhatsApp person seen with both ids: the linked id joins the profile (the pair is one person).
+  if (t.platform === 'whatsapp' && lidHash !== undefined) ids.push({ type: 'wa_lid', value: lidHash });
   if (phoneHash !== undefined) ids.push({ type: 'phone', value: phoneHash });
   return uniqueIdentifiers(ids);
 }
 
 function primaryIdentifier(t: TouchEvent, ids: readonly Identifier[]): Identifier | undefined {
-  return ids.find((i) => i.type === (t.platform === 'telegram' ? 'tg_id' : 'wa_id'));
+  const own = platformIdentifier(t.platform, t.actor);
+  return own === undefined ? undefined : ids.find((i) => i.type === own.type && i.value === own.value);
 }
 
 function defaultProfileId(): string {

@@ -213,3 +213,18 @@ export function alertsQueueName(prefix: string): string {
 export function alertSchedulerId(workspace: string): string {
   return `alerts.${assertNoColon(workspace, 'workspace')}`;
 }
+
+/** A WhatsApp group's current invite code, as its connector read it (`src/group-links`). */
+export function groupInviteKey(prefix: string, workspace: string, chatId: string): string {
+  return `${prefix}:wa:invite:${workspace}:${chatId}`;
+}
+
+/** Recent clicks on a WhatsApp group's tracked group links (a sorted set by click time; `src/group-links`). */
+export function groupClicksKey(prefix: string, workspace: string, chatId: string): string {
+  return `${prefix}:wa:gclicks:${workspace}:${chatId}`;
+}
+
+/** The WhatsApp groups of a workspace that have tracked group links (their invite codes are kept fresh). */
+export function groupLinkGroupsKey(prefix: string, workspace: string): string {
+  return `${prefix}:wa:glgroups:${workspace}`;
+}

@@ -4,6 +4,7 @@
  * (the most recently active profile that used it). Referral chains: who brought them into each
  * group and whom they brought (both named as the journey names people).
  */
+import { identityLines } from '../identity/link-evidence.js';
 import { identifierKey, type Identifier } from '../identity/identifier.js';
 import { everyConversion } from '../reconcile/read-pages.js';
 import { allTouches } from '../store/paging.js';
@@ -63,6 +64,8 @@ export async function journeyReport(store: Store, workspace: string, member: str
   if (omitted > 0) report.touchesOmitted = omitted;
   const referrals = await journeyReferrals(store, workspace, profile.id);
   if (referrals.invitedBy.length > 0 || referrals.invited.length > 0) report.referrals = referrals;
+  const identifiers = await store.identities.ofProfile(workspace, profile.id);
+  report.identities = identityLines(identifiers, identifiers.length > 0 ? await store.identityEvidence.ofIdentifiers(workspace, identifiers) : []);
   return report;
 }
 

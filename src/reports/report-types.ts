@@ -9,6 +9,7 @@
  * as they are elsewhere.
  */
 import { CREDIT_DIMENSIONS, type CreditDimension } from '../store/counters/counter-repo.js';
+import type { IdentityLine } from '../identity/link-evidence.js';
 import type { Platform, TouchKind } from '../touch-event.js';
 import type { ReferralKind } from '../store/referrals/referral-repo.js';
 import type { Period } from './period.js';
@@ -157,6 +158,8 @@ export interface JourneyReport {
   conversions: Array<{ id: string; at: string; value: number; currency: string; rule: string }>;
   /** Older touches left out of `touches` (the most recent 500 are listed). */
   touchesOmitted?: number;
+  /** The person's identifiers (masked) and the evidence behind each link and merge (`src/identity/link-evidence.ts`). */
+  identities?: IdentityLine[];
   /** Referral chains: who brought the member into a group, and whom they brought. */
   referrals?: { invitedBy: JourneyReferral[]; invited: JourneyReferral[] };
 }

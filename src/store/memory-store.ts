@@ -8,6 +8,7 @@
 import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
 import { createMemoryCounters } from './counters/memory-counters.js';
+import { createMemoryIdentityEvidence } from './identity-evidence/memory-evidence.js';
 import { createMemoryLinks } from './links/memory-links.js';
 import { createMemoryOptimize } from './optimize/memory-optimize.js';
 import { createMemoryIdentities, createMemoryProfiles } from './profiles/memory-profiles.js';
@@ -46,6 +47,7 @@ export function createMemoryStore(): MemoryStore {
     counters: createMemoryCounters(open),
     optimize: createMemoryOptimize(open),
     referrals: createMemoryReferrals(),
+    identityEvidence: createMemoryIdentityEvidence(open),
     async init() {
       open();
     },

@@ -15,6 +15,7 @@ import type { Connection, Model } from 'mongoose';
 import { createMongoCommunityRepos } from './community/mongo-community.js';
 import { createMongoConversions } from './conversions/mongo-conversions.js';
 import { createMongoCounters } from './counters/mongo-counters.js';
+import { createMongoIdentityEvidence } from './identity-evidence/mongo-evidence.js';
 import { createMongoLinks } from './links/mongo-links.js';
 import { createMongoOptimize } from './optimize/mongo-optimize.js';
 import { createMongoReferrals } from './referrals/mongo-referrals.js';
@@ -70,7 +71,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const counters = createMongoCounters(connection);
   const optimize = createMongoOptimize(connection);
   const referrals = createMongoReferrals(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models, ...referrals.models] as unknown as Array<Model<never>>;
+  const evidence = createMongoIdentityEvidence(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models, ...referrals.models, ...evidence.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -94,6 +96,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     counters: counters.counters,
     optimize: optimize.repos,
     referrals: referrals.referrals,
+    identityEvidence: evidence.repo,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

@@ -14,6 +14,7 @@
 import type { CommunityRepos } from './community/community-repo.js';
 import type { ConversionRepo, CreditRepo, FitRepo } from './conversions/conversion-repo.js';
 import type { CounterRepo } from './counters/counter-repo.js';
+import type { IdentityEvidenceRepo } from './identity-evidence/evidence-repo.js';
 import type { ClickRepo, LinkRepo, MemberTokenRepo } from './links/link-repo.js';
 import type { IdentityRepo, ProfileRepo } from './profiles/profile-repo.js';
 import type { TouchRepo } from './touches/touch-repo.js';
@@ -29,6 +30,7 @@ export type * from './community/community-repo.js';
 export type * from './counters/counter-repo.js';
 export type * from './optimize/optimize-repo.js';
 export type * from './referrals/referral-repo.js';
+export type * from './identity-evidence/evidence-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -55,6 +57,8 @@ export interface Store {
   readonly optimize: OptimizeRepos;
   /** Referral chains: who brought whom, personal invite links (see `referrals/referral-repo.ts`). */
   readonly referrals: ReferralRepo;
+  /** Why identifiers belong to one person: each identifier link's evidence (see `identity-evidence/evidence-repo.ts`). */
+  readonly identityEvidence: IdentityEvidenceRepo;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */

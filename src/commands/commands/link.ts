@@ -7,6 +7,17 @@ export const link = defineCommand({
   spec: { name: 'link', access: 'operator', usage: '/link <url> [campaign]', description: 'Make a tracked short link', audited: true },
   async run(ctx) {
     const { req, deps, access, positional } = ctx;
+    // A WhatsApp group has one invite link: `/link [campaign]` there makes a tracked group link (`/g/<code>`).
+    const groupLink = req.platform === 'whatsapp' && access.group !== null && deps.groupLinks !== undefined && positional.length <= 1 && (positional[0] === undefined || !positional[0].includes('.'));
+    if (groupLink && access.group && deps.groupLinks) {
+      const campaign = positional[0];
+      if (campaign !== undefined && !CAMPAIGN.test(campaign)) throw new UsageError(CAMPAIGN_RULE);
+      const made = await deps.groupLinks.create(req.workspace, { chatId: access.group.chatId, createdBy: access.subject, ...(access.group.title ? { chatTitle: access.group.title } : {}), ...(campaign !== undefined ? { campaign } : {}) });
+      return {
+        answers: [text(`Tracked group link${campaign ? ` for campaign ${campaign}` : ''}: ${made.shortUrl}\nIt opens this group’s current invite link; joins right after a click are credited to the campaign.`)],
+        detail: `group link ${made.code}`,
+      };
+    }
     if (!deps.links) return { answers: [text('Tracked links are not configured on this installation yet.')], detail: 'not configured' };
     const url = positional[0] === undefined ? null : canonicalizeUrl(positional[0]);
     if (url === null || positional.length > 2) throw new UsageError(link.spec.usage);

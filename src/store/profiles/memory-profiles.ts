@@ -47,6 +47,18 @@ export function createMemoryIdentities(open: () => void): IdentityRepo {
       }
       return owners;
     },
+    async move(workspace, identifiers, fromProfileId, toProfileId) {
+      open();
+      let moved = 0;
+      for (const i of identifiers) {
+        const row = identityRows.get(workspace)?.get(identifierKey(i));
+        if (row && row.profileId === fromProfileId && fromProfileId !== toProfileId) {
+          row.profileId = toProfileId;
+          moved++;
+        }
+      }
+      return moved;
+    },
     async reassign(workspace, fromProfileId, toProfileId) {
       open();
       if (fromProfileId === toProfileId) return 0;

@@ -173,6 +173,12 @@ export function createMongoProfiles(
       }
       return after;
     },
+    async move(workspace, identifiers, fromProfileId, toProfileId) {
+      open();
+      if (fromProfileId === toProfileId || identifiers.length === 0) return 0;
+      const res = await Identity.updateMany({ workspace, profileId: fromProfileId, $or: identifiers.map((i) => ({ type: i.type, value: i.value })) }, { $set: { profileId: toProfileId } });
+      return res.modifiedCount;
+    },
     async reassign(workspace, fromProfileId, toProfileId) {
       open();
       if (fromProfileId === toProfileId) return 0;

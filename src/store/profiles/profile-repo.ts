@@ -60,6 +60,11 @@ export interface IdentityRepo {
   claim(workspace: string, identifiers: readonly Identifier[], profileId: string): Promise<Map<string, string>>;
   /** Moves every identifier of `fromProfileId` to `toProfileId`. */
   reassign(workspace: string, fromProfileId: string, toProfileId: string): Promise<number>;
+  /**
+   * Moves these identifiers to `toProfileId`, each only if `fromProfileId` owns it (a split of a
+   * wrong merge, `/unmerge`); returns how many moved.
+   */
+  move(workspace: string, identifiers: readonly Identifier[], fromProfileId: string, toProfileId: string): Promise<number>;
   /** Identifiers owned by a profile, sorted by key. */
   ofProfile(workspace: string, profileId: string): Promise<Identifier[]>;
   /** Deletes every identifier a profile owns (erasure on request); returns how many were deleted. */
