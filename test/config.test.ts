@@ -45,6 +45,7 @@ describe('configuration', () => {
     expect(c.workspaces).toEqual([
       {
         id: 'acme',
+        alerts: { enabled: true, at: '09:00' },
         keywords: ['price', '发货'],
         defaultRegion: 'CN',
         telegram: { bots: [{ token: '123456:ABCdefGHIjklMNOpqrSTUvwxYZ' }] },
