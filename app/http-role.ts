@@ -49,6 +49,8 @@ export interface HttpRoleDeps {
   reports: ReportsApi;
   /** More queues whose depth, stalled and failed jobs `/metrics` shows (e.g. `webhooks`). */
   otherQueues?: ReadonlyArray<{ label: string; queue: Pick<Queue, 'getJobCounts' | 'name'> }>;
+  /** The time clicks on tracked links are recorded at; default the wall clock (the demo replays a past community). */
+  clickClock?: () => Date;
 }
 
 export interface RunningHttp {
@@ -96,6 +98,7 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
     hashKey: deps.hashKey,
     log,
+    ...(deps.clickClock ? { now: deps.clickClock } : {}),
   });
   registerConversionRoutes(app, { store, settings: deps.settings, hashKey: deps.hashKey, enqueue: (ws, ids, cause) => deps.reconcileQueue.enqueue(ws, ids, cause), log });
   registerReportApi(app, { reports: deps.reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws) });
