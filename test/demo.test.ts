@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCommunity, type Community } from '../scripts/demo/generate-community.js';
+import { generateCommunity, GROUPS, type Community } from '../scripts/demo/generate-community.js';
 import { REDIS_URL, testRedis } from './support/redis.js';
 
 const prefix = `mft-demo-${randomBytes(4).toString('hex')}`;
@@ -96,14 +96,15 @@ describe('npm run demo -- --once', () => {
     // Columns: group, last_touch, first_touch, linear, position_based, time_decay, markov, shapley (CNY).
     const deals = row(api, '团购群 Group Deals');
     expect(Number(deals[1])).toBe(truth.lastTouchRevenueByGroup['-1001700000002']);
+    // And every other group's, Telegram and WhatsApp alike.
+    for (const g of Object.values(GROUPS)) expect(Number(row(api, g.title)[1]), g.title).toBe(truth.lastTouchRevenueByGroup[g.chatId]);
     const official = row(api, '品牌官方群 Brand Official');
-    expect(Number(official[1])).toBe(truth.lastTouchRevenueByGroup['-1001700000001']);
     // Every other model gives the upper-funnel group more than last touch does.
     for (const cell of official.slice(2)) expect(Number(cell)).toBeGreaterThan(Number(official[1]));
   });
 
   it('prints every model side by side, and names each phase that waits for a feature with its reason', () => {
-    expect(section('/models')).toMatch(/first_touch[\s\S]*markov/);
+    expect(section('/models')).toMatch(/first\s+last\s+linear\s+u-shape\s+decay\s+markov\s+shapley/);
     const waiting = output.split('Waiting for features this build does not have (skipped):\n')[1] ?? '';
     for (const line of waiting.split('\n').filter((l) => l.startsWith('  - '))) expect(line).toMatch(/^ {2}- .+: .+\(.+\)/);
   });

@@ -482,8 +482,10 @@ function creditKey(c: Community, e: DemoEvent): string | null {
  * work: a journey is the person's touches in the 30 days before the order, after their
  * previous order; last touch credits the latest. A WhatsApp member first seen by linked id
  * is another person until WhatsApp Web resolves the id to a phone, so only their touches
- * from then on are in a phone-matched journey. A guest's click is a journey of one click; a
- * coupon is a journey of one coupon touch in its group.
+ * from then on are in a phone-matched journey. A click on a shop link without a personal link
+ * is anonymous: it is in a journey only when the order carries its click id (then, without
+ * other identifiers, the journey is that click alone). A coupon is a journey of one coupon
+ * touch in its group.
  */
 export function computeTruth(c: Community): DemoTruth {
   const byMember = new Map<number, DemoEvent[]>();
@@ -518,7 +520,9 @@ export function computeTruth(c: Community): DemoTruth {
     } else {
       const m = c.members[o.member!]!;
       const from = Math.max(o.t - 30 * DAY_S, previous.get(m.n) ?? -Infinity);
-      journey = (byMember.get(m.n) ?? []).filter((e) => e.t > from && e.t <= o.t && creditKey(c, e) !== null && (m.lidResolvedAt === undefined || e.kind === 'click' || e.t >= m.lidResolvedAt));
+      // A guest's click (no personal link) is the person's only when the order carries its click id.
+      const theirs = (e: DemoEvent): boolean => e.kind !== 'click' || e.personal || e.clickRef === o.clickRef;
+      journey = (byMember.get(m.n) ?? []).filter((e) => e.t > from && e.t <= o.t && creditKey(c, e) !== null && theirs(e) && (m.lidResolvedAt === undefined || e.kind === 'click' || e.t >= m.lidResolvedAt));
       previous.set(m.n, o.t);
     }
     const last = journey[journey.length - 1];

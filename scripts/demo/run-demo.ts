@@ -174,7 +174,8 @@ const campaignRecordsPhase: Phase = {
     return commandModule('campaigns') ? 'campaign records are in this build, but the demo does not yet call their import (wire it in scripts/demo/run-demo.ts: campaignRecordsPhase)' : 'campaign records (no /campaigns command in this build)';
   },
   async run() {
-    // Post-merge: create each campaign with its goal and import `community.spend` through the campaigns import.
+    // To wire after the campaigns merge: create each of `community.campaigns` with its goal, and import `community.spend` through the spend import.
+    throw new Error('campaign records are not wired into the demo yet');
   },
 };
 
@@ -318,7 +319,8 @@ const groupLinkPhase: Phase = {
     return (await ctx.hasRoute('/g/demo-probe')) ? 'tracked WhatsApp group links are in this build, but the demo does not yet create one (wire it in scripts/demo/run-demo.ts: groupLinkPhase)' : 'tracked WhatsApp group links (GET /g/<code> is not a route of this build)';
   },
   async run() {
-    // Post-merge: create the wa_new group link, then GET /g/<code> for each `group_link_click` event at its time.
+    // To wire after the whatsapp merge: create the wa_new group link, then GET /g/<code> for each `group_link_click` event at its time (before the WhatsApp phase).
+    throw new Error('tracked WhatsApp group links are not wired into the demo yet');
   },
 };
 
@@ -476,8 +478,8 @@ export const PHASES: readonly Phase[] = [
   campaignRecordsPhase,
   personalInvitesPhase,
   telegramPhase,
-  whatsappPhase,
   groupLinkPhase,
+  whatsappPhase,
   clicksPhase,
   ordersPhase,
   reportPhase('/report {period} by=group model=first_touch'),
