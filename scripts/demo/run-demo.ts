@@ -11,7 +11,7 @@
  * Printed figures never carry wall-clock times or random ids, so two runs print the same.
  * Progress bars and timings go to stderr.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -683,6 +683,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
       await api.close();
       closeHttpClient();
       if (store) await store.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }
