@@ -52,6 +52,8 @@ export interface HttpRoleDeps {
   reports: ReportsApi;
   /** More queues whose depth, stalled and failed jobs `/metrics` shows (e.g. `webhooks`). */
   otherQueues?: ReadonlyArray<{ label: string; queue: Pick<Queue, 'getJobCounts' | 'name'> }>;
+  /** The time clicks on tracked links are recorded at; default the wall clock (the demo replays a past community). */
+  clickClock?: () => Date;
 }
 
 export interface RunningHttp {
@@ -99,6 +101,7 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
     hashKey: deps.hashKey,
     log,
+    ...(deps.clickClock ? { now: deps.clickClock } : {}),
   });
   registerGroupLinkRoutes(app, {
     store,

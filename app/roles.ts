@@ -87,6 +87,8 @@ export interface StartRolesOptions {
   metrics?: Metrics;
   /** How often the workers role queues the touches of clicks recorded while Redis was down; default 60 s. */
   clickSweepIntervalMs?: number;
+  /** The time clicks on tracked links are recorded at; default the wall clock (the demo replays a past community). */
+  clickClock?: () => Date;
 }
 
 /**
@@ -290,6 +292,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
           { label: 'rollup', queue: rollupQueue.queue },
           { label: 'reports', queue: reportQueue.queue },
         ],
+        ...(options.clickClock ? { clickClock: options.clickClock } : {}),
       });
       address = http.address;
       intake.push({ name: 'http', close: () => http.close() });
