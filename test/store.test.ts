@@ -15,6 +15,7 @@ import { storeContract } from './store-contract.js';
 import { communityContract } from './community-contract.js';
 import { attributionReposContract } from './links-conversions-contract.js';
 import { countersContract } from './counters-contract.js';
+import { campaignsContract } from './campaigns-contract.js';
 
 const mongoUrl = process.env.MONGO_URL || undefined;
 const systemBinary = process.env.MONGOMS_SYSTEM_BINARY || undefined;
@@ -70,6 +71,7 @@ storeContract('memory', memoryStore);
 communityContract('memory', memoryStore);
 attributionReposContract('memory', memoryStore);
 countersContract('memory', memoryStore);
+campaignsContract('memory', memoryStore);
 
 const mongoStore = async (): Promise<Store> => {
   const { url } = await mongoTarget();
@@ -90,11 +92,12 @@ storeContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 communityContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 attributionReposContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 countersContract('mongo', mongoStore, dropMongoDb, mongoOptions);
+campaignsContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 
 afterAll(async () => {
   // A target that failed to start has failed every Mongo test already, with its reason.
   const started = await target?.catch(() => undefined);
   if (started) await started.stop();
   const mongo = mongoSource ? `mongo (via ${mongoSource})` : 'mongo skipped: no MONGO_URL / MONGOMS_SYSTEM_BINARY';
-  console.log(`[store] contract suites (store, community repos, attribution repos, counters) ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
+  console.log(`[store] contract suites (store, community repos, attribution repos, counters, campaigns) ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
 });

@@ -5,6 +5,7 @@
  * time ranges as MongoDB, following the shared rules of `rules.ts`. The contract suites in
  * `test/` hold both stores to that. Nothing is persisted.
  */
+import { createMemoryCampaigns } from './campaigns/memory-campaigns.js';
 import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
 import { createMemoryCounters } from './counters/memory-counters.js';
@@ -42,6 +43,7 @@ export function createMemoryStore(): MemoryStore {
     scanCredits: conversions.scanCredits,
     community: createMemoryCommunityRepos(),
     counters: createMemoryCounters(open),
+    campaigns: createMemoryCampaigns(open),
     async init() {
       open();
     },

@@ -12,6 +12,7 @@
  */
 import mongoose from 'mongoose';
 import type { Connection, Model } from 'mongoose';
+import { createMongoCampaigns } from './campaigns/mongo-campaigns.js';
 import { createMongoCommunityRepos } from './community/mongo-community.js';
 import { createMongoConversions } from './conversions/mongo-conversions.js';
 import { createMongoCounters } from './counters/mongo-counters.js';
@@ -66,7 +67,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const conversions = createMongoConversions(connection);
   const community = createMongoCommunityRepos(connection);
   const counters = createMongoCounters(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models] as unknown as Array<Model<never>>;
+  const campaigns = createMongoCampaigns(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...campaigns.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -88,6 +90,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     fits: conversions.fits,
     community: community.repos,
     counters: counters.counters,
+    campaigns: campaigns.repos,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

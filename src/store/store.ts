@@ -11,6 +11,7 @@
  * compose them; the rules both share are in `rules.ts`. `test/store-contract.ts` and the
  * other contract suites hold both adapters to the same behaviour.
  */
+import type { CampaignRepos } from './campaigns/campaign-repo.js';
 import type { CommunityRepos } from './community/community-repo.js';
 import type { ConversionRepo, CreditRepo, FitRepo } from './conversions/conversion-repo.js';
 import type { CounterRepo } from './counters/counter-repo.js';
@@ -25,6 +26,7 @@ export type * from './links/link-repo.js';
 export type * from './conversions/conversion-repo.js';
 export type * from './community/community-repo.js';
 export type * from './counters/counter-repo.js';
+export type * from './campaigns/campaign-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -47,6 +49,8 @@ export interface Store {
   readonly community: CommunityRepos;
   /** What reports read: per-day counters and per-person facts, kept by the rollup (see `counters/counter-repo.ts`). */
   readonly counters: CounterRepo;
+  /** Campaign records (goal, dates, target) and spend per campaign per day (see `campaigns/campaign-repo.ts`). */
+  readonly campaigns: CampaignRepos;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */
