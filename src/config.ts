@@ -61,6 +61,25 @@ export const workspaceConfigSchema = z.object({
   apiKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/, 'at least 16 printable characters without spaces (openssl rand -hex 32)')).max(100).optional(),
   /** Chats where manager reports may be answered besides private chats, as `telegram:<chat id>`. */
   managersChats: z.array(z.string().regex(/^(telegram:-?\d+|whatsapp:\S+)$/, 'telegram:<chat id>')).default([]),
+  /** The currency campaign spend is entered in and ROAS is computed in (ISO 4217). */
+  currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code like CNY').default('USD'),
+  /**
+   * Campaigns' goals and targets (`src/campaigns`), e.g. `{ name: spring, goal: awareness,
+   * target: 500 joins, from: 2026-03-01, to: 2026-03-31 }`; `/goal` and `midfunnel campaigns
+   * set` store records that take precedence over these.
+   */
+  campaigns: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(128),
+        goal: z.enum(['awareness', 'engagement', 'conversion']),
+        from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day like 2026-03-01').optional(),
+        to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day like 2026-03-31').optional(),
+        /** `500 joins`, `20% day 28` (share still a member at day 28), or `roas 3`. */
+        target: z.union([z.string().max(40), z.number()]).optional(),
+      }),
+    )
+    .default([]),
   /** Outgoing webhooks: signed events delivered to integrators (see `src/webhooks`). */
   webhooks: z
     .array(
