@@ -158,7 +158,7 @@ export interface TrackedLinksPort {
 }
 
 /** Settings the command layer reads (one workspace). */
-export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'>;
+export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'> & Partial<Pick<WorkspaceConfig, 'currency' | 'campaigns'>>;
 
 export interface CommandDeps {
   store: Store;

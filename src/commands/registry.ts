@@ -5,6 +5,8 @@
 import type { CommandModule } from './command-module.js';
 import type { AccessClass, CommandSpec } from './command-types.js';
 import { ROLE_NEEDED } from './command-types.js';
+import { campaign, campaigns } from './commands/campaign.js';
+import { cohorts } from './commands/cohorts.js';
 import { digest } from './commands/digest.js';
 import { exportCommand } from './commands/export.js';
 import { forgetme } from './commands/forgetme.js';
@@ -16,11 +18,14 @@ import { invite } from './commands/invite.js';
 import { invites } from './commands/invites.js';
 import { journey } from './commands/journey.js';
 import { keywords } from './commands/keywords.js';
+import { goal } from './commands/goal.js';
 import { link } from './commands/link.js';
 import { models } from './commands/models.js';
+import { paths } from './commands/paths.js';
 import { refit } from './commands/refit.js';
 import { report } from './commands/report.js';
 import { revoke } from './commands/revoke.js';
+import { spend } from './commands/spend.js';
 import { start } from './commands/start.js';
 import { track } from './commands/track.js';
 import { untrack } from './commands/untrack.js';
@@ -42,6 +47,12 @@ export const COMMANDS: readonly CommandModule[] = [
   funnel,
   journey,
   exportCommand,
+  campaigns,
+  campaign,
+  goal,
+  spend,
+  cohorts,
+  paths,
   digest,
   refit,
   grant,
