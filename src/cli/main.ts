@@ -20,6 +20,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   conversions: { summary: 'import conversions from a shop CSV export; queue a refit or a sweep', usesStore: true, load: async () => (await import('./conversions-import.js')).runConversions },
   links: { summary: 'create and list tracked short links (/l/<code>)', usesStore: true, load: async () => (await import('./links.js')).runLinks },
   invites: { summary: 'register, list and revoke campaign invite links (WhatsApp groups, Telegram)', usesStore: true, load: async () => (await import('./invites.js')).runInvites },
+  campaigns: { summary: 'set and list campaigns\' goals and targets (awareness, engagement, conversion)', usesStore: true, load: async () => (await import('./campaigns.js')).runCampaigns },
+  spend: { summary: 'import, set and list spend per campaign per day (CSV: date,campaign,amount[,currency])', usesStore: true, load: async () => (await import('./campaigns.js')).runSpend },
   webhooks: { summary: 'list outgoing webhook deliveries (delivered, failed, pending)', load: async () => (await import('./webhooks.js')).runWebhooks },
   jobs: { summary: 'list failed jobs (dead-lettered or out of attempts) and replay them', load: async () => (await import('./jobs.js')).runJobs },
 };
