@@ -14,7 +14,7 @@
  * are left out.
  */
 import { NONE_KEY } from '../reports/day-counters.js';
-import { dayFinder, nextDay } from '../reports/local-days.js';
+import { dayFinder } from '../reports/local-days.js';
 import type { Period } from '../reports/period.js';
 import type { MemberJoin, Store } from '../store/store.js';
 import { campaignCohorts } from './campaign-card.js';
@@ -51,13 +51,6 @@ export interface CohortReport {
   notes: string[];
 }
 
-/** Adds `n` days to a `YYYY-MM-DD` day. */
-function addDays(day: string, n: number): string {
-  let d = day;
-  for (let i = 0; i < n; i++) d = nextDay(d);
-  return d;
-}
-
 /** The Monday of a local day's week. */
 export function weekOf(day: string): string {
   const dow = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
@@ -77,18 +70,20 @@ function hasDay(days: readonly string[] | undefined, from: string, to: string): 
 /** One cohort's table over `weeks` weeks. */
 export function cohortWeeks(joins: readonly MemberJoin[], timeZone: string, now: number, weeks: number): CohortWeek[] {
   const dayOf = dayFinder(timeZone);
+  // Per join, once: its instant and its local join day as UTC midnight (day arithmetic without a time zone).
+  const list = joins.map((j) => ({ j, at: Date.parse(j.at), day: Date.parse(`${dayOf(Date.parse(j.at))}T00:00:00Z`) }));
+  const dayText = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
   const out: CohortWeek[] = [];
   for (let w = 0; w < weeks; w++) {
     let people = 0;
     let member = 0;
     let active = 0;
-    for (const j of joins) {
-      const end = Date.parse(j.at) + 7 * (w + 1) * DAY_MS;
+    for (const { j, at, day } of list) {
+      const end = at + 7 * (w + 1) * DAY_MS;
       if (end > now) continue;
       people++;
       if (isMemberAt(j, end)) member++;
-      const first = addDays(dayOf(Date.parse(j.at)), 7 * w);
-      if (hasDay(j.messageDays, first, addDays(first, 6))) active++;
+      if (hasDay(j.messageDays, dayText(day + 7 * w * DAY_MS), dayText(day + (7 * w + 6) * DAY_MS))) active++;
     }
     if (people === 0) break;
     out.push({ week: w, member: round(member / people, 4), active: round(active / people, 4), people });
