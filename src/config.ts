@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from './webhooks/webhook-event.js';
+import { parseTarget } from './campaigns/campaign-target.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -77,6 +78,13 @@ export const workspaceConfigSchema = z.object({
         to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day like 2026-03-31').optional(),
         /** `500 joins`, `20% day 28` (share still a member at day 28), or `roas 3`. */
         target: z.union([z.string().max(40), z.number()]).optional(),
+      }).superRefine((c, ctx) => {
+        if (c.target === undefined) return;
+        try {
+          parseTarget(c.target, c.goal);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['target'], message: err instanceof Error ? err.message : String(err) });
+        }
       }),
     )
     .default([]),

@@ -165,3 +165,43 @@ describe.each([
     expect(list.find((r) => r.campaign === 'kol')?.roas.markov).toBeNull();
   });
 });
+
+describe('goals and targets as written', () => {
+  it('reads targets in every documented form and refuses others; the configuration refuses a bad target by name', async () => {
+    const { parseTarget } = await import('../src/campaigns/index.js');
+    expect(parseTarget('500joins', 'engagement')).toEqual({ metric: 'joins', value: 500 });
+    expect(parseTarget('500 joins', null)).toEqual({ metric: 'joins', value: 500 });
+    expect(parseTarget('20%@d28', 'awareness')).toEqual({ metric: 'retention', value: 0.2, day: 28 });
+    expect(parseTarget('35% day 7', null)).toEqual({ metric: 'retention', value: 0.35, day: 7 });
+    expect(parseTarget('roas 3', null)).toEqual({ metric: 'roas', value: 3 });
+    expect(parseTarget('2.5x', null)).toEqual({ metric: 'roas', value: 2.5 });
+    expect(parseTarget(150, 'awareness')).toEqual({ metric: 'joins', value: 150 });
+    expect(parseTarget('3', 'conversion')).toEqual({ metric: 'roas', value: 3 });
+    expect(() => parseTarget('3', 'engagement')).toThrow(/500joins/);
+    expect(() => parseTarget('150%', null)).toThrow(/at most 100%/);
+    const { loadConfig } = await import('../src/config.js');
+    const file = JSON.stringify({ workspaces: [{ id: 'cw', campaigns: [{ name: 'spring', goal: 'awareness', target: 'lots' }] }] });
+    expect(() => loadConfig({ MIDFUNNEL_CONFIG: 'w.json', MIDFUNNEL_HASH_KEY: 'k'.repeat(32) }, () => file)).toThrow(/target/);
+  });
+
+  it('draws the cohort heat map as a PNG with the cohorts in it', async () => {
+    const { store } = await setUp(true);
+    const reports = createCampaignReports(store, () => SETTINGS);
+    const { renderCohorts } = await import('../src/campaigns/index.js');
+    const r = await reports.cohorts(CW, { period: MARCH, by: 'campaign', now: NOW, weeks: 4 });
+    const answers = await renderCohorts(r, { timeZone: 'UTC', charts: true });
+    const photo = answers.find((a) => a.type === 'photo');
+    expect(photo?.type === 'photo' && [...photo.png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
+    const { loadImage, createCanvas } = await import('@napi-rs/canvas');
+    const img = await loadImage(photo?.type === 'photo' ? photo.png : Buffer.alloc(0));
+    const c = createCanvas(img.width, img.height);
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    // The first cohort's week-0 cell (spring, 67% still in) is shaded blue, not white.
+    const [red, green, blue] = ctx.getImageData(32 + 230 + 10, 32 + 40 + 30 + 36 + 5, 1, 1).data;
+    expect(blue).toBeGreaterThan(200);
+    expect(red).toBeLessThan(150);
+    expect(green).toBeLessThan(200);
+    expect(answers.find((a) => a.type === 'text')?.type).toBe('text');
+  });
+});
