@@ -56,6 +56,8 @@ describe('configuration', () => {
         coupons: [],
         roles: { owners: [], managers: [], operators: [] },
         managersChats: [],
+        currency: 'USD',
+        campaigns: [],
         webhooks: [],
       },
     ]);

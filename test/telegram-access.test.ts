@@ -28,12 +28,12 @@ async function harness(): Promise<TelegramHarness & { reports: FakeReports }> {
 }
 
 const MANAGER_COMMANDS = COMMAND_SPECS.filter((s) => s.access === 'manager').map((s) => s.name);
-const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', export: '7d', digest: 'daily', refit: '30d' };
+const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', export: '7d', campaigns: '30d', campaign: 'spring', goal: 'spring awareness', spend: 'spring 100', cohorts: '90d', paths: '30d', digest: 'daily', refit: '30d' };
 const REFUSALS = ['This command is for managers.', 'Reports are answered only in a private chat with me or in the managers’ group.'];
 
 describe('access rules', () => {
   it('lists the manager commands under test', () => {
-    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'export', 'digest', 'refit']);
+    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'export', 'campaigns', 'campaign', 'goal', 'spend', 'cohorts', 'paths', 'digest', 'refit']);
   });
 
   for (const [who, person] of [
