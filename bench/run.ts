@@ -1,5 +1,5 @@
 /** `npm run bench`: every benchmark, each printing its figures beside a baseline from the same run. */
-const parts = ['./pipeline.js', './keywords.js', './attribution.js', './reports.js', './reconcile.js', './whatsapp-client.js', './dashboard.js'];
+const parts = ['./pipeline.js', './keywords.js', './attribution.js', './reports.js', './campaigns.js', './reconcile.js', './whatsapp-client.js', './dashboard.js'];
 const only = process.argv.slice(2);
 for (const p of parts) {
   if (only.length > 0 && !only.some((o) => p.includes(o))) continue;

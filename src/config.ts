@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from './webhooks/webhook-event.js';
+import { parseTarget } from './campaigns/campaign-target.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -46,7 +47,7 @@ export const workspaceConfigSchema = z.object({
   creditMode: z.enum(['consume', 'every']).default('consume'),
   /** IANA time zone for per-day statistics and digests. */
   timezone: z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'an IANA time zone like Asia/Shanghai').default('UTC'),
-  /** ISO 4217 code amounts are shown in by the dashboard (and nowhere converted); optional. */
+  /** ISO 4217 code campaign spend is entered in and ROAS computed in (USD when unset), and amounts are shown in by the dashboard (nothing is converted). */
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code like CNY').optional(),
   /** Coupon codes and the campaign / group that owns each (matching a conversion by coupon). */
   coupons: z.array(z.object({ code: z.string().min(1).max(64), campaign: z.string().min(1).max(128).optional(), chatId: z.string().min(1).max(200).optional(), platform: z.enum(['telegram', 'whatsapp', 'web']).default('web') })).default([]),
@@ -65,6 +66,30 @@ export const workspaceConfigSchema = z.object({
   apiKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,512}$/, 'at least 16 printable characters without spaces (openssl rand -hex 32)')).max(100).optional(),
   /** Chats where manager reports may be answered besides private chats, as `telegram:<chat id>`. */
   managersChats: z.array(z.string().regex(/^(telegram:-?\d+|whatsapp:\S+)$/, 'telegram:<chat id>')).default([]),
+  /**
+   * Campaigns' goals and targets (`src/campaigns`), e.g. `{ name: spring, goal: awareness,
+   * target: 500 joins, from: 2026-03-01, to: 2026-03-31 }`; `/goal` and `midfunnel campaigns
+   * set` store records that take precedence over these.
+   */
+  campaigns: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(128),
+        goal: z.enum(['awareness', 'engagement', 'conversion']),
+        from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day like 2026-03-01').optional(),
+        to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day like 2026-03-31').optional(),
+        /** `500 joins`, `20% day 28` (share still a member at day 28), or `roas 3`. */
+        target: z.union([z.string().max(40), z.number()]).optional(),
+      }).superRefine((c, ctx) => {
+        if (c.target === undefined) return;
+        try {
+          parseTarget(c.target, c.goal);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['target'], message: err instanceof Error ? err.message : String(err) });
+        }
+      }),
+    )
+    .default([]),
   /** Outgoing webhooks: signed events delivered to integrators (see `src/webhooks`). */
   webhooks: z
     .array(

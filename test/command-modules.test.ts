@@ -116,7 +116,7 @@ describe('the command registry', () => {
     expect(new Set(names).size).toBe(names.length);
     expect(COMMAND_SPECS.map((s) => s.name)).toEqual(names);
     expect(names).toContain('refit');
-    expect(COMMAND_SPECS.filter((s) => s.report).map((s) => s.name).sort()).toEqual(['export', 'funnel', 'groupstats', 'hints', 'journey', 'lift', 'models', 'readiness', 'referrals', 'report']);
+    expect(COMMAND_SPECS.filter((s) => s.report).map((s) => s.name).sort()).toEqual(['campaign', 'campaigns', 'cohorts', 'export', 'funnel', 'groupstats', 'hints', 'journey', 'lift', 'models', 'paths', 'readiness', 'referrals', 'report']);
     expect(commandMenu('manager').map((c) => c.command)).toContain('refit');
     expect(commandMenu('operator').map((c) => c.command)).not.toContain('refit');
     const { say } = setup();

@@ -57,6 +57,8 @@ describe('configuration', () => {
         coupons: [],
         roles: { owners: [], managers: [], operators: [] },
         managersChats: [],
+        currency: 'USD',
+        campaigns: [],
         webhooks: [],
         referralMinDays: 3,
         retentionDays: 400,

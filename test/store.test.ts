@@ -16,6 +16,7 @@ import { communityContract } from './community-contract.js';
 import { attributionReposContract } from './links-conversions-contract.js';
 import { countersContract } from './counters-contract.js';
 import { referralsContract } from './referrals-contract.js';
+import { campaignsContract } from './campaigns-contract.js';
 
 const mongoUrl = process.env.MONGO_URL || undefined;
 const systemBinary = process.env.MONGOMS_SYSTEM_BINARY || undefined;
@@ -72,6 +73,7 @@ communityContract('memory', memoryStore);
 attributionReposContract('memory', memoryStore);
 countersContract('memory', memoryStore);
 referralsContract('memory', memoryStore);
+campaignsContract('memory', memoryStore);
 
 const mongoStore = async (): Promise<Store> => {
   const { url } = await mongoTarget();
@@ -93,11 +95,12 @@ communityContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 attributionReposContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 countersContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 referralsContract('mongo', mongoStore, dropMongoDb, mongoOptions);
+campaignsContract('mongo', mongoStore, dropMongoDb, mongoOptions);
 
 afterAll(async () => {
   // A target that failed to start has failed every Mongo test already, with its reason.
   const started = await target?.catch(() => undefined);
   if (started) await started.stop();
   const mongo = mongoSource ? `mongo (via ${mongoSource})` : 'mongo skipped: no MONGO_URL / MONGOMS_SYSTEM_BINARY';
-  console.log(`[store] contract suites (store, community repos, attribution repos, counters, referrals) ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
+  console.log(`[store] contract suites (store, community repos, attribution repos, counters, referrals, campaigns) ran on: memory${mongoSource ? `, ${mongo}` : ` (${mongo})`}`);
 });

@@ -28,12 +28,12 @@ async function harness(): Promise<TelegramHarness & { reports: FakeReports }> {
 }
 
 const MANAGER_COMMANDS = COMMAND_SPECS.filter((s) => s.access === 'manager').map((s) => s.name);
-const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', referrals: '30d', export: '7d', dashboard: '', digest: 'daily', lift: '30d', hints: '30d', readiness: '', alerts: 'on', refit: '30d', stitch: '' };
+const ARGS: Record<string, string> = { report: '30d by=group', models: '90d', funnel: '团购群', journey: '@alice_shop', referrals: '30d', export: '7d', dashboard: '', digest: 'daily', lift: '30d', hints: '30d', readiness: '', alerts: 'on', refit: '30d', stitch: '', campaigns: '30d', campaign: 'spring', goal: 'spring awareness', spend: 'spring 100', cohorts: '90d', paths: '30d' };
 const REFUSALS = ['This command is for managers.', 'Reports are answered only in a private chat with me or in the managers’ group.'];
 
 describe('access rules', () => {
   it('lists the manager commands under test', () => {
-    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'referrals', 'export', 'dashboard', 'digest', 'lift', 'hints', 'readiness', 'alerts', 'refit', 'stitch']);
+    expect(MANAGER_COMMANDS).toEqual(['report', 'models', 'funnel', 'journey', 'referrals', 'export', 'dashboard', 'campaigns', 'campaign', 'goal', 'spend', 'cohorts', 'paths', 'digest', 'lift', 'hints', 'readiness', 'alerts', 'refit', 'stitch']);
   });
 
   for (const [who, person] of [

@@ -22,6 +22,7 @@ import {
   parsePeriod,
   type ReportDimension,
 } from '../reports/index.js';
+import { CAMPAIGN_REPORTS, runCampaignReport, type CampaignReportName } from './campaign-report.js';
 import { UsageError, type CliCommand } from './io.js';
 import { parseCommandLine } from './parse-command-line.js';
 import { requireWorkspace } from './require-workspace.js';
@@ -40,6 +41,9 @@ const HELP = `${USAGE}
                          keyword hits (--group CHAT_ID for one group)
   journey MEMBER         one member's touches and conversions (profile id, Telegram id or @username)
   export                 CSV of every credited touch under every model (--out FILE, default stdout)
+  campaigns | cohorts | paths
+                         campaign cards (CAC, ROAS per model), retention cohorts, converting
+                         paths; see midfunnel report campaigns --help
 
   --workspace W   workspace id (required)
   --since P       ${PERIOD_USAGE} (default 30d)
@@ -51,6 +55,8 @@ const HELP = `${USAGE}
 /** The `report` command; `overrides` replace configured parts (tests). */
 export function makeReportCommand(overrides: CliContextOverrides & { now?: () => Date } = {}): CliCommand {
   return async (argv, io) => {
+    const sub0 = argv[0];
+    if (sub0 !== undefined && (CAMPAIGN_REPORTS as readonly string[]).includes(sub0)) return runCampaignReport(sub0 as CampaignReportName, argv.slice(1), io, overrides);
     const parsed = parseCommandLine(
       argv,
       {

@@ -171,7 +171,7 @@ export interface TrackedLinksPort {
 }
 
 /** Settings the command layer reads (one workspace). */
-export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'> & { alerts?: WorkspaceConfig['alerts'] } & Partial<Pick<WorkspaceConfig, 'referralMinDays'>>;
+export type CommandSettings = Pick<WorkspaceConfig, 'id' | 'keywords' | 'roles' | 'managersChats' | 'timezone'> & { alerts?: WorkspaceConfig['alerts'] } & Partial<Pick<WorkspaceConfig, 'referralMinDays' | 'currency' | 'campaigns'>>;
 
 export interface CommandDeps {
   store: Store;

@@ -6,6 +6,8 @@ import type { CommandModule } from './command-module.js';
 import type { AccessClass, CommandSpec } from './command-types.js';
 import { ROLE_NEEDED } from './command-types.js';
 import { dashboard } from './commands/dashboard.js';
+import { campaign, campaigns } from './commands/campaign.js';
+import { cohorts } from './commands/cohorts.js';
 import { digest } from './commands/digest.js';
 import { exportCommand } from './commands/export.js';
 import { forgetme } from './commands/forgetme.js';
@@ -17,13 +19,16 @@ import { invite } from './commands/invite.js';
 import { invites } from './commands/invites.js';
 import { journey } from './commands/journey.js';
 import { keywords } from './commands/keywords.js';
+import { goal } from './commands/goal.js';
 import { link } from './commands/link.js';
 import { models } from './commands/models.js';
 import { myinvite } from './commands/myinvite.js';
+import { paths } from './commands/paths.js';
 import { refit } from './commands/refit.js';
 import { referrals } from './commands/referrals.js';
 import { report } from './commands/report.js';
 import { revoke } from './commands/revoke.js';
+import { spend } from './commands/spend.js';
 import { start } from './commands/start.js';
 import { track } from './commands/track.js';
 import { untrack } from './commands/untrack.js';
@@ -54,6 +59,12 @@ export const COMMANDS: readonly CommandModule[] = [
   referrals,
   exportCommand,
   dashboard,
+  campaigns,
+  campaign,
+  goal,
+  spend,
+  cohorts,
+  paths,
   digest,
   lift,
   hints,

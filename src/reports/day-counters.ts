@@ -12,12 +12,16 @@
  *   `(none)` for credit without one, and the whole conversion for a set without steps);
  * - `groups`: per group (chat types `group`, `channel`) messages, keyword hits, joins, leaves
  *   (and leaves of nobody known); `joins` per group and campaign; `keywords` per group and
- *   keyword; `clicks` (every `link_click` touch) per link, group and campaign.
+ *   keyword; `clicks` (every `link_click` touch) per link, group and campaign;
+ * - converting journeys (credit sets with at least one step): `journeys` by whole days from the
+ *   first step to the conversion and by number of steps; `paths` by group, campaign and keyword
+ *   ({@link pathOf}); `assists` per row of each of those: journeys the row was in but not in
+ *   their last step ({@link assistsOf}).
  */
 import type { ModelName } from '../attribution/index.js';
 import { MODEL_NAMES } from '../attribution/index.js';
-import type { ClickRow, ConversionRecord, CreditDimension, CreditRow, CreditSet, CreditedTouch, DayParts, GroupRow, JoinRow, KeywordRow, StoredTouch, TotalsRow } from '../store/store.js';
-import { CREDIT_DIMENSIONS, creditPart } from '../store/counters/counter-repo.js';
+import type { AssistRow, ClickRow, ConversionRecord, CreditDimension, CreditRow, CreditSet, CreditedTouch, DayParts, GroupRow, JoinRow, JourneyRow, KeywordRow, PathDimension, PathRow, StoredTouch, TotalsRow } from '../store/store.js';
+import { CREDIT_DIMENSIONS, PATH_DIMENSIONS, creditPart } from '../store/counters/counter-repo.js';
 import { compareCodePoints } from '../store/rules.js';
 
 /** The key of credit without a group, campaign, keyword or link. */
@@ -56,6 +60,55 @@ export interface CountOptions {
   dimensions?: readonly CreditDimension[];
 }
 
+/**
+ * The step key and label of a credited touch on a path by `by`: its group, its campaign, or its
+ * keywords (sorted, joined by `+`); null for a step without keywords on a keyword path.
+ */
+function stepOf(t: CreditedTouch, by: PathDimension): { key: string; label: string } | null {
+  if (by === 'group') return { key: t.chatId ?? NONE_KEY, label: t.chatTitle ?? t.chatId ?? NONE_KEY };
+  if (by === 'campaign') return { key: t.campaign ?? NONE_KEY, label: t.campaign ?? NONE_KEY };
+  const kws = t.keywords ?? [];
+  if (kws.length === 0) return null;
+  const k = [...kws].sort(compareCodePoints).join('+');
+  return { key: k, label: k };
+}
+
+/**
+ * A journey's path by `by`: its steps' keys in time order, consecutive repeats collapsed (a
+ * keyword path leaves out steps without keywords; none left: one `(none)` step).
+ */
+export function pathOf(touches: readonly CreditedTouch[], by: PathDimension): { steps: string[]; labels: string[] } {
+  const steps: string[] = [];
+  const labels: string[] = [];
+  for (const t of touches) {
+    const s = stepOf(t, by);
+    if (s === null) continue;
+    if (steps[steps.length - 1] === s.key) {
+      labels[labels.length - 1] = s.label;
+      continue;
+    }
+    steps.push(s.key);
+    labels.push(s.label);
+  }
+  if (steps.length === 0) return { steps: [NONE_KEY], labels: [NONE_KEY] };
+  return { steps, labels };
+}
+
+/**
+ * The rows a journey assisted by `by`: every row (as {@link rowsOfTouch} gives them) of any of
+ * its steps that is not a row of its last step. Each counts once per journey.
+ */
+export function assistsOf(touches: readonly CreditedTouch[], by: PathDimension): Map<string, string> {
+  const last = touches[touches.length - 1];
+  const out = new Map<string, string>();
+  if (!last) return out;
+  const lastKeys = new Set(rowsOfTouch(last, by).map((r) => r.key));
+  for (const t of touches) for (const r of rowsOfTouch(t, by)) if (!lastKeys.has(r.key)) out.set(r.key, r.label);
+  return out;
+}
+
+const DAY_MS = 86_400_000;
+
 type Tally = { label: string; conversions: number; value: number };
 const SEP = '\u0000';
 
@@ -72,6 +125,9 @@ export class DayCountersBuilder {
   readonly #joins = new Map<string, JoinRow>();
   readonly #keywords = new Map<string, KeywordRow>();
   readonly #clicks = new Map<string, ClickRow>();
+  readonly #journeys = new Map<string, JourneyRow>();
+  readonly #paths = new Map<string, PathRow>();
+  readonly #assists = new Map<string, AssistRow>();
 
   constructor(options: CountOptions = {}) {
     this.#models = options.models ?? MODEL_NAMES;
@@ -144,6 +200,7 @@ export class DayCountersBuilder {
 
   addCreditSet(set: CreditSet): void {
     this.#creditSets++;
+    this.#addJourney(set);
     for (let mi = 0; mi < this.#models.length; mi++) {
       const model = this.#models[mi] as ModelName;
       const credit = set.models[model];
@@ -167,6 +224,35 @@ export class DayCountersBuilder {
     }
   }
 
+  /** Counts a converting journey's lag, length, paths and assists (nothing for a set without steps). */
+  #addJourney(set: CreditSet): void {
+    const first = set.touches[0];
+    if (!first) return;
+    const lagDays = Math.max(0, Math.floor((Date.parse(set.conversionAt) - Date.parse(first.at)) / DAY_MS));
+    const jk = `${lagDays}${SEP}${set.touches.length}`;
+    const j = this.#journeys.get(jk);
+    if (j) j.conversions++;
+    else this.#journeys.set(jk, { lagDays, steps: set.touches.length, conversions: 1 });
+    for (const by of PATH_DIMENSIONS) {
+      const p = pathOf(set.touches, by);
+      const pk = `${by}${SEP}${set.currency}${SEP}${p.steps.join(SEP)}`;
+      const row = this.#paths.get(pk);
+      if (row) {
+        row.conversions++;
+        row.value += set.value;
+        row.labels = p.labels;
+      } else this.#paths.set(pk, { by, steps: p.steps, labels: p.labels, currency: set.currency, conversions: 1, value: set.value });
+      for (const [key, label] of assistsOf(set.touches, by)) {
+        const ak = `${by}${SEP}${key}`;
+        const a = this.#assists.get(ak);
+        if (a) {
+          a.assists++;
+          a.label = label;
+        } else this.#assists.set(ak, { by, key, label, assists: 1 });
+      }
+    }
+  }
+
   /** The parts counted so far, rows sorted by their keys (code points). */
   parts(): Partial<DayParts> {
     const byCode = (a: string, b: string): number => compareCodePoints(a, b);
@@ -180,6 +266,9 @@ export class DayCountersBuilder {
       joins: [...this.#joins.values()].sort((a, b) => byCode(a.chatId, b.chatId) || byCode(a.campaign ?? '', b.campaign ?? '') || (a.campaign === null ? -1 : 1)),
       keywords: [...this.#keywords.values()].sort((a, b) => byCode(a.chatId, b.chatId) || byCode(a.keyword, b.keyword)),
       clicks: [...this.#clicks.values()].sort((a, b) => byCode(a.link, b.link) || byCode(a.chatId, b.chatId) || byCode(a.campaign ?? '', b.campaign ?? '')),
+      journeys: [...this.#journeys.values()].sort((a, b) => a.lagDays - b.lagDays || a.steps - b.steps),
+      paths: [...this.#paths.entries()].sort(([a], [b]) => byCode(a, b)).map(([, r]) => r),
+      assists: [...this.#assists.entries()].sort(([a], [b]) => byCode(a, b)).map(([, r]) => r),
     };
     this.#models.forEach((model, mi) => {
       this.#dims.forEach((dim, di) => {

@@ -3,7 +3,7 @@
  * day counters cannot give, because people cannot be summed over days.
  *
  * - Memberships: one per group (chat types `group`, `channel`) they have touches in: the
- *   local days they were active there; their joins, each with its campaign and their first
+ *   local days they were active there, and those they wrote there (`messageDays`); their joins, each with its campaign and their first
  *   message in that group at or after it (`engagedAt`); their leaves, each with the campaign
  *   of their latest join into that group at or before it.
  * - Their clicks: their own `link_click` touches, and the anonymous group-link clicks that a
@@ -55,7 +55,7 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
   const touchDays = new Set<string>();
   const activeDays = new Set<string>();
   const clicks: number[] = rows.tiedClicks.map((c) => Date.parse(c));
-  const groups = new Map<string, { m: Membership; days: Set<string>; messages: number[] }>();
+  const groups = new Map<string, { m: Membership; days: Set<string>; messages: number[]; messageDays: Set<string> }>();
   const firstMention = new Map<string, string>();
   for (const t of touches) {
     const at = Date.parse(t.occurredAt);
@@ -68,12 +68,15 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
     activeDays.add(day);
     let g = groups.get(t.chat.id);
     if (!g) {
-      g = { m: { chatId: t.chat.id, activeDays: [], joins: [], leaves: [] }, days: new Set(), messages: [] };
+      g = { m: { chatId: t.chat.id, activeDays: [], joins: [], leaves: [] }, days: new Set(), messages: [], messageDays: new Set() };
       groups.set(t.chat.id, g);
     }
     if (t.chat.title !== undefined) g.m.chatTitle = t.chat.title;
     g.days.add(day);
-    if (t.kind === 'message') g.messages.push(at);
+    if (t.kind === 'message') {
+      g.messages.push(at);
+      g.messageDays.add(day);
+    }
     else if (t.kind === 'join') g.m.joins.push({ at: iso(at), campaign: t.campaign ?? null, engagedAt: null });
     else if (t.kind === 'leave') {
       // Joins come before a leave of the same instant (touch order), so they are already listed.
@@ -89,6 +92,7 @@ export function personFacts(workspace: string, profileId: string, timeZone: stri
       j.engagedAt = first === undefined ? null : iso(first);
     }
     g.m.activeDays = [...g.days].sort();
+    g.m.messageDays = [...g.messageDays].sort();
     memberships.push(g.m);
   }
   const conversions = rows.conversions

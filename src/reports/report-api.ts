@@ -56,8 +56,24 @@ export interface ReportApiWorkspace {
   apiKeys?: readonly string[];
 }
 
+/**
+ * A report another module answers under `/v1/reports/<name>` (campaigns, cohorts, paths, …),
+ * with the same keys, refusals, `format=csv` and error shapes as the built-in ones.
+ */
+export interface ExtraReport {
+  /** Parameters it takes besides `workspace` and `format`. */
+  params: readonly string[];
+  /**
+   * Computes the answer: the body (without `rows`), its rows, and the rows a CSV lists (default
+   * `rows`); or one reason per bad parameter. Throw a {@link ReportParamError} for one bad field.
+   */
+  run(req: { workspace: string; query: ReadonlyMap<string, string>; timeZone: string; now: Date }): Promise<{ body: Record<string, unknown>; rows: Array<Record<string, unknown>>; csvRows?: Array<Record<string, unknown>> } | { errors: Array<{ field: string; message: string }> }>;
+}
+
 export interface ReportApiOptions {
   reports: ReportsApi;
+  /** More reports by name (see {@link ExtraReport}). */
+  extra?: Readonly<Record<string, ExtraReport>>;
   /** The configured workspaces (their `apiKeys` and time zones). */
   workspaces: readonly ReportApiWorkspace[];
   /** A workspace's registered groups (`group=` by id or title, and the rows of `groupstats`). */
@@ -106,6 +122,24 @@ function ownerOfKey(keys: ReadonlyArray<{ workspace: string; digest: Buffer }>, 
     if (timingSafeEqual(d, k.digest) && owner === null) owner = k.workspace;
   }
   return owner;
+}
+
+/**
+ * The API-key check of the report API, for other routes that take the same keys (e.g.
+ * `PUT /v1/spend`): the workspace a request may act on, or the refusal to send (401 / 403).
+ */
+export function createApiKeyCheck(workspaces: readonly ReportApiWorkspace[]): (headers: ReportApiRequest['headers'], workspace: string | undefined) => { workspace: string } | ReportApiResponse {
+  const keys = workspaces.flatMap((w) => (w.apiKeys ?? []).map((k) => ({ workspace: w.id, digest: digest(k) })));
+  return (headers, workspace) => {
+    const key = bearerOf(headers);
+    const owner = key === null ? null : ownerOfKey(keys, key);
+    if (owner === null) {
+      return json(401, { error: 'unauthorized', message: key === null ? 'send the workspace’s API key as Authorization: Bearer <key>' : 'unknown API key' }, { 'www-authenticate': 'Bearer realm="midfunnel reports"' });
+    }
+    if (workspace === undefined || workspace === '') return json(400, { error: 'bad_request', errors: [{ field: 'workspace', message: 'required: the workspace id' }] });
+    if (workspace !== owner || !workspaces.some((w) => w.id === workspace)) return json(403, { error: 'forbidden', message: 'this API key does not read that workspace' });
+    return { workspace };
+  };
 }
 
 /** Rows of a table as CSV: the union of their (flattened) fields as one header row, a BOM first. */
@@ -175,6 +209,26 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
   const keys = options.workspaces.flatMap((w) => (w.apiKeys ?? []).map((k) => ({ workspace: w.id, digest: digest(k) })));
   const settingsOf = (id: string): ReportApiWorkspace | undefined => options.workspaces.find((w) => w.id === id);
 
+  const answerExtra = async (name: string, extra: ExtraReport, workspace: string, q: Map<string, string>, errors: FieldError[]): Promise<ReportApiResponse> => {
+    const allowed = new Set(['workspace', 'format', ...extra.params]);
+    for (const k of q.keys()) if (!allowed.has(k)) errors.push({ field: k, message: `unknown parameter; ${name} takes ${[...allowed].join(', ')}` });
+    const format = q.get('format') ?? 'json';
+    if (format !== 'json' && format !== 'csv') errors.push({ field: 'format', message: 'format= must be json or csv' });
+    if (errors.length > 0) return json(400, { error: 'bad_request', errors });
+    let out: Awaited<ReturnType<ExtraReport['run']>>;
+    try {
+      out = await extra.run({ workspace, query: q, timeZone: settingsOf(workspace)?.timezone ?? 'UTC', now: now() });
+    } catch (err) {
+      if (err instanceof ReportParamError) return json(400, { error: 'bad_request', errors: [{ field: err.field, message: err.message }] });
+      throw err;
+    }
+    if ('errors' in out) return json(400, { error: 'bad_request', errors: out.errors });
+    if (format === 'csv') {
+      return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store', 'content-disposition': `attachment; filename="${name}-${workspace}.csv"` }, body: rowsToCsv(out.csvRows ?? out.rows) };
+    }
+    return json(200, { report: name, workspace, ...out.body, rows: out.rows });
+  };
+
   return async (req) => {
     const key = req.authorizedWorkspace !== undefined ? null : bearerOf(req.headers);
     const owner = req.authorizedWorkspace ?? (key === null ? null : ownerOfKey(keys, key));
@@ -190,8 +244,10 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
     const workspace = q.get('workspace');
     if (workspace === undefined || workspace === '') return json(400, { error: 'bad_request', errors: [{ field: 'workspace', message: 'required: the workspace id' }] });
     if (workspace !== owner || !settingsOf(workspace)) return json(403, { error: 'forbidden', message: 'this API key does not read that workspace' });
+    const extra = Object.hasOwn(options.extra ?? {}, req.name) ? options.extra?.[req.name] : undefined;
+    if (extra) return answerExtra(req.name, extra, workspace, q, errors);
     if (!(REPORT_API_NAMES as readonly string[]).includes(req.name)) {
-      return json(404, { error: 'not_found', message: `no report '${req.name.slice(0, 40)}'; reports: ${REPORT_API_NAMES.join(', ')}` });
+      return json(404, { error: 'not_found', message: `no report '${req.name.slice(0, 40)}'; reports: ${[...REPORT_API_NAMES, ...Object.keys(options.extra ?? {})].join(', ')}` });
     }
     const name = req.name as ReportApiName;
     const allowed = new Set(['workspace', 'format', ...PARAMS[name]]);

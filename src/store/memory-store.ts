@@ -5,6 +5,7 @@
  * time ranges as MongoDB, following the shared rules of `rules.ts`. The contract suites in
  * `test/` hold both stores to that. Nothing is persisted.
  */
+import { createMemoryCampaigns } from './campaigns/memory-campaigns.js';
 import { createMemoryCommunityRepos } from './community/memory-community.js';
 import { createMemoryConversions, type MemoryConversions } from './conversions/memory-conversions.js';
 import { createMemoryCounters } from './counters/memory-counters.js';
@@ -48,6 +49,7 @@ export function createMemoryStore(): MemoryStore {
     optimize: createMemoryOptimize(open),
     referrals: createMemoryReferrals(),
     identityEvidence: createMemoryIdentityEvidence(open),
+    campaigns: createMemoryCampaigns(open),
     async init() {
       open();
     },

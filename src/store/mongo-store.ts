@@ -12,6 +12,7 @@
  */
 import mongoose from 'mongoose';
 import type { Connection, Model } from 'mongoose';
+import { createMongoCampaigns } from './campaigns/mongo-campaigns.js';
 import { createMongoCommunityRepos } from './community/mongo-community.js';
 import { createMongoConversions } from './conversions/mongo-conversions.js';
 import { createMongoCounters } from './counters/mongo-counters.js';
@@ -72,7 +73,8 @@ export function createMongoStoreOn(connection: Connection): Store {
   const optimize = createMongoOptimize(connection);
   const referrals = createMongoReferrals(connection);
   const evidence = createMongoIdentityEvidence(connection);
-  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models, ...referrals.models, ...evidence.models] as unknown as Array<Model<never>>;
+  const campaigns = createMongoCampaigns(connection);
+  const models: Array<Model<never>> = [...touches.models, ...profiles.models, ...links.models, ...conversions.models, ...counters.models, ...optimize.models, ...referrals.models, ...evidence.models, ...campaigns.models] as unknown as Array<Model<never>>;
 
   const ping = async (): Promise<void> => {
     open();
@@ -97,6 +99,7 @@ export function createMongoStoreOn(connection: Connection): Store {
     optimize: optimize.repos,
     referrals: referrals.referrals,
     identityEvidence: evidence.repo,
+    campaigns: campaigns.repos,
     async init() {
       open();
       // createIndexes() is idempotent: an index that exists with the same spec is a no-op.

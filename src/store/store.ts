@@ -11,6 +11,7 @@
  * compose them; the rules both share are in `rules.ts`. `test/store-contract.ts` and the
  * other contract suites hold both adapters to the same behaviour.
  */
+import type { CampaignRepos } from './campaigns/campaign-repo.js';
 import type { CommunityRepos } from './community/community-repo.js';
 import type { ConversionRepo, CreditRepo, FitRepo } from './conversions/conversion-repo.js';
 import type { CounterRepo } from './counters/counter-repo.js';
@@ -31,6 +32,7 @@ export type * from './counters/counter-repo.js';
 export type * from './optimize/optimize-repo.js';
 export type * from './referrals/referral-repo.js';
 export type * from './identity-evidence/evidence-repo.js';
+export type * from './campaigns/campaign-repo.js';
 export { MATCH_RULES } from './conversions/conversion-repo.js';
 
 export interface Store {
@@ -59,6 +61,8 @@ export interface Store {
   readonly referrals: ReferralRepo;
   /** Why identifiers belong to one person: each identifier link's evidence (see `identity-evidence/evidence-repo.ts`). */
   readonly identityEvidence: IdentityEvidenceRepo;
+  /** Campaign records (goal, dates, target) and spend per campaign per day (see `campaigns/campaign-repo.ts`). */
+  readonly campaigns: CampaignRepos;
   /** Creates indexes (Mongo) and checks the connection. Idempotent. */
   init(): Promise<void>;
   /** Resolves when the store answers; throws otherwise. Used by /readyz. */

@@ -121,6 +121,42 @@ export interface ClickRow {
   clicks: number;
 }
 
+/** The dimensions converting journeys are counted by (paths, assists). */
+export const PATH_DIMENSIONS = ['group', 'campaign', 'keyword'] as const;
+export type PathDimension = (typeof PATH_DIMENSIONS)[number];
+
+/**
+ * Converting journeys of a day (credit sets with at least one step, by conversion day): how
+ * many had `steps` steps and began `lagDays` whole days (24 h) before their conversion.
+ */
+export interface JourneyRow {
+  lagDays: number;
+  steps: number;
+  conversions: number;
+}
+
+/**
+ * Converting paths of a day by one dimension: the journey's steps as row keys (a step's group,
+ * campaign or keywords; consecutive repeats collapsed), per currency.
+ */
+export interface PathRow {
+  by: PathDimension;
+  steps: string[];
+  /** What people read for each step (a group's title). */
+  labels: string[];
+  currency: string;
+  conversions: number;
+  value: number;
+}
+
+/** Converting journeys of a day a row was in but not in the last step of (assists). */
+export interface AssistRow {
+  by: PathDimension;
+  key: string;
+  label: string;
+  assists: number;
+}
+
 /** A credits part name: `credits.<model>.<dimension>`. */
 export type CreditPartName = `credits.${ModelName}.${CreditDimension}`;
 
@@ -131,6 +167,9 @@ export type DayParts = {
   joins: JoinRow[];
   keywords: KeywordRow[];
   clicks: ClickRow[];
+  journeys: JourneyRow[];
+  paths: PathRow[];
+  assists: AssistRow[];
 } & { [P in CreditPartName]: CreditRow[] };
 
 export type DayPartName = keyof DayParts;
@@ -179,6 +218,8 @@ export interface Membership {
   joins: MembershipJoin[];
   /** In time order. */
   leaves: MembershipLeave[];
+  /** Local days with a message of theirs in the group, ascending (absent in facts stored before it was kept). */
+  messageDays?: string[];
 }
 
 /** What distinct-people figures need of one person. */
@@ -223,6 +264,11 @@ export interface MemberJoin {
   clickedAt: string | null;
   /** Their conversions at or after the join, in time order. */
   conversions: Array<{ at: string; value: number; currency: string }>;
+  /** Every join and leave of theirs in that group, in time order (whether they are still in at a later time). */
+  groupJoins?: string[];
+  groupLeaves?: string[];
+  /** Local days with a message of theirs in that group, ascending (see {@link Membership.messageDays}). */
+  messageDays?: string[];
 }
 
 /** One leave of a person from a group, with the campaign of their latest join into it before. */
@@ -252,7 +298,8 @@ export function joinsOfFacts(f: Pick<PersonFacts, 'profileId' | 'clicks' | 'conv
   for (const m of f.memberships) {
     for (const j of m.joins) {
       const click = f.clicks[firstAtOrAfter(f.clicks, j.at)];
-      const row: MemberJoin = { profileId: f.profileId, chatId: m.chatId, at: j.at, campaign: j.campaign, engagedAt: j.engagedAt, clickedAt: click ?? null, conversions: f.conversions.slice(firstAtOrAfter(convAts, j.at)) };
+      const row: MemberJoin = { profileId: f.profileId, chatId: m.chatId, at: j.at, campaign: j.campaign, engagedAt: j.engagedAt, clickedAt: click ?? null, conversions: f.conversions.slice(firstAtOrAfter(convAts, j.at)), groupJoins: m.joins.map((x) => x.at), groupLeaves: m.leaves.map((x) => x.at) };
+      if (m.messageDays !== undefined) row.messageDays = m.messageDays;
       if (m.chatTitle !== undefined) row.chatTitle = m.chatTitle;
       out.push(row);
     }
@@ -345,7 +392,7 @@ export function isEmptyFacts(f: PersonFacts): boolean {
 
 /** Every day part name: the fixed parts, then credits by model and dimension. */
 export function dayPartNames(models: readonly ModelName[]): DayPartName[] {
-  const out: DayPartName[] = ['totals', 'groups', 'joins', 'keywords', 'clicks'];
+  const out: DayPartName[] = ['totals', 'groups', 'joins', 'keywords', 'clicks', 'journeys', 'paths', 'assists'];
   for (const m of models) for (const d of CREDIT_DIMENSIONS) out.push(creditPart(m, d));
   return out;
 }

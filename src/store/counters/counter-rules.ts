@@ -73,6 +73,7 @@ export function canonicalFacts(workspace: string, f: PersonFacts): PersonFacts {
     memberships: f.memberships.map((m) => ({
       ...m,
       activeDays: days(m.activeDays),
+      ...(m.messageDays !== undefined ? { messageDays: days(m.messageDays) } : {}),
       joins: m.joins.map((j) => ({ at: t(j.at, 'join at'), campaign: j.campaign, engagedAt: j.engagedAt === null ? null : t(j.engagedAt, 'engagedAt') })),
       leaves: m.leaves.map((l) => ({ at: t(l.at, 'leave at'), campaign: l.campaign })),
     })),
