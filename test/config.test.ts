@@ -57,7 +57,6 @@ describe('configuration', () => {
         coupons: [],
         roles: { owners: [], managers: [], operators: [] },
         managersChats: [],
-        currency: 'USD',
         campaigns: [],
         webhooks: [],
         referralMinDays: 3,
