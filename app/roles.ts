@@ -5,6 +5,7 @@
  * Shutdown is ordered: stop intake (HTTP), close workers, close queues and Redis, close
  * the store.
  */
+import { campaignOptimizeOptions } from '../src/campaigns/index.js';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../src/config.js';
 import { createMemoryLocker, createRedisLocker } from '../src/lock.js';
@@ -168,7 +169,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     const webhookQueue = new WebhookQueue({ connection: producer, prefix: config.queuePrefix, subscriptions });
     webhookQueue.queue.on('error', (err: Error) => log.debug({ err: err.message, queue: webhookQueue.queue.name }, 'queue connection error'));
     closers.push({ name: 'webhook queue', close: () => webhookQueue.close() });
-    const reports = options.reports ?? createReports(store, config.workspaces, { telegramApiRoot: config.telegramApiRoot });
+    const reports = options.reports ?? createReports(store, config.workspaces, { telegramApiRoot: config.telegramApiRoot, ...campaignOptimizeOptions(store, (ws) => config.workspaces.find((w) => w.id === ws)) });
     const enqueueReconcile = (ws: string, ids: readonly string[], cause: string): Promise<void> => reconcileQueue.enqueue(ws, ids, cause);
 
     if (roles.includes('workers')) {

@@ -10,7 +10,8 @@ import type { ModelName } from '../attribution/index.js';
 import type { Period } from '../reports/period.js';
 import type { PathDimension, Store } from '../store/store.js';
 import { campaignCards, campaignRoas, type CampaignReport, type CampaignRoas } from './campaign-card.js';
-import type { CampaignSettings } from './campaign-settings.js';
+import { campaignPlans, type CampaignSettings } from './campaign-settings.js';
+import type { OptimizeOptions } from '../optimize/index.js';
 import { cohortReport, type CohortReport } from './cohort-report.js';
 import { pathsReport, type PathsReport } from './paths-report.js';
 
@@ -42,5 +43,18 @@ export function createCampaignReports(store: Store, settings: (workspace: string
     roas: (workspace, period) => campaignRoas(store, of(workspace), period),
     cohorts: (workspace, options) => cohortReport(store, workspace, tz(workspace), options),
     paths: (workspace, options) => pathsReport(store, workspace, tz(workspace), options),
+  };
+}
+
+/**
+ * What hints and readiness read of campaigns (`createReports(…, optimize)`): each campaign's
+ * ROAS under every model with its linear-credited conversions (the hints' ROAS rule), and the
+ * planned campaigns' names (readiness's campaign-links check).
+ */
+export function campaignOptimizeOptions(store: Store, settings: (workspace: string) => Omit<CampaignSettings, 'id'> | undefined): Pick<OptimizeOptions, 'roas' | 'campaignNames'> {
+  const reports = createCampaignReports(store, settings);
+  return {
+    roas: async (workspace, period) => (await reports.roas(workspace, period)).map((r) => ({ campaign: r.campaign, conversions: r.conversions.linear, roas: r.roas })),
+    campaignNames: async (workspace) => [...(await campaignPlans(store, { ...(settings(workspace) ?? {}), id: workspace })).keys()],
   };
 }

@@ -6,6 +6,7 @@
  * Exit codes: 0 done (readiness: also when checks are red; `--fail-on red|amber` exits 3 then);
  * 2 bad command line; 1 the configuration or the store cannot be opened.
  */
+import { campaignOptimizeOptions } from '../campaigns/index.js';
 import type { Answer } from '../commands/command-types.js';
 import { renderHints, renderLift, renderReadiness } from '../commands/render-optimize.js';
 import type { OptimizeOptions } from '../optimize/index.js';
@@ -61,7 +62,7 @@ export function makeOptimizeCommand(which: Which, overrides: CliContextOverrides
       requireWorkspace(ctx.workspaces, workspace);
       const tz = ctx.settings(workspace)?.timezone ?? 'UTC';
       const now = overrides.now?.() ?? new Date();
-      const reports = createReports(ctx.store, ctx.workspaces, { telegramApiRoot: io.env.TELEGRAM_API_ROOT?.trim() || 'https://api.telegram.org', ...overrides.optimize });
+      const reports = createReports(ctx.store, ctx.workspaces, { telegramApiRoot: io.env.TELEGRAM_API_ROOT?.trim() || 'https://api.telegram.org', ...campaignOptimizeOptions(ctx.store, (ws) => ctx.workspaces.find((w) => w.id === ws)), ...overrides.optimize });
       const print = (json: unknown, answers: readonly Answer[]): void => io.stdout(v.json ? `${JSON.stringify(json, null, 2)}\n` : plain(answers));
       if (which === 'readiness') {
         const r = await (reports.readiness as NonNullable<typeof reports.readiness>)(workspace);
