@@ -313,6 +313,13 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       capture = c;
     }
     let telegram: TelegramRole | undefined;
+    // `/unmerge` (owners) on Telegram and WhatsApp: splits a wrong merge under the profile locks, then re-credits.
+    const unmerge = createUnmergePort({
+      store,
+      locker: store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer),
+      lockKey: (ws, pid) => profileLockKey(config.queuePrefix, ws, pid),
+      enqueue: enqueueReconcile,
+    });
     if (roles.includes('telegram')) {
       const conn = createWorkerConnection({ url: config.redisUrl });
       closers.push({ name: 'redis telegram worker', close: () => conn.quit().catch(() => conn.disconnect()) });
@@ -338,6 +345,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
         reports,
         reportQueue,
         models,
+        unmerge,
       });
       const role = telegram;
       closers.push({ name: 'telegram', close: () => role.close() });
@@ -368,12 +376,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
             },
           },
           ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
-          unmerge: createUnmergePort({
-            store,
-            locker: store.kind === 'memory' ? createMemoryLocker() : createRedisLocker(producer),
-            lockKey: (ws, pid) => profileLockKey(config.queuePrefix, ws, pid),
-            enqueue: enqueueReconcile,
-          }),
+          unmerge,
         });
         whatsapp = role;
         closers.push({ name: 'whatsapp', close: () => role.close() });

@@ -28,7 +28,7 @@ import type { BotCommand } from 'telegraf/types';
 import { configuredPeople } from '../../src/access/roles.js';
 import { announceCaptureChanges, createCaptureNotifier, createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
 import type { CommunityEvent } from '../../src/capture/community-event.js';
-import { commandMenu, createTrackedLinks, dueRunKey, type DashboardPort, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
+import { commandMenu, createTrackedLinks, dueRunKey, type CommandDeps, type DashboardPort, type ModelsPort, type ReportJobData, type ReportQueue, type TrackedLinksPort } from '../../src/commands/index.js';
 import type { Config } from '../../src/config.js';
 import { createLoginLinks } from '../../src/dashboard/index.js';
 import type { Logger } from '../../src/logger.js';
@@ -72,6 +72,8 @@ export interface TelegramRoleOptions {
   reportQueue: ReportQueue;
   /** Fits of the data-driven models (`/models` status, `/refit`); without them `/refit` says it is not available. */
   models?: ModelsPort;
+  /** `/unmerge` (`src/profile/unmerge-profile.ts` `createUnmergePort`); absent: not available. */
+  unmerge?: CommandDeps['unmerge'];
   /** How long a command's update waits for its report before “working on it”; default 2 s. */
   reportNoticeMs?: number;
   /** Reports computed at once in this process; default 2. */
@@ -178,6 +180,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     settings: settingsOf,
     ...(options.reports ? { reports: options.reports } : {}),
     ...(options.models ? { models: options.models } : {}),
+    ...(options.unmerge ? { unmerge: options.unmerge } : {}),
     reportJobs: options.reportQueue,
     ...(options.reportNoticeMs !== undefined ? { reportNoticeMs: options.reportNoticeMs } : {}),
     // Tracked links need the public URL short links live under.
