@@ -19,6 +19,8 @@ export interface SentMessage {
   text: string;
   /** For invite links, the link made. */
   inviteLink?: string;
+  /** For `sendPhoto`, the image's bytes (a PNG from `src/charts`). */
+  photo?: Buffer;
   /** Order of arrival. */
   seq: number;
 }
@@ -84,7 +86,8 @@ export class BotApiStandIn {
 
   #record(method: string, p: Record<string, unknown>, extra: Partial<SentMessage> = {}): void {
     const text = typeof p.text === 'string' ? p.text : typeof p.caption === 'string' ? p.caption : '';
-    this.sent.push({ chatId: String(p.chat_id), method, text, seq: this.#seq++, ...extra });
+    const photo = Buffer.isBuffer(p.photo) ? { photo: p.photo } : {};
+    this.sent.push({ chatId: String(p.chat_id), method, text, seq: this.#seq++, ...photo, ...extra });
   }
 
   #answer(method: string, p: Record<string, unknown>): unknown {
@@ -141,7 +144,10 @@ async function parseBody(contentType: string, body: Buffer): Promise<Record<stri
     const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
     const payload: Record<string, unknown> = {};
     for (const [key, value] of form.entries()) {
-      if (typeof value !== 'string') continue;
+      if (typeof value !== 'string') {
+        payload[key] = Buffer.from(await value.arrayBuffer());
+        continue;
+      }
       try {
         payload[key] = JSON.parse(value);
       } catch {
