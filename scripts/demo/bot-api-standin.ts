@@ -33,6 +33,8 @@ export class BotApiStandIn {
   #messageId = 1;
   #server: Server | undefined;
   root = '';
+  /** What `getWebhookInfo` answers as the webhook (the demo's server, once it runs). */
+  webhookUrl = '';
 
   constructor(
     readonly botId: string,
@@ -124,6 +126,9 @@ export class BotApiStandIn {
         return true;
       case 'getUpdates':
         return [];
+      case 'getWebhookInfo':
+        // The demo POSTs every update to the webhook route itself: nothing pending, no errors.
+        return { url: this.webhookUrl, has_custom_certificate: false, pending_update_count: 0 };
       default:
         return undefined;
     }

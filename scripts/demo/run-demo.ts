@@ -509,6 +509,61 @@ const ordersPhase: Phase = {
   },
 };
 
+/**
+ * What in an answer differs between two runs of the same data, made the same: people without
+ * a username are named by their profile id (random) in `/referrals`, which also orders ties by
+ * it; `/hints` pairs each keyword's people with controls in profile-id order, so its ratios move
+ * a little between runs. Those are shown without the id and the ratios, in a fixed order.
+ */
+export function stableAnswer(command: string, text: string): string {
+  if (command === '/referrals') {
+    const lines = text.split('\n');
+    const rowAt = (l: string): boolean => /^(member #|@)\S+\s+\d/.test(l);
+    const first = lines.findIndex(rowAt);
+    if (first < 0) return text;
+    let last = first;
+    while (last + 1 < lines.length && rowAt(lines[last + 1]!)) last++;
+    const revenue = (l: string): number => Number(/\s(\d+\.\d\d)\s/.exec(l)?.[1] ?? 0);
+    let rows = lines.slice(first, last + 1).map((l) => l.replace(/^member #[0-9a-f]+(\s*)/, (_m, sp: string) => `member #…${sp}`.padEnd(_m.length)));
+    rows.sort((a, b) => revenue(b) - revenue(a) || (a < b ? -1 : a > b ? 1 : 0));
+    const more = lines[last + 1] !== undefined ? /… and (\d+) more inviters/.exec(lines[last + 1]!) : null;
+    let hidden = more ? Number(more[1]) : 0;
+    if (more) {
+      // Which of the inviters tied at the cut are shown depends on their ids: none of them are.
+      const cut = revenue(rows[rows.length - 1]!);
+      const kept = rows.filter((r) => revenue(r) > cut);
+      hidden += rows.length - kept.length;
+      rows = kept;
+    }
+    const tail = more ? [lines[last + 1]!.replace(/\d+ more inviters/, `${hidden} more inviters`), ...lines.slice(last + 2)] : lines.slice(last + 1);
+    return [...lines.slice(0, first), ...rows, ...tail].join('\n');
+  }
+  if (command === '/hints') {
+    const lines = text.split('\n');
+    const hints: string[] = [];
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      const m = /^\d+\. (.*)$/.exec(l);
+      if (!m) {
+        if (!/^\s+confidence /.test(l)) out.push(l);
+        continue;
+      }
+      const conf = /^\s+confidence (\w+)/.exec(lines[i + 1] ?? '')?.[1];
+      hints.push(`${m[1]!.replace(/ convert [\d.]+× their controls \([\d.]+–[\d.]+\)/, ' convert more often than their controls')}${conf ? ` (confidence ${conf})` : ''}`);
+      out.push('\u0000');
+    }
+    hints.sort();
+    let n = 0;
+    const first = out.indexOf('\u0000');
+    return out
+      .filter((l, i) => l !== '\u0000' || i === first)
+      .map((l) => (l === '\u0000' ? hints.map((h) => `${++n}. ${h}`).join('\n') : l))
+      .join('\n');
+  }
+  return text;
+}
+
 /** The reports a manager asks for, and the ones that wait for features. */
 function reportPhase(command: string): Phase {
   return {
@@ -520,7 +575,7 @@ function reportPhase(command: string): Phase {
       const answers = (await ctx.ask(asked)).map((a) => a.replace(/(last fitted: )\d{4}-\d{2}-\d{2} \d{2}:\d{2}( \([^)]*\))?/g, '$1(during this run)'));
       const photo = ctx.api.to(MANAGER.id).slice(before).find((m) => m.method === 'sendPhoto' && m.photo !== undefined)?.photo;
       if (photo) ctx.charts.set(command.split(' ')[0]!, photo);
-      ctx.print(`\n── ${asked} ──\n${photo ? '[chart image]\n' : ''}${answers.join('\n')}`);
+      ctx.print(`\n── ${asked} ──\n${photo ? '[chart image]\n' : ''}${stableAnswer(command.split(' ')[0]!, answers.join('\n'))}`);
     },
   };
 }
@@ -674,6 +729,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const clock = { now: community.now };
   const app = await startRoles({ config, roles: ['http', 'workers', 'telegram'], log, ...(store ? { store } : {}), clickClock: () => new Date(clock.now) });
   const base = `http://127.0.0.1:${app.address!.port}`;
+  api.webhookUrl = `${base}/telegram/${BOT_ID}`;
   const producer = createProducerConnection({ url: redisUrl });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
   await app.telegram!.ready;
