@@ -113,6 +113,7 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
     dedupeKey: (ws, code, visitor) => clickDedupeKey(config.queuePrefix, ws, code, visitor),
     hashKey: deps.hashKey,
     log,
+    ...(deps.clickClock ? { now: deps.clickClock } : {}),
     state: createGroupLinkState(producer, config.queuePrefix),
   });
   registerConversionRoutes(app, { store, settings: deps.settings, hashKey: deps.hashKey, enqueue: (ws, ids, cause) => deps.reconcileQueue.enqueue(ws, ids, cause), log });

@@ -2,7 +2,9 @@
  * `npm run demo -- --once` in a child process, as a newcomer runs it: the generated community
  * goes through the real webhook, WhatsApp handler, click route, conversion webhook, queues and
  * workers, and the figures it prints are checked against the generator's own truth (joins per
- * campaign, matched orders, last-touch revenue of the deals group). It leaves no keys behind.
+ * campaign, matched orders, last-touch revenue of the deals group, each campaign's goal and
+ * spend in `/campaigns`, the WhatsApp group link's clicks, the personal links `/myinvite` made).
+ * It leaves no keys behind.
  *
  * Determinism: a full run takes minutes on a loaded 2-core machine, so the test runs the
  * pipeline once and checks that the generator gives the identical community twice (and a
@@ -21,6 +23,7 @@ let output = '';
 let stderr = '';
 let exitCode: number | null = null;
 let truth: Community['truth'];
+let community: Community;
 
 function runOnce(): Promise<void> {
   return new Promise((resolve) => {
@@ -51,7 +54,8 @@ function row(text: string, label: string): string[] {
 }
 
 beforeAll(async () => {
-  truth = generateCommunity().truth;
+  community = generateCommunity();
+  truth = community.truth;
   await runOnce();
 }, 900_000);
 
@@ -103,10 +107,38 @@ describe('npm run demo -- --once', () => {
     for (const cell of official.slice(2)) expect(Number(cell)).toBeGreaterThan(Number(official[1]));
   });
 
-  it('prints every model side by side, and names each phase that waits for a feature with its reason', () => {
+  it('prints every model side by side, and no phase waits for a feature', () => {
     expect(section('/models')).toMatch(/first\s+last\s+linear\s+u-shape\s+decay\s+markov\s+shapley/);
-    const waiting = output.split('Waiting for features this build does not have (skipped):\n')[1] ?? '';
-    for (const line of waiting.split('\n').filter((l) => l.startsWith('  - '))) expect(line).toMatch(/^ {2}- .+: .+\(.+\)/);
+    expect(output).not.toContain('Waiting for features');
+    // The bot's /report answer came with its chart (a sendPhoto the stand-in received).
+    expect(section('/report')).toContain('[chart image]');
+  });
+
+  it('sets each campaign’s goal with /goal and its spend through PUT /v1/spend, and /campaigns shows the generator’s spend and joins', () => {
+    expect(output).toContain(`Spend: ${community.spend.length} rows (campaign, day, amount) PUT to /v1/spend with an API key: 200 ok, ${community.spend.length} written.`);
+    const cards = section('/campaigns');
+    for (const camp of community.campaigns) {
+      expect(output).toContain(`  ${camp.name}: goal ${camp.goal}`);
+      const cells = row(cards, `${camp.name} `);
+      // Columns: campaign, goal, joins, d30, conv, spend, CAC, ROAS.
+      expect(cells[1], camp.name).toBe(camp.goal);
+      expect(cells[2], camp.name).toBe((truth.joinsByCampaign[camp.name] ?? 0).toLocaleString('en-US'));
+      expect(cells[5], camp.name).toBe(`¥${truth.spend[camp.name]!.toLocaleString('en-US')}`);
+    }
+  });
+
+  it('credits the WhatsApp campaign’s joins through its tracked group link (/link in the group, GET /g/<code> before each invite join)', () => {
+    const clicks = community.events.filter((e) => e.kind === 'group_link_click').length;
+    expect(clicks).toBe(truth.joinsByCampaign.wa_new);
+    expect(output).toContain('the account answered with a tracked group link (/g/<code>)');
+    expect(output).toContain(`${clicks} GETs of the tracked group link /g/<code> before invite joins`);
+  });
+
+  it('hands out personal invite links with /myinvite, and /hints and /referrals answer', () => {
+    const inviters = new Set(community.events.filter((e) => e.kind === 'join' && e.via === 'personal_invite' && community.groups[e.group].platform === 'telegram').map((e) => `${(e as { inviter: number }).inviter}|${(e as { group: string }).group}`));
+    expect(output).toContain(`Personal invite links: ${inviters.size} members asked the bot for theirs with /myinvite`);
+    expect(section('/hints')).toMatch(/^1\. /m);
+    expect(section('/referrals')).toMatch(/inviter\s+revenue\s+inv\s+joined/);
   });
 });
 

@@ -19,6 +19,8 @@ export interface SentMessage {
   text: string;
   /** For invite links, the link made. */
   inviteLink?: string;
+  /** For `sendPhoto`, the image's bytes (a PNG from `src/charts`). */
+  photo?: Buffer;
   /** Order of arrival. */
   seq: number;
 }
@@ -31,6 +33,8 @@ export class BotApiStandIn {
   #messageId = 1;
   #server: Server | undefined;
   root = '';
+  /** What `getWebhookInfo` answers as the webhook (the demo's server, once it runs). */
+  webhookUrl = '';
 
   constructor(
     readonly botId: string,
@@ -84,7 +88,8 @@ export class BotApiStandIn {
 
   #record(method: string, p: Record<string, unknown>, extra: Partial<SentMessage> = {}): void {
     const text = typeof p.text === 'string' ? p.text : typeof p.caption === 'string' ? p.caption : '';
-    this.sent.push({ chatId: String(p.chat_id), method, text, seq: this.#seq++, ...extra });
+    const photo = Buffer.isBuffer(p.photo) ? { photo: p.photo } : {};
+    this.sent.push({ chatId: String(p.chat_id), method, text, seq: this.#seq++, ...photo, ...extra });
   }
 
   #answer(method: string, p: Record<string, unknown>): unknown {
@@ -121,6 +126,9 @@ export class BotApiStandIn {
         return true;
       case 'getUpdates':
         return [];
+      case 'getWebhookInfo':
+        // The demo POSTs every update to the webhook route itself: nothing pending, no errors.
+        return { url: this.webhookUrl, has_custom_certificate: false, pending_update_count: 0 };
       default:
         return undefined;
     }
@@ -141,7 +149,10 @@ async function parseBody(contentType: string, body: Buffer): Promise<Record<stri
     const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
     const payload: Record<string, unknown> = {};
     for (const [key, value] of form.entries()) {
-      if (typeof value !== 'string') continue;
+      if (typeof value !== 'string') {
+        payload[key] = Buffer.from(await value.arrayBuffer());
+        continue;
+      }
       try {
         payload[key] = JSON.parse(value);
       } catch {

@@ -13,7 +13,7 @@ export interface HttpAnswer {
   text: string;
 }
 
-export function request(method: 'GET' | 'POST', url: string, headers: Record<string, string> = {}, body?: string): Promise<HttpAnswer> {
+export function request(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string> = {}, body?: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, agent, headers: body !== undefined ? { ...headers, 'content-length': String(Buffer.byteLength(body)) } : headers }, (res) => {
       const chunks: Buffer[] = [];

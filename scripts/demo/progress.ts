@@ -22,7 +22,13 @@ export function createProgress(enabled: boolean): Progress {
   const silent: Bar = { increment: () => undefined, stop: () => undefined };
   return {
     bar(label, total) {
-      if (!enabled || total === 0) return silent;
+      if (total === 0) return silent;
+      if (!enabled) {
+        // No terminal: one line when the phase's steps are done.
+        let n = 0;
+        const t0 = Date.now();
+        return { increment: () => void n++, stop: () => process.stderr.write(`${label}: ${n}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`) };
+      }
       const bar = new cliProgress.SingleBar(
         { format: `${label.padEnd(28)} {bar} {value}/{total} {duration_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
         cliProgress.Presets.shades_classic,

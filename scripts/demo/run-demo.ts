@@ -18,9 +18,14 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRoles, type RunningRoles } from '../../app/roles.js';
 import { TelegramUpdateQueue } from '../../bots/telegram/update-queue.js';
-import { createWhatsAppHandler, type WhatsAppHandler } from '../../bots/whatsapp/event-handler.js';
+import { createWhatsAppHandler, type WhatsAppHandler, type WhatsAppLookups } from '../../bots/whatsapp/event-handler.js';
+import { createSendLimiter, type SendingClient } from '../../bots/whatsapp/send-limiter.js';
+import { createWhatsAppCommands, hashedRoleSettings } from '../../bots/whatsapp/whatsapp-commands.js';
 import { createCaptureSettings, type CaptureSettings } from '../../src/capture/capture-settings.js';
-import { commandModule, WORKING_ON_IT } from '../../src/commands/index.js';
+import { createCommandHandler, WORKING_ON_IT } from '../../src/commands/index.js';
+import type { CommandDeps } from '../../src/commands/command-types.js';
+import { createGroupLink, createGroupLinkState } from '../../src/group-links/group-links.js';
+import { makePseudonymizer } from '../../src/identity/pseudonymize.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { signBody } from '../../src/conversions/verify-signature.js';
 import { createLink } from '../../src/links/index.js';
@@ -74,6 +79,14 @@ export interface DemoContext {
   linkCodes: Map<string, string>;
   /** The click id each generated click got (`clickRef` → `mf_click`). */
   clickIds: Map<number, string>;
+  /** Redis (the producer connection). */
+  redis: Redis;
+  /** The WhatsApp connector, once a phase made it. */
+  wa?: WaConnector;
+  /** The tracked WhatsApp group link `/link` made. */
+  groupLinkUrl?: string;
+  /** The chart image the bot sent with each answer (`sendPhoto`), by command. */
+  charts: Map<string, Buffer>;
   /** Phases waiting for a feature, and why. */
   waiting: Array<{ phase: string; reason: string }>;
   /** Whether this build answers an HTTP route (`GET <path>`) other than with the not-found page. */
@@ -139,21 +152,6 @@ const setupPhase: Phase = {
       const made = api.sent.find((m) => m.method === 'createChatInviteLink' && m.chatId === g.chatId)!;
       ctx.campaignLinks.set(camp.telegramInviteGroup!, made.inviteLink!);
     }
-    // WhatsApp: the operator registers the group's invite link for its campaign (as `midfunnel invites add` does).
-    for (const camp of c.campaigns.filter((x) => x.whatsappGroup !== undefined)) {
-      const g = c.groups[camp.whatsappGroup!];
-      await ctx.store.community.inviteLinks.insert(WORKSPACE, {
-        workspace: WORKSPACE,
-        platform: 'whatsapp',
-        chatId: g.chatId,
-        url: `https://chat.whatsapp.com/${g.inviteCode!}`,
-        campaign: camp.name,
-        createsJoinRequest: false,
-        createdBy: `telegram:${OPERATOR.id}`,
-        createdAt: iso(t0),
-        revokedAt: null,
-      });
-    }
     // Tracked shop links (as `midfunnel links create` or /link make them), with chosen codes.
     for (const l of c.links) {
       const g = c.groups[l.group];
@@ -163,27 +161,37 @@ const setupPhase: Phase = {
     }
     ctx.print(
       `Set up: ${tg.length} Telegram groups with the bot as admin, ${ctx.campaignLinks.size} campaign invite links made with /invite, ` +
-        `${c.campaigns.filter((x) => x.whatsappGroup).length} WhatsApp invite link registered for its campaign, ${c.links.length} tracked shop links (/l/${[...ctx.linkCodes.values()].join(', /l/')}), coupon VIP88 for vip_chat.`,
+        `${c.links.length} tracked shop links (/l/${[...ctx.linkCodes.values()].join(', /l/')}), coupon VIP88 for vip_chat.`,
     );
   },
 };
 
+/** Each campaign's target, as a manager would set it with `/goal`. */
+const TARGETS: Record<string, string> = { spring_launch: '1000joins', kol_deals: 'roas3', wa_new: '20%@d28', vip_chat: 'roas2' };
+
 const campaignRecordsPhase: Phase = {
-  name: 'campaign goals and spend',
-  async missing() {
-    return commandModule('campaigns') ? 'campaign records are in this build, but the demo does not yet call their import (wire it in scripts/demo/run-demo.ts: campaignRecordsPhase)' : 'campaign records (no /campaigns command in this build)';
-  },
-  async run() {
-    // To wire after the campaigns merge: create each of `community.campaigns` with its goal, and import `community.spend` through the spend import.
-    throw new Error('campaign records are not wired into the demo yet');
+  name: 'campaign goals (/goal) and spend (PUT /v1/spend)',
+  async run(ctx) {
+    const { community: c } = ctx;
+    const [from, to] = c.period.split('..') as [string, string];
+    const said: string[] = [];
+    for (const camp of c.campaigns) {
+      const target = TARGETS[camp.name];
+      const answers = await ctx.ask(`/goal ${camp.name} ${camp.goal}${target ? ` target=${target}` : ''} from=${from} to=${to}`);
+      said.push(answers.join(' '));
+    }
+    // Spend, one row per campaign and local day, in one PUT with the report API's key.
+    const body = JSON.stringify({ workspace: WORKSPACE, rows: c.spend.map((r) => ({ date: r.date, campaign: r.campaign, amount: r.amount, currency: r.currency })) });
+    const res = await request('PUT', `${ctx.base}/v1/spend`, { 'content-type': 'application/json', authorization: `Bearer ${REPORT_API_KEY}` }, body);
+    if (res.status !== 200) throw new Error(`PUT /v1/spend answered ${res.status}: ${res.text.slice(0, 300)}`);
+    const answer = JSON.parse(res.text) as { status?: string; written?: number };
+    ctx.print(`Campaign goals set by the manager with /goal:\n${said.map((x) => `  ${x}`).join('\n')}`);
+    ctx.print(`Spend: ${c.spend.length} rows (campaign, day, amount) PUT to /v1/spend with an API key: ${res.status} ${answer.status ?? ''}${answer.written !== undefined ? `, ${answer.written} written` : ''}.`);
   },
 };
 
 const personalInvitesPhase: Phase = {
   name: 'personal invite links (/myinvite)',
-  async missing() {
-    return commandModule('myinvite') ? undefined : 'personal invite links (no /myinvite command in this build); invitees join through an invite link the product does not know';
-  },
   async run(ctx) {
     const { community: c, updates, api } = ctx;
     const inviters = new Map<string, { member: Member; group: string; t: number }>();
@@ -196,13 +204,16 @@ const personalInvitesPhase: Phase = {
     await inParallel([...inviters.entries()], 8, async ([key, v]) => {
       const g = c.groups[v.group as keyof Community['groups']];
       const before = api.sent.length;
-      await ctx.postUpdate(updates.message(tgUser(v.member), { id: Number(g.chatId), type: 'supergroup', title: g.title }, '/myinvite', v.t));
-      await api.until(() => api.sent.slice(before).some((m) => m.inviteLink !== undefined && m.chatId === g.chatId), `/myinvite of ${key}`);
-      const made = api.sent.slice(before).find((m) => m.inviteLink !== undefined && m.chatId === g.chatId);
-      if (made?.inviteLink) ctx.personalLinks.set(key, made.inviteLink);
+      // In a private chat with the bot, naming the group (asked in the group, the answer would go privately anyway).
+      const tgId = String(v.member.tgId!);
+      await ctx.postUpdate(updates.message(tgUser(v.member), { id: v.member.tgId!, type: 'private' }, `/myinvite ${g.chatId}`, v.t));
+      await api.until(() => api.sent.slice(before).some((m) => m.chatId === tgId && m.text.includes('https://t.me/+')), `/myinvite of ${key}`);
+      const made = /https:\/\/t\.me\/\+\S+/.exec(api.sent.slice(before).find((m) => m.chatId === tgId && m.text.includes('https://t.me/+'))!.text)?.[0];
+      if (made) ctx.personalLinks.set(key, made);
       bar.increment();
     });
     bar.stop();
+    ctx.print(`Personal invite links: ${ctx.personalLinks.size} members asked the bot for theirs with /myinvite (one per member and group).`);
   },
 };
 
@@ -242,47 +253,155 @@ function telegramUpdate(ctx: DemoContext, e: GroupEvent): Record<string, unknown
   return updates.memberChange(g, m, e.t, 'join');
 }
 
+/** The WhatsApp connector's handler (with its commands and tracked group links), as `bots/whatsapp/main.ts` wires it, on simulated WhatsApp Web lookups. */
+interface WaConnector {
+  handler: WhatsAppHandler;
+  objects: WhatsAppObjects;
+  /** What the account sent (`sendMessage`), in order. */
+  sent: Array<{ chatId: string; text: string }>;
+  close(): Promise<void>;
+}
+
+async function whatsappConnector(ctx: DemoContext): Promise<WaConnector> {
+  if (ctx.wa) return ctx.wa;
+  const { community: c } = ctx;
+  const capture: CaptureSettings = createCaptureSettings({ store: ctx.store, workspaces: ctx.config.workspaces, log: createLogger('silent') });
+  await capture.start();
+  const byLid = new Map(c.members.filter((m) => m.lid !== undefined).map((m) => [`${m.lid}@lid`, m]));
+  const groupsByChat = new Map(Object.values(c.groups).map((g) => [g.chatId, g]));
+  const nowS = (): number => ctx.clock.now / 1000;
+  const sent: WaConnector['sent'] = [];
+  const client: SendingClient = {
+    async sendMessage(chatId, content) {
+      sent.push({ chatId, text: typeof content === 'string' ? content : '' });
+      return {};
+    },
+  };
+  const lookups: WhatsAppLookups = {
+    selfIds: () => new Set([`${c.accountPhone}@c.us`]),
+    group: async (chatId) => {
+      const g = groupsByChat.get(chatId);
+      return g ? { title: g.title, selfIsAdmin: true } : undefined;
+    },
+    // WhatsApp Web answers a linked id's phone only from some point on (the member's `lidResolvedAt`).
+    phonesOfLids: async (lids) => {
+      const out = new Map<string, string>();
+      for (const l of lids) {
+        const m = byLid.get(l);
+        if (m?.lidResolvedAt !== undefined && m.lidResolvedAt <= nowS()) out.set(l, `${m.phone!}@c.us`);
+      }
+      return out;
+    },
+    inviteCode: async (chatId) => groupsByChat.get(chatId)?.inviteCode,
+    groupAdmins: async () => [WA_ADMIN],
+    sendingClient: () => client,
+  };
+  const log = createLogger('silent');
+  const account = { id: WA_ACCOUNT, workspace: WORKSPACE };
+  const groupState = createGroupLinkState(ctx.redis, ctx.config.queuePrefix);
+  const base = ctx.config.publicBaseUrl!.replace(/\/+$/, '');
+  // `/link [campaign]` in a WhatsApp group: a tracked group link, the group's invite code read now (as the connector does).
+  const groupLinks: NonNullable<CommandDeps['groupLinks']> = {
+    async create(workspace, input) {
+      const code = await lookups.inviteCode(input.chatId);
+      if (code === undefined) throw new Error(`no invite code for ${input.chatId}`);
+      await groupState.setInvite(workspace, input.chatId, code);
+      await groupState.addGroup(workspace, input.chatId);
+      const link = await createGroupLink(ctx.store, { workspace, ...input }, new Date(ctx.clock.now));
+      return { shortUrl: `${base}/g/${link.code}`, code: link.code };
+    },
+  };
+  const hash = makePseudonymizer(HASH_KEY, WORKSPACE);
+  const commands = createWhatsAppCommands({
+    account,
+    hash,
+    sender: createSendLimiter({ jitterMs: 0, perChatGapMs: 0 }),
+    client: () => client,
+    lookups: { groupAdmins: async () => [WA_ADMIN], phonesOfLids: (lids) => lookups.phonesOfLids(lids) },
+    log,
+    createHandler: (platform) =>
+      createCommandHandler({
+        store: ctx.store,
+        groupLinks,
+        settings: (ws) => {
+          const st = ctx.config.workspaces.find((w) => w.id === ws);
+          return st ? hashedRoleSettings(st, hash) : undefined;
+        },
+        platform,
+        log,
+      }),
+  });
+  const handler = createWhatsAppHandler({
+    account,
+    hashKey: HASH_KEY,
+    touches: ctx.app.touchQueue,
+    community: ctx.app.communityQueue,
+    capture,
+    log,
+    lookups,
+    commands,
+    groupLinks: groupState,
+    now: () => new Date(ctx.clock.now),
+  });
+  ctx.wa = {
+    handler,
+    objects: new WhatsAppObjects(`${c.accountPhone}@c.us`),
+    sent,
+    async close() {
+      await handler.close();
+      await capture.close();
+    },
+  };
+  return ctx.wa;
+}
+
+const groupLinkPhase: Phase = {
+  name: 'WhatsApp tracked group link (/link in the group)',
+  async run(ctx) {
+    const { community: c } = ctx;
+    const wa = await whatsappConnector(ctx);
+    const camp = c.campaigns.find((x) => x.whatsappGroup !== undefined)!;
+    const g = c.groups[camp.whatsappGroup!];
+    const t0 = c.now / 1000 - 121 * DAY_S;
+    ctx.clock.now = t0 * 1000;
+    // The group's admin (an operator of the workspace) greets the group, writes to the account once, then sends /link <campaign> in the group.
+    await wa.handler.message(wa.objects.groupMessage(g.chatId, WA_ADMIN, '欢迎 welcome', t0, [], []));
+    await wa.handler.message(wa.objects.privateMessage(WA_ADMIN, 'hi', t0));
+    await ctx.settle('the WhatsApp group seen');
+    const before = wa.sent.length;
+    await wa.handler.message(wa.objects.groupMessage(g.chatId, WA_ADMIN, `/link ${camp.name}`, t0 + 60, [], []));
+    const deadline = Date.now() + 30_000;
+    let url: string | undefined;
+    while (url === undefined) {
+      url = wa.sent.slice(before).map((m) => /https?:\/\/\S+\/g\/([A-Za-z0-9_-]+)/.exec(m.text)).find((x) => x !== null)?.[0];
+      if (url !== undefined) break;
+      if (Date.now() > deadline) throw new Error(`no answer with a group link to /link ${camp.name}: ${JSON.stringify(wa.sent.slice(before))}`);
+      await sleep(50);
+    }
+    ctx.groupLinkUrl = url;
+    ctx.print(`WhatsApp group link: the group's admin sent /link ${camp.name} in ${g.title}; the account answered with a tracked group link (/g/<code>) that opens the group's current invite link.`);
+  },
+};
+
 const whatsappPhase: Phase = {
   name: 'WhatsApp: joins, messages, click-to-chat codes, leaves through the event handler',
   async run(ctx) {
     const { community: c } = ctx;
-    const capture: CaptureSettings = createCaptureSettings({ store: ctx.store, workspaces: ctx.config.workspaces, log: createLogger('silent') });
-    await capture.start();
-    const byLid = new Map(c.members.filter((m) => m.lid !== undefined).map((m) => [`${m.lid}@lid`, m]));
-    const groupsByChat = new Map(Object.values(c.groups).map((g) => [g.chatId, g]));
-    const nowS = (): number => ctx.clock.now / 1000;
-    const handler: WhatsAppHandler = createWhatsAppHandler({
-      account: { id: WA_ACCOUNT, workspace: WORKSPACE },
-      hashKey: HASH_KEY,
-      touches: ctx.app.touchQueue,
-      community: ctx.app.communityQueue,
-      capture,
-      log: createLogger('silent'),
-      lookups: {
-        selfIds: () => new Set([`${c.accountPhone}@c.us`]),
-        group: async (chatId) => {
-          const g = groupsByChat.get(chatId);
-          return g ? { title: g.title, selfIsAdmin: true } : undefined;
-        },
-        // WhatsApp Web answers a linked id's phone only from some point on (the member's `lidResolvedAt`).
-        phonesOfLids: async (lids) => {
-          const out = new Map<string, string>();
-          for (const l of lids) {
-            const m = byLid.get(l);
-            if (m?.lidResolvedAt !== undefined && m.lidResolvedAt <= nowS()) out.set(l, `${m.phone!}@c.us`);
-          }
-          return out;
-        },
-        inviteCode: async (chatId) => groupsByChat.get(chatId)?.inviteCode,
-      },
-    });
-    const objects = new WhatsAppObjects(`${c.accountPhone}@c.us`);
-    const evs = c.events.filter((e): e is GroupEvent | Extract<DemoEvent, { kind: 'dm_code' }> => e.kind === 'dm_code' || (isGroupEvent(e) && c.groups[e.group].platform === 'whatsapp'));
+    const wa = await whatsappConnector(ctx);
+    const { handler, objects } = wa;
+    const evs = c.events.filter(
+      (e): e is GroupEvent | Extract<DemoEvent, { kind: 'dm_code' | 'group_link_click' }> => e.kind === 'dm_code' || (e.kind === 'group_link_click' && ctx.groupLinkUrl !== undefined) || (isGroupEvent(e) && c.groups[e.group].platform === 'whatsapp'),
+    );
     const bar = ctx.progress.bar('WhatsApp events', evs.length);
+    let groupClicks = 0;
     for (const e of evs) {
       ctx.clock.now = e.t * 1000;
       const m = c.members[e.member]!;
-      if (e.kind === 'dm_code') {
+      if (e.kind === 'group_link_click') {
+        // The person taps the tracked group link (a real GET on the server), then joins through the invite link it redirects to.
+        const res = await request('GET', ctx.groupLinkUrl!, { 'user-agent': `Mozilla/5.0 (Linux; Android 14) Mobile demo-${e.member}-g` });
+        if (res.status === 302) groupClicks++;
+      } else if (e.kind === 'dm_code') {
         await handler.message(objects.privateMessage(waId(m), `ref:${e.code} 你好，想了解 VIP 优惠 price?`, e.t));
       } else {
         const g = c.groups[e.group];
@@ -302,25 +421,13 @@ const whatsappPhase: Phase = {
       bar.increment();
     }
     bar.stop();
-    await handler.close();
-    await capture.close();
+    await wa.close();
     await ctx.settle('WhatsApp events');
     const resolved = c.members.filter((m) => m.lid !== undefined).length;
     ctx.print(
       `WhatsApp: ${evs.length} whatsapp-web.js events through the event handler (${evs.filter((e) => e.kind === 'join').length} joins, ${evs.filter((e) => e.kind === 'message').length} messages, ` +
-        `${evs.filter((e) => e.kind === 'dm_code').length} click-to-chat ref:vip_chat, ${evs.filter((e) => e.kind === 'leave').length} leaves); ${resolved} members first seen by @lid, resolved to a phone later.`,
+        `${evs.filter((e) => e.kind === 'dm_code').length} click-to-chat ref:vip_chat, ${evs.filter((e) => e.kind === 'leave').length} leaves); ${groupClicks} GETs of the tracked group link /g/<code> before invite joins; ${resolved} members first seen by @lid, resolved to a phone later.`,
     );
-  },
-};
-
-const groupLinkPhase: Phase = {
-  name: 'WhatsApp tracked group link clicks (/g/<code>)',
-  async missing(ctx) {
-    return (await ctx.hasRoute('/g/demo-probe')) ? 'tracked WhatsApp group links are in this build, but the demo does not yet create one (wire it in scripts/demo/run-demo.ts: groupLinkPhase)' : 'tracked WhatsApp group links (GET /g/<code> is not a route of this build)';
-  },
-  async run() {
-    // To wire after the whatsapp merge: create the wa_new group link, then GET /g/<code> for each `group_link_click` event at its time (before the WhatsApp phase).
-    throw new Error('tracked WhatsApp group links are not wired into the demo yet');
   },
 };
 
@@ -402,19 +509,73 @@ const ordersPhase: Phase = {
   },
 };
 
+/**
+ * What in an answer differs between two runs of the same data, made the same: people without
+ * a username are named by their profile id (random) in `/referrals`, which also orders ties by
+ * it; `/hints` pairs each keyword's people with controls in profile-id order, so its ratios move
+ * a little between runs. Those are shown without the id and the ratios, in a fixed order.
+ */
+export function stableAnswer(command: string, text: string): string {
+  if (command === '/referrals') {
+    const lines = text.split('\n');
+    const rowAt = (l: string): boolean => /^(member #|@)\S+\s+\d/.test(l);
+    const first = lines.findIndex(rowAt);
+    if (first < 0) return text;
+    let last = first;
+    while (last + 1 < lines.length && rowAt(lines[last + 1]!)) last++;
+    const revenue = (l: string): number => Number(/\s(\d+\.\d\d)\s/.exec(l)?.[1] ?? 0);
+    let rows = lines.slice(first, last + 1).map((l) => l.replace(/^member #[0-9a-f]+(\s*)/, (_m, sp: string) => `member #…${sp}`.padEnd(_m.length)));
+    rows.sort((a, b) => revenue(b) - revenue(a) || (a < b ? -1 : a > b ? 1 : 0));
+    const more = lines[last + 1] !== undefined ? /… and (\d+) more inviters/.exec(lines[last + 1]!) : null;
+    let hidden = more ? Number(more[1]) : 0;
+    if (more) {
+      // Which of the inviters tied at the cut are shown depends on their ids: none of them are.
+      const cut = revenue(rows[rows.length - 1]!);
+      const kept = rows.filter((r) => revenue(r) > cut);
+      hidden += rows.length - kept.length;
+      rows = kept;
+    }
+    const tail = more ? [lines[last + 1]!.replace(/\d+ more inviters/, `${hidden} more inviters`), ...lines.slice(last + 2)] : lines.slice(last + 1);
+    return [...lines.slice(0, first), ...rows, ...tail].join('\n');
+  }
+  if (command === '/hints') {
+    const lines = text.split('\n');
+    const hints: string[] = [];
+    const out: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      const m = /^\d+\. (.*)$/.exec(l);
+      if (!m) {
+        if (!/^\s+confidence /.test(l)) out.push(l);
+        continue;
+      }
+      const conf = /^\s+confidence (\w+)/.exec(lines[i + 1] ?? '')?.[1];
+      hints.push(`${m[1]!.replace(/ convert [\d.]+× their controls \([\d.]+–[\d.]+\)/, ' convert more often than their controls')}${conf ? ` (confidence ${conf})` : ''}`);
+      out.push('\u0000');
+    }
+    hints.sort();
+    let n = 0;
+    const first = out.indexOf('\u0000');
+    return out
+      .filter((l, i) => l !== '\u0000' || i === first)
+      .map((l) => (l === '\u0000' ? hints.map((h) => `${++n}. ${h}`).join('\n') : l))
+      .join('\n');
+  }
+  return text;
+}
+
 /** The reports a manager asks for, and the ones that wait for features. */
-function reportPhase(command: string, needs?: string): Phase {
+function reportPhase(command: string): Phase {
   return {
     name: `the bot's answer to ${command.split(' ')[0]!}`,
-    async missing() {
-      if (needs === undefined || commandModule(needs)) return undefined;
-      return `${command.split(' ')[0]!} (no /${needs} command in this build)`;
-    },
     async run(ctx) {
       const asked = command.replace('{period}', ctx.community.period);
+      const before = ctx.api.to(MANAGER.id).length;
       // The one wall-clock time in an answer (when the data-driven models were fitted) is this run's.
       const answers = (await ctx.ask(asked)).map((a) => a.replace(/(last fitted: )\d{4}-\d{2}-\d{2} \d{2}:\d{2}( \([^)]*\))?/g, '$1(during this run)'));
-      ctx.print(`\n── ${asked} ──\n${answers.join('\n')}`);
+      const photo = ctx.api.to(MANAGER.id).slice(before).find((m) => m.method === 'sendPhoto' && m.photo !== undefined)?.photo;
+      if (photo) ctx.charts.set(command.split(' ')[0]!, photo);
+      ctx.print(`\n── ${asked} ──\n${photo ? '[chart image]\n' : ''}${stableAnswer(command.split(' ')[0]!, answers.join('\n'))}`);
     },
   };
 }
@@ -465,11 +626,9 @@ const reportApiPhase: Phase = {
 
 const dashboardPhase: Phase = {
   name: 'the dashboard (/app)',
-  async missing(ctx) {
-    return (await ctx.hasRoute('/app')) ? undefined : 'the dashboard (GET /app is not a route of this build)';
-  },
   async run(ctx) {
-    ctx.print(`\nThe dashboard is served at /app on this server.`);
+    // The link itself is one-time and signed: it is never part of the printed figures (see `DemoRun.dashboardLink`).
+    ctx.print(`\nThe dashboard is served at /app on this server; /dashboard in a private chat with the bot gives a manager a one-time link to it (npm run demo without --once prints one).`);
   },
 };
 
@@ -486,9 +645,9 @@ export const PHASES: readonly Phase[] = [
   reportPhase('/models {period}'),
   reportPhase('/funnel {period} by=campaign'),
   reportApiPhase,
-  reportPhase('/campaigns {period}', 'campaigns'),
-  reportPhase('/hints {period}', 'hints'),
-  reportPhase('/referrals {period}', 'referrals'),
+  reportPhase('/campaigns {period}'),
+  reportPhase('/hints {period}'),
+  reportPhase('/referrals {period}'),
   dashboardPhase,
 ];
 
@@ -501,6 +660,12 @@ export interface DemoRun {
   /** The server's URL (ephemeral port). */
   url: string;
   waiting: Array<{ phase: string; reason: string }>;
+  /** The period the community covers (`from..to`). */
+  period: string;
+  /** A fresh one-time dashboard link, as the bot gives the manager for `/dashboard`. */
+  dashboardLink(): Promise<string>;
+  /** Chart images the bot sent with its answers (`sendPhoto`), by command. */
+  charts: ReadonlyMap<string, Buffer>;
   close(): Promise<void>;
 }
 
@@ -530,11 +695,12 @@ export function demoConfig(options: { redisUrl: string; port: number; prefix: st
             secret: SECRET,
             allowedDomains: ['shop.example.com'],
             defaultRegion: 'CN',
+            currency: 'CNY',
             timezone: 'Asia/Shanghai',
             keywords: KEYWORDS,
             telegram: { bots: [{ token: BOT_TOKEN, webhookSecret: WEBHOOK_SECRET }] },
             apiKeys: [REPORT_API_KEY],
-            roles: { managers: [`telegram:${MANAGER.id}`], operators: [`telegram:${OPERATOR.id}`] },
+            roles: { managers: [`telegram:${MANAGER.id}`], operators: [`telegram:${OPERATOR.id}`, `whatsapp:+${WA_ADMIN.split('@')[0]!}`] },
             coupons: [{ code: 'VIP88', campaign: 'vip_chat', chatId: GROUPS.wa_care.chatId, platform: 'whatsapp' }],
           },
         ],
@@ -563,6 +729,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
   const clock = { now: community.now };
   const app = await startRoles({ config, roles: ['http', 'workers', 'telegram'], log, ...(store ? { store } : {}), clickClock: () => new Date(clock.now) });
   const base = `http://127.0.0.1:${app.address!.port}`;
+  api.webhookUrl = `${base}/telegram/${BOT_ID}`;
   const producer = createProducerConnection({ url: redisUrl });
   const updateQueue = new TelegramUpdateQueue({ connection: producer, prefix });
   await app.telegram!.ready;
@@ -601,6 +768,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     personalLinks: new Map(),
     linkCodes: new Map(),
     clickIds: new Map(),
+    redis: producer,
+    charts: new Map(),
     waiting: [],
     async hasRoute(path) {
       const [probe, none] = await Promise.all([fetch(`${base}${path}`, { redirect: 'manual' }), fetch(`${base}/demo-no-such-route/x`, { redirect: 'manual' })]);
@@ -666,6 +835,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoRun> {
     output: lines.join('\n') + '\n',
     url: base,
     waiting: ctx.waiting,
+    period,
+    charts: ctx.charts,
+    async dashboardLink() {
+      const answers = await ctx.ask('/dashboard');
+      const link = answers.map((a) => /https?:\/\/\S+\/app#\S+/.exec(a)?.[0]).find((x) => x !== undefined);
+      if (!link) throw new Error(`the bot's /dashboard answer has no link: ${answers.join(' | ')}`);
+      return link;
+    },
     async close() {
       await app.close();
       await updateQueue.close();

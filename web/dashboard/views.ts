@@ -63,7 +63,8 @@ function figure(name: string, title: string, value: string, raw: number | string
 async function overview(s: State, root: HTMLElement): Promise<void> {
   const [attr, readiness, alerts] = await Promise.all([
     report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' }),
-    report<ReportBody>('readiness', { ...base(s) }),
+    // Readiness is about the workspace now: it takes no period.
+    report<ReportBody>('readiness', { workspace: s.me.workspace }),
     report<ReportBody>('alerts', { workspace: s.me.workspace, period: '7d' }),
   ]);
   if (attr.ok) {
