@@ -23,11 +23,13 @@ class ReportError extends Error {
 }
 
 const NONE_KEY = '(none)';
+const DIRECT_KEY = '(direct)';
 
 /** The rows a credited touch counts toward, with the share of its credit each gets. */
 function rowsOfTouch(t: CreditedTouch, by: ReportDimension): Array<{ key: string; label: string; share: number }> {
   switch (by) {
     case 'group':
+      if (t.kind === 'dm_start') return [{ key: DIRECT_KEY, label: 'direct chats', share: 1 }];
       return [{ key: t.chatId ?? NONE_KEY, label: t.chatTitle ?? t.chatId ?? NONE_KEY, share: 1 }];
     case 'campaign':
       return [{ key: t.campaign ?? NONE_KEY, label: t.campaign ?? NONE_KEY, share: 1 }];

@@ -26,11 +26,14 @@ import { compareCodePoints } from '../store/rules.js';
 
 /** The key of credit without a group, campaign, keyword or link. */
 export const NONE_KEY = '(none)';
+/** The `by=group` row of steps in a private chat with a bot or account (deep-link and click-to-chat starts): one row, not one per person. */
+export const DIRECT_KEY = '(direct)';
 
 /** The rows a credited touch counts toward, with the share of its credit each gets. */
 export function rowsOfTouch(t: CreditedTouch, by: CreditDimension): Array<{ key: string; label: string; share: number }> {
   switch (by) {
     case 'group':
+      if (t.kind === 'dm_start') return [{ key: DIRECT_KEY, label: 'direct chats', share: 1 }];
       return [{ key: t.chatId ?? NONE_KEY, label: t.chatTitle ?? t.chatId ?? NONE_KEY, share: 1 }];
     case 'campaign':
       return [{ key: t.campaign ?? NONE_KEY, label: t.campaign ?? NONE_KEY, share: 1 }];

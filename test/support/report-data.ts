@@ -158,7 +158,7 @@ const NONE = '(none)';
 /** Credit rows of one step under one dimension, each with its share (written out again here, on purpose). */
 function keysOf(t: CreditedTouch, by: string): Array<[string, number]> {
   const split = (list: readonly string[] | undefined): Array<[string, number]> => (list && list.length > 0 ? list.map((k) => [k, 1 / list.length]) : [[NONE, 1]]);
-  if (by === 'group') return [[t.chatId ?? NONE, 1]];
+  if (by === 'group') return [[t.kind === 'dm_start' ? '(direct)' : (t.chatId ?? NONE), 1]];
   if (by === 'campaign') return [[t.campaign ?? NONE, 1]];
   if (by === 'keyword') return split(t.keywords);
   if (by === 'link') return split(t.links);
