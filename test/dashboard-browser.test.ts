@@ -89,7 +89,7 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-describe.skipIf(skip)('dashboard in Chromium', { timeout: 180_000 }, () => {
+describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashboard in Chromium', { timeout: 180_000 }, () => {
   it('opened as a Mini App it shows the report API’s figures, and the range and model switches change them as the API does', async () => {
     const page = await openPage(appUrl(manager()));
     const shown30 = await overviewFigures(page);

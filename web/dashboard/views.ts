@@ -185,7 +185,8 @@ async function campaigns(s: State, root: HTMLElement): Promise<void> {
           'article',
           { class: 'card campaign', 'data-key': str(r.key) },
           h('h3', {}, str(r.label)),
-          h('p', { class: 'hint' }, `${tr(s.lang, 'campaign.goal')}: ${str(r.goal)}`, r.headline ? ` · ${str(r.headline)}` : ''),
+          // The headline names the goal (or says it is not set); the bare goal only when there is no headline.
+          h('p', { class: 'hint' }, r.headline ? str(r.headline) : `${tr(s.lang, 'campaign.goal')}: ${str(r.goal)}`),
           h(
             'dl',
             {},
