@@ -3,6 +3,7 @@
  * counter-based ones): every report streamed raw credit sets, conversions or touches of its
  * period through Node. Kept verbatim apart from names, for the same-run comparison only.
  */
+import { rowsOfTouch } from '../src/reports/day-counters.js';
 import { MODEL_NAMES, isModelName, type ModelName } from '../src/attribution/index.js';
 import { everyConversion, everyCreditSet } from '../src/reconcile/read-pages.js';
 import type { SourceStep } from '../src/profile/profile-stats.js';
@@ -11,7 +12,7 @@ import type { Period } from '../src/reports/period.js';
 import type { Amount, AttributionReport, FunnelReport, FunnelRow, GroupStatsReport, ModelComparison, ReportDimension } from '../src/reports/report-types.js';
 import { REPORT_DIMENSIONS } from '../src/reports/report-types.js';
 import { allTouches } from '../src/store/paging.js';
-import type { CreditedTouch, Store, StoredTouch } from '../src/store/store.js';
+import type { Store, StoredTouch } from '../src/store/store.js';
 
 const DAY_MS = 86_400_000;
 /** Touches per page of a scan. */
@@ -23,32 +24,9 @@ class ReportError extends Error {
 }
 
 const NONE_KEY = '(none)';
-const DIRECT_KEY = '(direct)';
 
-/** The rows a credited touch counts toward, with the share of its credit each gets. */
-function rowsOfTouch(t: CreditedTouch, by: ReportDimension): Array<{ key: string; label: string; share: number }> {
-  switch (by) {
-    case 'group':
-      if (t.kind === 'dm_start') return [{ key: DIRECT_KEY, label: 'direct chats', share: 1 }];
-      return [{ key: t.chatId ?? NONE_KEY, label: t.chatTitle ?? t.chatId ?? NONE_KEY, share: 1 }];
-    case 'campaign':
-      return [{ key: t.campaign ?? NONE_KEY, label: t.campaign ?? NONE_KEY, share: 1 }];
-    case 'keyword': {
-      const kws = t.keywords ?? [];
-      if (kws.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
-      return kws.map((k) => ({ key: k, label: k, share: 1 / kws.length }));
-    }
-    case 'link': {
-      const links = t.links ?? [];
-      if (links.length === 0) return [{ key: NONE_KEY, label: NONE_KEY, share: 1 }];
-      return links.map((l) => ({ key: l, label: l, share: 1 / links.length }));
-    }
-    case 'platform':
-      return [{ key: t.platform, label: t.platform, share: 1 }];
-    case 'referrer':
-      return [{ key: t.referrer ?? NONE_KEY, label: t.referrer ?? NONE_KEY, share: 1 }];
-  }
-}
+// The rows a credited touch counts toward are the product's own rule (`rowsOfTouch`): the
+// baseline differs in how it reads (raw credit sets streamed), not in what it counts.
 
 function checkDimension(by: string): ReportDimension {
   if (!(REPORT_DIMENSIONS as readonly string[]).includes(by)) throw new ReportError(`unknown dimension '${by}'; use one of ${REPORT_DIMENSIONS.join(', ')}`);
