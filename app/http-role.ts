@@ -35,6 +35,7 @@ import { createDashboardAuth, registerDashboardRoutes } from '../src/dashboard/i
 import { campaignApiReports } from '../src/campaigns/campaign-api.js';
 import { createCampaignReports } from '../src/campaigns/index.js';
 import { registerSpendApi } from './spend-api-route.js';
+import { alertsApiReport } from '../src/optimize/alerts-report.js';
 
 /** How long a stopping server lets open requests finish before cutting their connections. */
 export const HTTP_CLOSE_GRACE_MS = 5_000;
@@ -119,8 +120,8 @@ export async function startHttpRole(deps: HttpRoleDeps): Promise<RunningHttp> {
   registerConversionRoutes(app, { store, settings: deps.settings, hashKey: deps.hashKey, enqueue: (ws, ids, cause) => deps.reconcileQueue.enqueue(ws, ids, cause), log });
   const dashboard = createDashboardAuth({ workspaces: config.workspaces, grants: (ws, subject) => store.community.grants.ofSubject(ws, subject), redis: producer, prefix: config.queuePrefix, hashKey: deps.hashKey });
   registerDashboardRoutes(app, { auth: dashboard, workspaces: config.workspaces, log });
-    const campaignReports = createCampaignReports(store, (ws) => config.workspaces.find((w) => w.id === ws));
-  registerReportApi(app, { reports: deps.reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws), dashboard, extra: campaignApiReports(campaignReports) });
+  const campaignReports = createCampaignReports(store, (ws) => config.workspaces.find((w) => w.id === ws));
+  registerReportApi(app, { reports: deps.reports, workspaces: config.workspaces, groups: (ws) => store.community.groups.list(ws), dashboard, extra: { ...campaignApiReports(campaignReports), alerts: alertsApiReport(store) } });
   registerSpendApi(app, { store, workspaces: config.workspaces });
   registerTelegramWebhookRoute(app, {
     bots: telegramBotAccounts(config, deps.hashKey),

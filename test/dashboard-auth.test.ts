@@ -93,8 +93,16 @@ describe('dashboard over HTTP', () => {
     expect(js.headers.get('cache-control')).toContain('immutable');
     // ECharts is in the bundle (tree-shaken: our own code and the charts we use).
     expect(await js.text()).toMatch(/echarts|zrender/i);
-    expect((await fetch(`${base}${style}`)).status).toBe(200);
-    expect((await fetch(`${base}/app/assets/cjk.ttf`)).headers.get('content-type')).toBe('font/ttf');
+    const sheet = await fetch(`${base}${style}`);
+    expect(sheet.status).toBe(200);
+    // The CJK font is declared in slices by unicode range, each served from our origin.
+    const css = await sheet.text();
+    const slices = [...css.matchAll(/url\((\/app\/assets\/noto-sans-sc-\d+-wght-normal\.woff2)\)[^}]*unicode-range:U\+/g)].map((m) => m[1]);
+    expect(slices.length).toBeGreaterThan(90);
+    const font = await fetch(`${base}${slices[0]}`);
+    expect(font.headers.get('content-type')).toBe('font/woff2');
+    expect((await font.arrayBuffer()).byteLength).toBeLessThan(200_000);
+    expect((await fetch(`${base}/app/assets/..%2Fpackage.json`)).status).toBe(404);
   });
 
   it('who am I: refused without credentials, for a member and for a forged session; no figures in any refusal', async () => {

@@ -16,7 +16,7 @@ import { createLoginLinks, signInitData } from '../src/dashboard/index.js';
 import { createLogger } from '../src/logger.js';
 import { createMemoryStore } from '../src/store/memory-store.js';
 import { ARTIFACTS, hasChromium, launchChromium } from './support/browser.js';
-import { seedDashboard } from './support/dashboard-data.js';
+import { seedDashboard, seedKeywordSpike } from './support/dashboard-data.js';
 import { HASH_KEY, P, testConfig, TOKEN, WORKSPACES } from './support/telegram-harness.js';
 
 const KEY = 'acme-dashboard-key-5f1c0a9e7b3d42c8a6e1f0b9d2c7a4e3';
@@ -34,6 +34,7 @@ beforeAll(async () => {
   if (skip) return;
   const store = createMemoryStore();
   await seedDashboard(store, 'acme');
+  await seedKeywordSpike(store, 'acme');
   config = testConfig({}, CONFIG);
   roles = await startRoles({ config, roles: ['http'], log: createLogger('silent'), store });
   // localhost: Chromium keeps Secure cookies of http://localhost (a secure context).
@@ -99,6 +100,11 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     expect(shown30.conversions).toBe(5);
     // Telegram's theme (dark) is applied.
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    // The alerts of the last 7 days are the alerts report's (a keyword spike yesterday).
+    const alerts = await api('/v1/reports/alerts?workspace=acme&period=7d');
+    expect(alerts.rows.map((r: { kind: string; subject: string }) => [r.kind, r.subject])).toEqual([['keyword-spike', '面膜']]);
+    expect(await page.$$eval('[data-list="alerts"] li', (lis) => lis.map((li) => li.getAttribute('data-key')))).toEqual(alerts.rows.map((r: { key: string }) => r.key));
+    expect(await page.textContent('[data-list="alerts"]')).toContain('面膜');
     await shot(page, 'overview');
 
     for (const [preset, period] of [['7d', '7d'], ['90d', '90d']] as const) {
@@ -216,6 +222,7 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     expect(await page.textContent('[data-tab="overview"]')).toBe('概览');
     expect(await page.textContent('.figures')).toContain('转化');
     expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
+    expect(await page.textContent('[data-list="alerts"]')).toContain('面膜');
     await shot(page, 'overview-zh');
     await page.click('[data-tab="attribution"]');
     await settled(page);

@@ -4,7 +4,8 @@
  *   Content-Security-Policy: scripts, styles, fonts and API calls from our own origin only,
  *   no inline code; framing only by Telegram's web clients.
  * - `GET /app/assets/<name>`: the bundled script and style sheet (content-hashed, cached for
- *   a year) and the CJK font (Noto Sans SC, for devices without a Chinese font).
+ *   a year) and the CJK font's slices (Noto Sans SC, for devices without a Chinese font; see
+ *   `cjk-font.ts`).
  * - `POST /app/api/login` `{"token"}`: a one-time login link's token → the session cookie
  *   (HttpOnly, Secure, SameSite=Lax, 12 h). Refused (401) when expired, used or forged.
  * - `GET /app/api/me`: who is signed in (Mini App launch data in `Authorization: tma …`, or
@@ -14,7 +15,6 @@
  * same credentials (see `app/report-api-route.ts`).
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MODEL_NAMES } from '../attribution/index.js';
 import type { Logger } from '../logger.js';
@@ -34,8 +34,6 @@ export const DASHBOARD_CSP = [
   "form-action 'self'",
   "frame-ancestors 'self' https://web.telegram.org https://*.web.telegram.org",
 ].join('; ');
-
-const FONT_FILE = '@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf';
 
 export interface DashboardRoutesOptions {
   auth: DashboardAuth;
@@ -89,7 +87,6 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
     }
     return building;
   };
-  let fontPath: string | null | undefined;
 
   const sendPage = async (_req: unknown, reply: FastifyReply) =>
     reply.headers({ ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).send(page(await bundleOf()));
@@ -104,16 +101,8 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
       return reply.headers({ ...immutable, 'content-type': file.type, vary: 'accept-encoding', ...(gzip ? { 'content-encoding': 'gzip' } : {}) }).send(gzip ? file.gzip : file.body);
     }
-    if (name === 'cjk.ttf') {
-      if (fontPath === undefined) {
-        try {
-          fontPath = createRequire(import.meta.url).resolve(FONT_FILE);
-        } catch {
-          fontPath = null;
-        }
-      }
-      if (fontPath) return reply.headers({ ...immutable, 'content-type': 'font/ttf', 'content-length': String(statSync(fontPath).size) }).send(createReadStream(fontPath));
-    }
+    const slice = b.font?.file(name);
+    if (slice) return reply.headers({ ...immutable, 'content-type': 'font/woff2', 'content-length': String(statSync(slice).size) }).send(createReadStream(slice));
     return reply.code(404).headers(SECURITY_HEADERS).send({ error: 'not found' });
   });
 

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { loadCjkFont, type CjkFont } from './cjk-font.js';
 
 export interface WebAsset {
   /** File name with its content hash (`app.1a2b3c4d.js`). */
@@ -21,7 +22,10 @@ export interface WebAsset {
 
 export interface WebBundle {
   js: WebAsset;
+  /** The style sheet ends with the CJK font's `@font-face` slices (see `cjk-font.ts`). */
   css: WebAsset;
+  /** The CJK font's slices, or null when its package is missing. */
+  font: CjkFont | null;
 }
 
 /** Where the dashboard's sources are. */
@@ -56,7 +60,9 @@ export function buildWebBundle(): Promise<WebBundle> {
     const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
     const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
     if (!js || !css) throw new Error('the dashboard bundle is missing its script or style sheet');
-    return { js: asset('app', 'js', 'text/javascript; charset=utf-8', Buffer.from(js.contents)), css: asset('app', 'css', 'text/css; charset=utf-8', Buffer.from(css.contents)) };
+    const font = loadCjkFont();
+    const sheet = Buffer.concat([Buffer.from(css.contents), Buffer.from(font ? `\n${font.css}\n` : '')]);
+    return { js: asset('app', 'js', 'text/javascript; charset=utf-8', Buffer.from(js.contents)), css: asset('app', 'css', 'text/css; charset=utf-8', sheet), font };
   })();
   building.catch(() => (building = undefined));
   return building;

@@ -121,22 +121,30 @@ export function detectAlerts(i: AlertInputs, alpha = ALPHA): Alert[] {
   return out;
 }
 
-/** Reads the series of the 29 local days ending with `day` from the counters (raw rows where they lag). */
-export async function readAlertSeries(store: Store, workspace: string, timeZone: string, day: string): Promise<Omit<AlertInputs, 'webhooks' | 'now'>> {
+/** The series of {@link readAlertSeries}, with each group's messages per day. */
+export type AlertSeries = Omit<AlertInputs, 'webhooks' | 'now' | 'groupLeaves'> & { groupLeaves: ReadonlyArray<Series & { messages: number; messagesByDay: readonly number[] }> };
+
+/**
+ * Reads the series of the local days ending with `day` from the counters (raw rows where they
+ * lag): the day and the {@link BASELINE_DAYS} before it, or more (`before`) to check several
+ * days from one read (see {@link alertWindow}).
+ */
+export async function readAlertSeries(store: Store, workspace: string, timeZone: string, day: string, before = BASELINE_DAYS): Promise<AlertSeries> {
   const days: string[] = [day];
-  for (let k = 0; k < BASELINE_DAYS; k++) days.unshift(previousDay(days[0] as string));
-  const period = { from: new Date(dayBounds(days[0] as string, timeZone).from).toISOString(), to: new Date(dayBounds(day, timeZone).to).toISOString(), label: `${BASELINE_DAYS + 1}d` };
+  for (let k = 0; k < before; k++) days.unshift(previousDay(days[0] as string));
+  const period = { from: new Date(dayBounds(days[0] as string, timeZone).from).toISOString(), to: new Date(dayBounds(day, timeZone).to).toISOString(), label: `${before + 1}d` };
   const read = await readPeriod(store, workspace, timeZone, period, { parts: ['totals', 'groups', 'joins', 'keywords'], touches: true, conversions: true });
   const index = new Map(days.map((d, i) => [d, i]));
-  const series = (): Map<string, { label: string; values: number[]; messages: number }> => new Map();
+  type Acc = { label: string; values: number[]; messagesByDay: number[] };
+  const series = (): Map<string, Acc> => new Map();
   const campaigns = series();
   const leaves = series();
   const keywords = series();
   const conversions = days.map(() => 0);
   const matched = days.map(() => 0);
-  const bump = (m: Map<string, { label: string; values: number[]; messages: number }>, key: string, label: string, i: number, by: number): { label: string; values: number[]; messages: number } => {
+  const bump = (m: Map<string, Acc>, key: string, label: string, i: number, by: number): Acc => {
     let s = m.get(key);
-    if (!s) m.set(key, (s = { label, values: days.map(() => 0), messages: 0 }));
+    if (!s) m.set(key, (s = { label, values: days.map(() => 0), messagesByDay: days.map(() => 0) }));
     s.label = label;
     s.values[i] = (s.values[i] ?? 0) + by;
     return s;
@@ -148,7 +156,7 @@ export async function readAlertSeries(store: Store, workspace: string, timeZone:
     for (const j of p.joins ?? []) if (j.campaign !== null) bump(campaigns, j.campaign, j.campaign, i, j.joins);
     for (const g of p.groups ?? []) {
       const s = bump(leaves, g.chatId, g.chatTitle ?? g.chatId, i, g.leaves);
-      if (i === days.length - 1) s.messages += g.messages;
+      s.messagesByDay[i] = (s.messagesByDay[i] ?? 0) + g.messages;
     }
     for (const k of p.keywords ?? []) bump(keywords, k.keyword, k.keyword, i, k.hits);
     for (const t of p.totals?.byCurrency ?? []) {
@@ -156,8 +164,22 @@ export async function readAlertSeries(store: Store, workspace: string, timeZone:
       matched[i] = (matched[i] ?? 0) + t.matched;
     }
   }
-  const list = (m: Map<string, { label: string; values: number[]; messages: number }>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, s]) => ({ key, label: s.label, values: s.values, messages: s.messages }));
+  const list = (m: Map<string, Acc>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, s]) => ({ key, label: s.label, values: s.values, messagesByDay: s.messagesByDay, messages: s.messagesByDay[days.length - 1] ?? 0 }));
   return { days, campaignJoins: list(campaigns), groupLeaves: list(leaves), keywordHits: list(keywords), conversions, matched };
+}
+
+/** The inputs for checking `days[end]` (its {@link BASELINE_DAYS} before it) out of a longer read; series quiet over the window are left out. */
+export function alertWindow(all: AlertSeries, end: number): Omit<AlertInputs, 'webhooks' | 'now'> {
+  const from = Math.max(0, end - BASELINE_DAYS);
+  const cut = <S extends Series>(list: readonly S[]): S[] => list.map((x) => ({ ...x, values: x.values.slice(from, end + 1) })).filter((x) => x.values.some((v) => v > 0));
+  return {
+    days: all.days.slice(from, end + 1),
+    campaignJoins: cut(all.campaignJoins),
+    groupLeaves: cut(all.groupLeaves).map((g) => ({ ...g, messages: g.messagesByDay[end] ?? 0 })),
+    keywordHits: cut(all.keywordHits),
+    conversions: all.conversions.slice(from, end + 1),
+    matched: all.matched.slice(from, end + 1),
+  };
 }
 
 /** Most charts posted with one day's alerts. */

@@ -16,6 +16,7 @@ export { keywordLift, liftPeople, type LiftOptions, type LiftPerson } from './ke
 export { evaluateReadiness, gatherReadiness, readReadiness, worstOf, type BotProbe, type ReadinessFacts } from './readiness.js';
 export { readHints, readKeywordLift, everyPersonFacts } from './read-optimize.js';
 export { telegramProbes } from './telegram-probes.js';
+export { alertsApiReport, alertsReport, MAX_ALERT_DAYS, type AlertsReport, type DayAlert } from './alerts-report.js';
 
 /** What the optimization reports need of a workspace's configuration. */
 export interface OptimizeWorkspace extends ReadinessWorkspace {

@@ -1,10 +1,12 @@
 /**
  * A small community for dashboard tests, dated relative to now so the date presets (7d, 30d,
  * 90d) cut it differently: conversions 2, 12, 20 and 60 days ago in two groups (one with a
- * Chinese name), each credited differently under each model; one unattributed, one pending.
+ * Chinese name), each credited differently under each model; one unattributed, one pending;
+ * and (for the Overview's alerts) a keyword spike yesterday.
  */
 import type { Store } from '../../src/store/store.js';
-import type { CreditSet, CreditedTouch } from '../../src/store/store.js';
+import type { CreditSet, CreditedTouch, StoredTouch } from '../../src/store/store.js';
+import { touchEventSchema } from '../../src/touch-event.js';
 import { conversionRecord, creditSet } from './credits.js';
 
 export const DEALS = { id: '-1001', title: '团购群 Deals' };
@@ -46,4 +48,21 @@ export async function seedDashboard(store: Store, workspace: string, now = Date.
     ) as CreditSet['models'];
     await store.credits.put(workspace, creditSet(c, touches, models));
   }
+}
+
+/**
+ * Talk in DEALS for the Overview's alerts: 2 mentions of 面膜 a day for five weeks, then 30
+ * yesterday (a keyword spike the alerts report lists for yesterday).
+ */
+export async function seedKeywordSpike(store: Store, workspace: string, now = Date.now()): Promise<void> {
+  const touches: StoredTouch[] = [];
+  const noon = Date.parse(`${new Date(now).toISOString().slice(0, 10)}T12:00:00Z`);
+  for (let d = 1; d <= 35; d++) {
+    for (let k = 0; k < (d === 1 ? 30 : 2); k++) {
+      const id = `kw-${d}-${k}`;
+      const event = touchEventSchema.parse({ id, workspace, account: '111', platform: 'telegram', chat: { id: DEALS.id, type: 'group', title: DEALS.title }, actor: { profileId: `kw${k}` }, kind: 'message', occurredAt: new Date(noon - d * DAY + k * 60_000).toISOString(), details: { keywords: ['面膜'] } });
+      touches.push({ ...event, profileId: `kw${k}`, applied: true } as StoredTouch);
+    }
+  }
+  await store.touches.insertMany(workspace, touches);
 }

@@ -8,8 +8,8 @@ echarts.use([BarChart, FunnelChart, HeatmapChart, GridComponent, LegendComponent
 
 const live = new Set<echarts.ECharts>();
 
-/** Chart text: system fonts first, then the bundled CJK font for devices without one. */
-export const CHART_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "MF CJK", sans-serif';
+/** Chart text: the CJK font first (it covers only CJK characters: a device's own Chinese font, else ours), then system fonts. */
+export const CHART_FONT = '"MF CJK", system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;

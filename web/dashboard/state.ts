@@ -1,5 +1,5 @@
 /** What every view shares: the signed-in person, the language, the period and the model. */
-import { formatMoney, formatNumber, formatPercent, type Lang } from '../../src/i18n/language.js';
+import { formatMoney, formatNumber, formatPercent, formatDay, type Lang } from '../../src/i18n/language.js';
 import type { Me } from './api.js';
 
 export type RangePreset = '7d' | '30d' | '90d' | 'month' | 'last-month' | 'custom';
@@ -49,6 +49,7 @@ export const fmt = {
   n: (s: State, v: number, digits = 1): string => formatNumber(s.lang, v, digits),
   money: (s: State, v: number, currency?: string | null): string => formatMoney(s.lang, v, currency ?? s.me.currency),
   pct: (s: State, v: number): string => formatPercent(s.lang, v),
+  day: (s: State, day: string): string => formatDay(s.lang, day),
 };
 
 /** The currency amounts are shown in: the workspace's, else the report's only one. */

@@ -96,7 +96,11 @@ async function overview(s: State, root: HTMLElement): Promise<void> {
   const al = section(tr(s.lang, 'alerts'));
   if (alerts.ok) {
     const rows = alerts.data.rows ?? [];
-    al.append(rows.length === 0 ? h('p', { class: 'notice' }, tr(s.lang, 'alerts.none')) : h('ul', { class: 'alerts' }, ...rows.map((r) => h('li', {}, str(r.label ?? r.message ?? r.key), r.headline ? ` — ${str(r.headline)}` : ''))));
+    al.append(
+      rows.length === 0
+        ? h('p', { class: 'notice', 'data-state': 'empty' }, tr(s.lang, 'alerts.none'))
+        : h('ul', { class: 'alerts', 'data-list': 'alerts' }, ...rows.map((r) => h('li', { 'data-key': str(r.key), 'data-kind': str(r.kind) }, h('span', { class: 'hint' }, fmt.day(s, str(r.day))), ' ', str(r.label)))),
+    );
   } else al.append(notice(s, alerts));
   root.append(al);
 }
@@ -152,7 +156,7 @@ async function attribution(s: State, root: HTMLElement, redraw: () => void): Pro
     ),
   );
   // What last click undervalues, when this server has hints.
-  const hints = await report<ReportBody>('hints', { ...base(s), model: s.model });
+  const hints = await report<ReportBody>('hints', base(s));
   const box2 = section(tr(s.lang, 'hints'));
   if (hints.ok) {
     const rows2 = hints.data.rows ?? [];
