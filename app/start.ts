@@ -5,6 +5,7 @@ import { UsageError, type CliCommand } from '../src/cli/io.js';
 import { createLogger } from '../src/logger.js';
 import { StoreUnavailableError } from '../src/store/open-store.js';
 import { whatsAppAccounts } from '../bots/whatsapp/accounts.js';
+import { buildWebBundle } from '../src/dashboard/web-bundle.js';
 import { ROLES, startRoles, type Role } from './roles.js';
 
 /**
@@ -90,6 +91,9 @@ export const runStart: CliCommand = async (argv, io) => {
       throw err;
     }
     log.info({ roles: running.roles }, 'midfunnel started');
+    // The dashboard's page is bundled once per process; do it now, in the background, so the
+    // first manager who opens it does not wait for the build.
+    if (running.roles.includes('http')) buildWebBundle().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'the dashboard bundle could not be built'));
     await stopped;
     log.info({ signal: signalled }, 'stopping');
     // A part that does not close in time must not keep the process alive forever. The HTTP

@@ -100,6 +100,12 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     expect(shown30.conversions).toBe(5);
     // Telegram's theme (dark) is applied.
     expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    // Switching Telegram's theme while the page is open (the native bridge's event) switches ours.
+    await page.evaluate(`window.Telegram.WebView.receiveEvent('theme_changed', { theme_params: { bg_color: '#ffffff', text_color: '#000000', hint_color: '#999999', secondary_bg_color: '#efeff3' } })`);
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    expect(await page.evaluate(`getComputedStyle(document.body).backgroundColor`)).toBe('rgb(255, 255, 255)');
+    await page.evaluate(`window.Telegram.WebView.receiveEvent('theme_changed', { theme_params: ${THEME} })`);
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     // The alerts of the last 7 days are the alerts report's (a keyword spike yesterday).
     const alerts = await api('/v1/reports/alerts?workspace=acme&period=7d');
     expect(alerts.rows.map((r: { kind: string; subject: string }) => [r.kind, r.subject])).toEqual([['keyword-spike', '面膜']]);

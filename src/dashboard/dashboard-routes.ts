@@ -59,7 +59,8 @@ function page(bundle: WebBundle): string {
 <meta name="robots" content="noindex">
 <title>midfunnel</title>
 <link rel="stylesheet" href="/app/assets/${bundle.css.name}">
-<script defer src="/app/assets/${bundle.js.name}"></script>
+<script type="module" src="/app/assets/${bundle.js.name}"></script>
+${bundle.preload.map((name) => `<link rel="modulepreload" href="/app/assets/${name}">\n`).join('')}
 </head>
 <body><main id="app" aria-live="polite"><p class="loading">…</p></main></body>
 </html>
@@ -95,7 +96,7 @@ export function registerDashboardRoutes(app: FastifyInstance, options: Dashboard
   app.get<{ Params: { name: string } }>('/app/assets/:name', async (request, reply) => {
     const { name } = request.params;
     const b = await bundleOf();
-    const file = [b.js, b.css].find((a) => a.name === name);
+    const file = b.files.get(name);
     const immutable = { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=31536000, immutable' };
     if (file) {
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));

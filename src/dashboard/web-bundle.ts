@@ -1,18 +1,19 @@
 /**
  * The dashboard's browser code (`web/dashboard/`), bundled by esbuild when the server starts:
- * one script (ECharts tree-shaken in: only the charts and components the views use) and one
+ * the page's script as ES modules (ECharts tree-shaken, in its own chunk loaded when a view first
+ * draws a chart: only the charts and components the views use) and one
  * style sheet, minified, held in memory and served with content-hashed names. Nothing is
  * built ahead of time or committed, so a fresh clone works with `npm test` and `npm start`
  * (esbuild is a dependency). Built when the page is first asked for; one build per process,
  * shared by every server in it.
  */
-import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCjkFont, type CjkFont } from './cjk-font.js';
 
 export interface WebAsset {
-  /** File name with its content hash (`app.1a2b3c4d.js`). */
+  /** File name with its content hash (`app-1A2B3C4D.js`). */
   name: string;
   type: string;
   body: Buffer;
@@ -21,9 +22,14 @@ export interface WebAsset {
 }
 
 export interface WebBundle {
+  /** The page's script (an ES module; it imports the chunks it needs, such as ECharts, when it needs them). */
   js: WebAsset;
-  /** The style sheet ends with the CJK font's `@font-face` slices (see `cjk-font.ts`). */
+  /** The style sheet; it ends with the CJK font's `@font-face` slices (see `cjk-font.ts`). */
   css: WebAsset;
+  /** Chunks the script imports statically (the page preloads them beside it). */
+  preload: string[];
+  /** Every bundled file by name: the script, its chunks, the style sheet. */
+  files: ReadonlyMap<string, WebAsset>;
   /** The CJK font's slices, or null when its package is missing. */
   font: CjkFont | null;
 }
@@ -33,9 +39,8 @@ export const WEB_ENTRY = fileURLToPath(new URL('../../web/dashboard/main.ts', im
 
 let building: Promise<WebBundle> | undefined;
 
-function asset(stem: string, ext: string, type: string, body: Buffer): WebAsset {
-  const h = createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { name: `${stem}.${h}.${ext}`, type, body, gzip: gzipSync(body, { level: 9 }) };
+function asset(name: string, type: string, body: Buffer): WebAsset {
+  return { name, type, body, gzip: gzipSync(body, { level: 9 }) };
 }
 
 /** Bundles the dashboard (once per process; later calls share the first build). */
@@ -47,22 +52,38 @@ export function buildWebBundle(): Promise<WebBundle> {
       bundle: true,
       write: false,
       outdir: '/bundle',
-      entryNames: 'app',
-      format: 'iife',
+      entryNames: 'app-[hash]',
+      chunkNames: 'chunk-[hash]',
+      // ES modules split at dynamic imports: ECharts comes only when a view draws a chart.
+      format: 'esm',
+      splitting: true,
       platform: 'browser',
       target: ['chrome100', 'safari15', 'firefox100'],
       minify: true,
       legalComments: 'none',
       treeShaking: true,
-      external: ['/app/assets/*'],
       logLevel: 'silent',
+      metafile: true,
     });
-    const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
-    const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
-    if (!js || !css) throw new Error('the dashboard bundle is missing its script or style sheet');
     const font = loadCjkFont();
-    const sheet = Buffer.concat([Buffer.from(css.contents), Buffer.from(font ? `\n${font.css}\n` : '')]);
-    return { js: asset('app', 'js', 'text/javascript; charset=utf-8', Buffer.from(js.contents)), css: asset('app', 'css', 'text/css; charset=utf-8', sheet), font };
+    const files = new Map<string, WebAsset>();
+    let js: WebAsset | undefined;
+    let css: WebAsset | undefined;
+    for (const f of out.outputFiles) {
+      const name = basename(f.path);
+      if (name.endsWith('.js')) {
+        const a = asset(name, 'text/javascript; charset=utf-8', Buffer.from(f.contents));
+        files.set(name, a);
+        if (name.startsWith('app-')) js = a;
+      } else if (name.endsWith('.css')) {
+        css = asset(name, 'text/css; charset=utf-8', Buffer.concat([Buffer.from(f.contents), Buffer.from(font ? `\n${font.css}\n` : '')]));
+        files.set(name, css);
+      }
+    }
+    if (!js || !css) throw new Error('the dashboard bundle is missing its script or style sheet');
+    const main = Object.entries(out.metafile.outputs).find(([path]) => basename(path) === js?.name)?.[1];
+    const preload = (main?.imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
+    return { js, css, files, font, preload };
   })();
   building.catch(() => (building = undefined));
   return building;

@@ -6,11 +6,11 @@
 import './styles.css';
 import { languageOf, LANGUAGES, type Lang } from '../../src/i18n/language.js';
 import { login, me, useInitData, type Me } from './api.js';
-import { disposeCharts } from './charts.js';
+import { chartsReady, disposeCharts, hasCharts, preloadCharts } from './charts.js';
 import { h, replace } from './dom.js';
 import { PRESETS, type RangePreset, type State } from './state.js';
 import { modelName, tr, type Key } from './strings.js';
-import { applyTheme, postEvent, readLaunch } from './telegram.js';
+import { applyTheme, onTelegramEvent, postEvent, readLaunch, themeOf } from './telegram.js';
 import { drawView, VIEWS, type ViewName } from './views.js';
 
 const app = document.getElementById('app') as HTMLElement;
@@ -38,8 +38,17 @@ async function boot(): Promise<void> {
   const browserLang = languageOf(navigator.language);
   if (launch.initData) {
     useInitData(launch.initData);
+    // The user may switch theme or night mode while the page is open: colours follow, and the
+    // charts (which read them when drawn) are drawn again.
+    onTelegramEvent((type, data) => {
+      const theme = type === 'theme_changed' ? themeOf(data) : null;
+      if (!theme) return;
+      applyTheme(theme);
+      window.dispatchEvent(new Event('midfunnel:theme'));
+    });
     postEvent('web_app_ready');
     postEvent('web_app_expand');
+    postEvent('web_app_request_theme');
   }
   let linkLang: Lang | null = null;
   if (launch.loginToken) {
@@ -69,18 +78,27 @@ function start(m: Me, lang: Lang): void {
     disposeCharts();
     document.documentElement.lang = s.lang === 'zh' ? 'zh-CN' : 'en';
     document.title = `${tr(s.lang, 'title')} · ${m.workspaceName}`;
-    const body = h('div', { class: 'view', 'data-view': s.view, 'aria-busy': 'true' }, h('p', { class: 'notice' }, tr(s.lang, 'loading')));
+    // The view draws into the page as its reports come (charts get their real size at once);
+    // the loading line stays until every report of the view is in.
+    const loading = h('p', { class: 'notice' }, tr(s.lang, 'loading'));
+    const content = h('div', { class: 'view-content' });
+    const body = h('div', { class: 'view', 'data-view': s.view, 'aria-busy': 'true' }, loading, content);
     replace(app, header(s, redraw), body);
-    const content = h('div', {});
     void drawView(s.view as ViewName, s, content, redraw)
+      .then(() => chartsReady())
       .catch((err: unknown) => content.append(h('p', { class: 'notice error' }, tr(s.lang, 'error', { message: err instanceof Error ? err.message : String(err) }))))
       .finally(() => {
         if (id !== drawing) return;
-        replace(body, ...Array.from(content.childNodes));
+        loading.remove();
         body.setAttribute('aria-busy', 'false');
         window.dispatchEvent(new Event('resize'));
+        preloadCharts();
       });
   };
+  window.addEventListener('midfunnel:theme', () => {
+    // Only the charts take colours at drawing time; tables and text follow the CSS variables.
+    if (hasCharts()) redraw();
+  });
   redraw();
 }
 

@@ -1,7 +1,11 @@
 /**
  * What the page takes from Telegram without loading Telegram's script: the launch data and
- * theme from the URL fragment (`#tgWebAppData=…&tgWebAppThemeParams=…`), and the two events
- * it sends (ready, expand) through the same bridge `telegram-web-app.js` uses.
+ * theme from the URL fragment (`#tgWebAppData=…&tgWebAppThemeParams=…`), the events it sends
+ * (ready, expand, request_theme) through the same bridge `telegram-web-app.js` uses, and the
+ * events Telegram sends back (`theme_changed` when the user switches theme or night mode):
+ * native clients call `window.Telegram.WebView.receiveEvent(type, data)` (or
+ * `TelegramGameProxy.receiveEvent`), web clients post `{eventType, eventData}` as JSON from the
+ * parent frame.
  */
 export interface Launch {
   initData: string | null;
@@ -58,4 +62,40 @@ export function applyTheme(theme: Record<string, string> | null): void {
     root.dataset.theme = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 ? 'dark' : 'light';
   }
   root.dataset.telegram = 'true';
+}
+
+type EventHandler = (type: string, data: Record<string, unknown>) => void;
+
+/** Calls `handler` with every event Telegram sends the page (see the header). */
+export function onTelegramEvent(handler: EventHandler): void {
+  const receive = (type: unknown, data: unknown): void => {
+    if (typeof type !== 'string') return;
+    handler(type, data && typeof data === 'object' ? (data as Record<string, unknown>) : {});
+  };
+  const w = window as unknown as {
+    Telegram?: { WebView?: { receiveEvent?: (t: unknown, d: unknown) => void } };
+    TelegramGameProxy?: { receiveEvent?: (t: unknown, d: unknown) => void };
+    TelegramGameProxy_receiveEvent?: (t: unknown, d: unknown) => void;
+  };
+  w.Telegram ??= {};
+  w.Telegram.WebView ??= {};
+  w.Telegram.WebView.receiveEvent = receive;
+  w.TelegramGameProxy = { ...(w.TelegramGameProxy ?? {}), receiveEvent: receive };
+  w.TelegramGameProxy_receiveEvent = receive;
+  window.addEventListener('message', (e: MessageEvent) => {
+    if (e.source !== window.parent || window.parent === window || typeof e.data !== 'string') return;
+    try {
+      const m = JSON.parse(e.data) as { eventType?: unknown; eventData?: unknown };
+      receive(m.eventType, m.eventData);
+    } catch {
+      // Not one of Telegram's messages.
+    }
+  });
+}
+
+/** The theme in a `theme_changed` event, or null. */
+export function themeOf(data: Record<string, unknown>): Record<string, string> | null {
+  const t = data.theme_params;
+  if (!t || typeof t !== 'object') return null;
+  return Object.fromEntries(Object.entries(t as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

@@ -61,48 +61,57 @@ function figure(name: string, title: string, value: string, raw: number | string
 }
 
 async function overview(s: State, root: HTMLElement): Promise<void> {
-  const [attr, readiness, alerts] = await Promise.all([
-    report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' }),
+  // Three sections, each drawn as its report comes: the figures do not wait for readiness
+  // (which asks Telegram) or the alerts.
+  const figures = h('div', {});
+  const ready = section(tr(s.lang, 'readiness'), h('p', { class: 'notice' }, tr(s.lang, 'loading')));
+  const al = section(tr(s.lang, 'alerts'), h('p', { class: 'notice' }, tr(s.lang, 'loading')));
+  root.append(figures, ready, al);
+  const fill = (box: HTMLElement, ...children: Node[]): void => {
+    box.querySelector(':scope > p.notice')?.remove();
+    box.append(...children);
+  };
+  await Promise.all([
+    report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' }).then((attr) => {
+      if (!attr.ok) return fill(figures, notice(s, attr));
+      const t = attr.data.totals ?? { conversions: 0, value: 0, matched: 0, unattributed: 0 };
+      const cur = currencyOf(s, attr.data.currencies);
+      const rate = t.match_rate ?? (t.conversions > 0 ? t.matched / t.conversions : 0);
+      fill(
+        figures,
+        h(
+          'section',
+          { class: 'figures', 'data-period-from': str(attr.data.period?.from), 'data-period-to': str(attr.data.period?.to) },
+          figure('conversions', tr(s.lang, 'conversions'), fmt.n(s, t.conversions), t.conversions),
+          figure('value', tr(s.lang, 'value'), fmt.money(s, t.value, cur), t.value),
+          figure('match-rate', tr(s.lang, 'match-rate'), fmt.pct(s, rate), rate),
+          figure('unattributed', tr(s.lang, 'unattributed'), fmt.n(s, t.unattributed), t.unattributed),
+        ),
+      );
+    }),
     // Readiness is about the workspace now: it takes no period.
-    report<ReportBody>('readiness', { workspace: s.me.workspace }),
-    report<ReportBody>('alerts', { workspace: s.me.workspace, period: '7d' }),
+    report<ReportBody>('readiness', { workspace: s.me.workspace }).then((readiness) => {
+      if (!readiness.ok) return fill(ready, notice(s, readiness));
+      const rows = readiness.data.rows ?? [];
+      const order = ['red', 'amber', 'green'];
+      const worst = rows.map((r) => str(r.status)).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] ?? 'green';
+      fill(
+        ready,
+        h('p', { class: `status status-${worst}`, 'data-figure': 'readiness' }, tr(s.lang, `readiness.${worst}` as Key)),
+        h('ul', { class: 'readiness' }, ...rows.map((r) => h('li', { class: `status-${str(r.status)}` }, h('b', {}, str(r.label)), r.fix ? ` — ${str(r.fix)}` : ''))),
+      );
+    }),
+    report<ReportBody>('alerts', { workspace: s.me.workspace, period: '7d' }).then((alerts) => {
+      if (!alerts.ok) return fill(al, notice(s, alerts));
+      const rows = alerts.data.rows ?? [];
+      fill(
+        al,
+        rows.length === 0
+          ? h('p', { class: 'notice', 'data-state': 'empty' }, tr(s.lang, 'alerts.none'))
+          : h('ul', { class: 'alerts', 'data-list': 'alerts' }, ...rows.map((r) => h('li', { 'data-key': str(r.key), 'data-kind': str(r.kind) }, h('span', { class: 'hint' }, fmt.day(s, str(r.day))), ' ', str(r.label)))),
+      );
+    }),
   ]);
-  if (attr.ok) {
-    const t = attr.data.totals ?? { conversions: 0, value: 0, matched: 0, unattributed: 0 };
-    const cur = currencyOf(s, attr.data.currencies);
-    const rate = t.match_rate ?? (t.conversions > 0 ? t.matched / t.conversions : 0);
-    root.append(
-      h(
-        'section',
-        { class: 'figures', 'data-period-from': str(attr.data.period?.from), 'data-period-to': str(attr.data.period?.to) },
-        figure('conversions', tr(s.lang, 'conversions'), fmt.n(s, t.conversions), t.conversions),
-        figure('value', tr(s.lang, 'value'), fmt.money(s, t.value, cur), t.value),
-        figure('match-rate', tr(s.lang, 'match-rate'), fmt.pct(s, rate), rate),
-        figure('unattributed', tr(s.lang, 'unattributed'), fmt.n(s, t.unattributed), t.unattributed),
-      ),
-    );
-  } else root.append(notice(s, attr));
-  const ready = section(tr(s.lang, 'readiness'));
-  if (readiness.ok) {
-    const rows = readiness.data.rows ?? [];
-    const order = ['red', 'amber', 'green'];
-    const worst = rows.map((r) => str(r.status)).sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] ?? 'green';
-    ready.append(
-      h('p', { class: `status status-${worst}`, 'data-figure': 'readiness' }, tr(s.lang, `readiness.${worst}` as Key)),
-      h('ul', { class: 'readiness' }, ...rows.map((r) => h('li', { class: `status-${str(r.status)}` }, h('b', {}, str(r.label)), r.fix ? ` — ${str(r.fix)}` : ''))),
-    );
-  } else ready.append(notice(s, readiness));
-  root.append(ready);
-  const al = section(tr(s.lang, 'alerts'));
-  if (alerts.ok) {
-    const rows = alerts.data.rows ?? [];
-    al.append(
-      rows.length === 0
-        ? h('p', { class: 'notice', 'data-state': 'empty' }, tr(s.lang, 'alerts.none'))
-        : h('ul', { class: 'alerts', 'data-list': 'alerts' }, ...rows.map((r) => h('li', { 'data-key': str(r.key), 'data-kind': str(r.kind) }, h('span', { class: 'hint' }, fmt.day(s, str(r.day))), ' ', str(r.label)))),
-    );
-  } else al.append(notice(s, alerts));
-  root.append(al);
 }
 
 async function attribution(s: State, root: HTMLElement, redraw: () => void): Promise<void> {
