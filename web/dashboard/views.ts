@@ -61,8 +61,8 @@ function figure(name: string, title: string, value: string, raw: number | string
 }
 
 async function overview(s: State, root: HTMLElement): Promise<void> {
-  // Three sections, each drawn as its report comes: the figures do not wait for readiness
-  // (which asks Telegram) or the alerts.
+  // Three sections, each drawn as its report comes: the figures are asked for first and do
+  // not wait for readiness (which asks Telegram) or the alerts.
   const figures = h('div', {});
   const ready = section(tr(s.lang, 'readiness'), h('p', { class: 'notice' }, tr(s.lang, 'loading')));
   const al = section(tr(s.lang, 'alerts'), h('p', { class: 'notice' }, tr(s.lang, 'loading')));
@@ -71,24 +71,26 @@ async function overview(s: State, root: HTMLElement): Promise<void> {
     box.querySelector(':scope > p.notice')?.remove();
     box.append(...children);
   };
+  // The figures first, alone (the server answers them before it spends time on the others).
+  const attr = await report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' });
+  if (!attr.ok) fill(figures, notice(s, attr));
+  else {
+    const t = attr.data.totals ?? { conversions: 0, value: 0, matched: 0, unattributed: 0 };
+    const cur = currencyOf(s, attr.data.currencies);
+    const rate = t.match_rate ?? (t.conversions > 0 ? t.matched / t.conversions : 0);
+    fill(
+      figures,
+      h(
+        'section',
+        { class: 'figures', 'data-period-from': str(attr.data.period?.from), 'data-period-to': str(attr.data.period?.to) },
+        figure('conversions', tr(s.lang, 'conversions'), fmt.n(s, t.conversions), t.conversions),
+        figure('value', tr(s.lang, 'value'), fmt.money(s, t.value, cur), t.value),
+        figure('match-rate', tr(s.lang, 'match-rate'), fmt.pct(s, rate), rate),
+        figure('unattributed', tr(s.lang, 'unattributed'), fmt.n(s, t.unattributed), t.unattributed),
+      ),
+    );
+  }
   await Promise.all([
-    report<ReportBody>('attribution', { ...base(s), model: s.model, by: 'group' }).then((attr) => {
-      if (!attr.ok) return fill(figures, notice(s, attr));
-      const t = attr.data.totals ?? { conversions: 0, value: 0, matched: 0, unattributed: 0 };
-      const cur = currencyOf(s, attr.data.currencies);
-      const rate = t.match_rate ?? (t.conversions > 0 ? t.matched / t.conversions : 0);
-      fill(
-        figures,
-        h(
-          'section',
-          { class: 'figures', 'data-period-from': str(attr.data.period?.from), 'data-period-to': str(attr.data.period?.to) },
-          figure('conversions', tr(s.lang, 'conversions'), fmt.n(s, t.conversions), t.conversions),
-          figure('value', tr(s.lang, 'value'), fmt.money(s, t.value, cur), t.value),
-          figure('match-rate', tr(s.lang, 'match-rate'), fmt.pct(s, rate), rate),
-          figure('unattributed', tr(s.lang, 'unattributed'), fmt.n(s, t.unattributed), t.unattributed),
-        ),
-      );
-    }),
     // Readiness is about the workspace now: it takes no period.
     report<ReportBody>('readiness', { workspace: s.me.workspace }).then((readiness) => {
       if (!readiness.ok) return fill(ready, notice(s, readiness));
