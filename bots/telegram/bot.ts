@@ -351,7 +351,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       await telegram.sendMessage(c.id, lines.slice(1).join('\n\n'), { link_preview_options: { is_disabled: true } });
       return;
     }
-    await readinessForAdder(adder, u.from.username, ctx.update.update_id);
+    await readinessForAdder(adder, u.from.username, u.from.language_code, ctx.update.update_id);
   });
 
   /**
@@ -359,10 +359,10 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
    * added it when they may see them (an owner or manager: `/readiness problems` as they would
    * ask it, on the report queue). Never fails the update.
    */
-  const readinessForAdder = async (adder: string, username: string | undefined, updateId: number): Promise<void> => {
+  const readinessForAdder = async (adder: string, username: string | undefined, languageCode: string | undefined, updateId: number): Promise<void> => {
     if (!commands || !services.reports?.readiness) return;
     try {
-      const prepared = await commands.prepare({ workspace: ws, platform: 'telegram', account: account.botId, user: { id: adder, ...(username ? { username } : {}) }, chat: { id: adder, type: 'private' }, name: 'readiness', args: ['problems'], now: now() });
+      const prepared = await commands.prepare({ workspace: ws, platform: 'telegram', account: account.botId, user: { id: adder, ...(username ? { username } : {}), ...(languageCode ? { languageCode } : {}) }, chat: { id: adder, type: 'private' }, name: 'readiness', args: ['problems'], now: now() });
       if (prepared.kind !== 'report') return;
       await services.reportJobs.add(reportCommandJobId(account.botId, updateId), { kind: 'command', platform: 'telegram', account: account.botId, job: prepared.job, where: { chatId: adder, userId: adder } });
     } catch (err) {

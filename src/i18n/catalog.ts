@@ -1,6 +1,6 @@
 /**
  * The bot's own words in English and simplified Chinese: /help, refusals, report titles and
- * table headers, /dashboard. Group names, campaigns and keywords are never translated (they
+ * table headers, /dashboard, hints, readiness, keyword lift, /alerts and digests. Group names, campaigns and keywords are never translated (they
  * are shown as written). `{name}` in a message is replaced by `vars.name`. Pure.
  */
 import type { Lang } from './language.js';
@@ -45,6 +45,28 @@ const EN = {
   'dashboard.no-url': 'The dashboard needs PUBLIC_BASE_URL (an https address) to be set on the server.',
   'dashboard.rate-limited': 'Too many dashboard links asked for just now. Please wait a few minutes.',
   'dashboard.menu': 'Dashboard',
+  'hints.title': 'Hints · {period} · {n} matched conversions',
+  'hints.none': 'No hint: nothing crossed a rule’s threshold with enough evidence.',
+  'hints.confidence': '   confidence {note}',
+  'readiness.title': 'Readiness · {workspace}: {red} red, {amber} amber, {green} green',
+  'lift.title': 'Keyword lift · {period}',
+  'lift.method': 'Converted within {days} days of the first mention, vs matched controls (same join campaign, week and activity decile).',
+  'lift.empty': 'No keyword has {n}+ people in both groups yet.',
+  'lift.col.keyword': 'keyword',
+  'lift.col.people': 'people',
+  'lift.col.ctrl': 'ctrl',
+  'lift.col.conv': 'conv',
+  'lift.col.ctrl-conv': 'ctrl conv',
+  'lift.col.lift': 'lift',
+  'alerts.status': 'Alerts are {state}: checked daily at {at} ({tz}) and posted to {where}. /alerts {toggle} to change.',
+  'alerts.turned-on': 'Alerts on: checked daily at {at} ({tz}); each says what was expected and what came, posted to {where}.',
+  'alerts.turned-off': 'Alerts off. /alerts on starts them again.',
+  'alerts.where': 'the managers’ chat',
+  'alerts.where-none': 'the managers’ chat (none is configured yet: add managersChats to the workspace configuration)',
+  'state.on': 'on',
+  'state.off': 'off',
+  'digest.daily': 'Daily digest · send /digest off to stop',
+  'digest.weekly': 'Weekly digest · send /digest off to stop',
 } as const;
 
 export type MessageKey = keyof typeof EN;
@@ -89,6 +111,28 @@ const ZH: Record<MessageKey, string> = {
   'dashboard.no-url': '数据看板需要服务器设置 PUBLIC_BASE_URL（https 地址）。',
   'dashboard.rate-limited': '刚才申请的看板链接太多了，请过几分钟再试。',
   'dashboard.menu': '数据看板',
+  'hints.title': '提示 · {period} · {n} 个已匹配的转化',
+  'hints.none': '暂无提示：没有哪条规则在证据充足的情况下越过阈值。',
+  'hints.confidence': '   置信度 {note}',
+  'readiness.title': '就绪检查 · {workspace}：红 {red} 项，橙 {amber} 项，绿 {green} 项',
+  'lift.title': '关键词提升 · {period}',
+  'lift.method': '首次提及后 {days} 天内的转化，对比匹配的对照组（同一入群活动、同一周、同一活跃度十分位）。',
+  'lift.empty': '还没有关键词在两组中都达到 {n} 人以上。',
+  'lift.col.keyword': '关键词',
+  'lift.col.people': '人数',
+  'lift.col.ctrl': '对照',
+  'lift.col.conv': '转化率',
+  'lift.col.ctrl-conv': '对照转化率',
+  'lift.col.lift': '提升',
+  'alerts.status': '预警{state}：每天 {at}（{tz}）检查，发到{where}。发送 /alerts {toggle} 更改。',
+  'alerts.turned-on': '预警已开启：每天 {at}（{tz}）检查，每条都写明预期和实际的数字，发到{where}。',
+  'alerts.turned-off': '预警已关闭。发送 /alerts on 重新开启。',
+  'alerts.where': '经理群',
+  'alerts.where-none': '经理群（尚未配置：请在工作区配置中添加 managersChats）',
+  'state.on': '已开启',
+  'state.off': '已关闭',
+  'digest.daily': '每日摘要 · 发送 /digest off 停止',
+  'digest.weekly': '每周摘要 · 发送 /digest off 停止',
 };
 
 /** Chinese descriptions of the commands (/help, command menus); English ones are the specs'. */
