@@ -1,0 +1,116 @@
+/**
+ * `/models`, `/funnel` and `/groupstats` in the asker's language: a `zh-hans` user gets
+ * Chinese titles, headers, chart titles and the fit line; an `en` user the English of before;
+ * group names, campaigns and keywords as written. Through the platform-neutral command handler
+ * (fake reports with Chinese group names); the chart functions record what would be drawn.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import type { BarChartOptions, FunnelChartOptions } from '../src/charts/index.js';
+
+const drawn: { bars: BarChartOptions[]; funnels: FunnelChartOptions[] } = { bars: [], funnels: [] };
+vi.mock('../src/charts/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/charts/index.js')>();
+  return {
+    ...real,
+    renderBarChart: async (o: BarChartOptions) => (drawn.bars.push(o), Buffer.from('png')),
+    renderFunnelChart: async (o: FunnelChartOptions) => (drawn.funnels.push(o), Buffer.from('png')),
+  };
+});
+
+const { createCommandHandler, parseCommand } = await import('../src/commands/index.js');
+const { createLogger } = await import('../src/logger.js');
+const { createMemoryStore } = await import('../src/store/memory-store.js');
+const { fakeReports, REPORT_MARKER } = await import('./support/fake-reports.js');
+type Settings = import('../src/commands/index.js').CommandSettings;
+type Platform = import('../src/commands/index.js').ChatPlatform;
+type Answer = import('../src/commands/index.js').Answer;
+
+const WS = 'acme';
+const NOW = new Date('2026-03-20T09:00:00Z');
+const SETTINGS: Settings = { id: WS, keywords: ['发货'], roles: { owners: ['telegram:1'], managers: ['telegram:2'], operators: ['telegram:3'] }, managersChats: [], timezone: 'UTC' };
+
+function setup() {
+  const platform: Platform = { botUsername: 'mf_bot', isChatAdmin: async () => false, createInviteLink: async (_c, o) => ({ url: `https://t.me/+${o.name}` }), revokeInviteLink: async () => undefined };
+  const models = { status: async () => [{ month: '2026-03', fitId: null, fittedAt: null, journeys: 0, conversions: 0, dirty: false }], requestRefit: async () => 'queued' };
+  const handler = createCommandHandler({ store: createMemoryStore(), reports: fakeReports(), models, settings: (ws) => (ws === WS ? SETTINGS : undefined), platform, log: createLogger('silent') });
+  return async (line: string, languageCode?: string): Promise<{ text: string; captions: string[] }> => {
+    const parsed = parseCommand(line);
+    if (!parsed) throw new Error('not a command');
+    const r = await handler.handle({ workspace: WS, platform: 'telegram', account: '111', user: { id: '2', ...(languageCode !== undefined ? { languageCode } : {}) }, chat: { id: '2', type: 'private' }, name: parsed.name, args: parsed.args, now: NOW });
+    const answers: Answer[] = r.answers;
+    return { text: answers.map((a) => (a.type === 'text' ? a.text : '')).join('\n'), captions: answers.flatMap((a) => (a.type === 'photo' && a.caption ? [a.caption] : [])) };
+  };
+}
+
+describe('/models in the asker’s language', () => {
+  it('Chinese titles, model columns, fit line and chart for zh-hans; the English of before for en', async () => {
+    const say = setup();
+    drawn.bars.length = 0;
+    const zh = await say('/models 30d', 'zh-hans');
+    expect(zh.text).toContain('各归因模型并排对比 · 按群组（归因转化数）');
+    expect(zh.text).toContain('注：数据驱动模型（markov、shapley）上次拟合：从未拟合；尚未拟合：2026-03（发送 /refit 拟合）');
+    expect(zh.text).toMatch(/群组\s+首次点击\s+最后点击\s+线性\s+U 型\s+时间衰减\s+Markov\s+Shapley/);
+    expect(zh.text).toContain(REPORT_MARKER);
+    expect(zh.captions).toEqual(['按群组对比各归因模型 · 30d']);
+    expect(drawn.bars[0]?.title).toBe('按群组对比各归因模型');
+    expect(drawn.bars[0]?.series).toContain('线性');
+    expect(drawn.bars[0]?.rows[0]?.label).toBe(REPORT_MARKER);
+
+    const en = await say('/models 30d', 'en');
+    expect(en.text).toContain('Models side by side by group (credited conversions)');
+    expect(en.text).toContain('Note: Data-driven models (markov, shapley) last fitted: never; not fitted yet: 2026-03 (/refit fits them)');
+    expect(en.text).toMatch(/group\s+first\s+last\s+linear\s+u-shape\s+decay\s+markov\s+shapley/);
+    expect(en.text).toContain(REPORT_MARKER);
+    expect(en.captions).toEqual(['Models compared by group · 30d']);
+    expect(drawn.bars[1]?.title).toBe('Every model by group');
+  });
+});
+
+describe('/funnel in the asker’s language', () => {
+  it('Chinese headers, legend and funnel chart steps for zh-hans; English for en; group names as written', async () => {
+    const say = setup();
+    drawn.funnels.length = 0;
+    const zh = await say('/funnel 30d', 'zh-CN');
+    expect(zh.text).toContain('按群组的漏斗');
+    expect(zh.text).toMatch(/群组\s+入群\s+互动\s+点击\s+转化\s+天数\s+金额/);
+    expect(zh.text).toContain('天数：从入群到首次转化的中位天数；金额：入群后购买的金额');
+    expect(zh.text).toContain(REPORT_MARKER);
+    expect(zh.captions).toEqual(['漏斗 · 30d']);
+    expect(drawn.funnels[0]?.title).toBe(`漏斗 · ${REPORT_MARKER}`);
+    expect(drawn.funnels[0]?.steps.map((s) => s.label)).toEqual(['入群', '互动', '点击', '转化']);
+    expect(drawn.funnels[0]?.footnote).toBe('从入群到转化的中位数为 4.5 天');
+    expect(drawn.funnels[0]?.revenue).toMatch(/^收入 /);
+
+    const en = await say('/funnel 30d', 'en');
+    expect(en.text).toContain('Funnel by group');
+    expect(en.text).toMatch(/group\s+joined\s+engaged\s+clicked\s+conv\s+days\s+value/);
+    expect(en.text).toContain('days: median days from joining to the first conversion; value: what they bought after joining');
+    expect(en.captions).toEqual(['Funnel · 30d']);
+    expect(drawn.funnels[1]?.steps.map((s) => s.label)).toEqual(['joined', 'engaged', 'clicked', 'converted']);
+    expect(drawn.funnels[1]?.footnote).toBe('median 4.5 days from joining to converting');
+  });
+});
+
+describe('/groupstats in the asker’s language', () => {
+  it('Chinese totals, tables and chart for zh-hans; English for en; campaigns and keywords as written', async () => {
+    const say = setup();
+    drawn.bars.length = 0;
+    const zh = await say('/groupstats 30d', 'zh-hans');
+    expect(zh.text).toContain('群组统计 · 全部群组');
+    expect(zh.text).toContain('入群 42 · 退群 8 · 净增 +34');
+    expect(zh.text).toContain('活跃成员 77 · 消息 310 · 关键词命中 41');
+    expect(zh.text).toMatch(/活动\s+入群\s+退群\nspring\s+30\s+3\n（无活动）\s+12\s+5/);
+    expect(zh.text).toMatch(/关键词\s+命中\n发货\s+25/);
+    expect(zh.captions).toEqual(['按活动的入群 · 30d']);
+    expect(drawn.bars[0]?.title).toBe('按活动的入群 · 全部群组');
+    expect(drawn.bars[0]?.series).toEqual(['入群', '退群']);
+
+    const en = await say('/groupstats 30d', 'en');
+    expect(en.text).toContain('Group stats · all groups');
+    expect(en.text).toContain('Joins 42 · leaves 8 · net +34');
+    expect(en.text).toMatch(/campaign\s+joins\s+leaves\nspring\s+30\s+3\n\(no campaign\)\s+12\s+5/);
+    expect(en.text).toMatch(/keyword\s+hits\n发货\s+25/);
+    expect(en.captions).toEqual(['Joins by campaign · 30d']);
+    expect(drawn.bars[1]?.series).toEqual(['joins', 'leaves']);
+  });
+});
