@@ -8,8 +8,9 @@ import type { Answer } from '../commands/command-types.js';
 import { clip, MAX_TABLE_ROWS, MODEL_SHORT, num, table } from '../commands/render-reports.js';
 import { localDay } from '../reports/period.js';
 import type { Period } from '../reports/period.js';
-import type { CampaignCard, CampaignReport } from './campaign-card.js';
-import { describeTarget, money, percent, ratio } from './campaign-target.js';
+import { modelShortName, t, type Lang } from '../i18n/index.js';
+import { headline, type CampaignCard, type CampaignReport } from './campaign-card.js';
+import { describeTarget, goalName, money, percent, ratio } from './campaign-target.js';
 import type { CohortReport } from './cohort-report.js';
 import type { PathsReport } from './paths-report.js';
 
@@ -17,50 +18,79 @@ function periodLine(p: Period, timeZone: string): string {
   return `${p.label} (${localDay(p.from, timeZone)} – ${localDay(Date.parse(p.to) - 1, timeZone)})`;
 }
 
-const notesLines = (notes: readonly string[]): string[] => notes.slice(0, 5).map((n) => `Note: ${n}`);
+const notesLines = (notes: readonly string[], lang: Lang = 'en'): string[] => notes.slice(0, 5).map((n) => t(lang, 'report.note', { note: n }));
 
-function retentionText(c: CampaignCard): string {
+function retentionText(c: CampaignCard, lang: Lang): string {
+  if (lang === 'zh') {
+    const r = (d: number, x: CampaignCard['retainedD7']): string => `第 ${d} 天 ${x.share === null ? '–（尚未到期）' : `${x.people} 人中 ${percent(x.share)}`}`;
+    return `仍在群：${r(7, c.retainedD7)}，${r(30, c.retainedD30)}`;
+  }
   const r = (d: number, x: CampaignCard['retainedD7']): string => `day ${d} ${x.share === null ? '– (not reached yet)' : `${percent(x.share)} of ${x.people}`}`;
   return `still in: ${r(7, c.retainedD7)}, ${r(30, c.retainedD30)}`;
 }
 
-/** One campaign's card. */
-export function formatCampaignCard(r: CampaignReport, c: CampaignCard, timeZone: string): string {
+/** The card's headline in `lang` (worded again from the card's figures when not English). */
+function headlineIn(r: CampaignReport, c: CampaignCard, lang: Lang): string {
+  return lang === 'en' ? c.headline : headline(c, r.currency, r.model, lang).headline;
+}
+
+/** One campaign's card, in `lang` (default English); the campaign's name as written. */
+export function formatCampaignCard(r: CampaignReport, c: CampaignCard, timeZone: string, lang: Lang = 'en'): string {
   const platforms = Object.entries(c.joinsByPlatform).map(([p, n]) => `${p} ${n}`).join(', ');
-  const lines = [
-    `Campaign ${c.label} · goal ${c.goal ?? 'not set'}${c.target ? ` · target ${describeTarget(c.target)}` : ''}${c.from || c.to ? ` · runs ${c.from ?? '…'}..${c.to ?? '…'}` : ''}`,
-    `Period: ${periodLine(r.period, timeZone)}`,
-    c.headline,
-    '',
-    `joins ${c.joins}${platforms ? ` (${platforms})` : ''} · ${retentionText(c)}`,
-    `engaged ${c.engaged} · clicked ${c.clicked} · converted ${c.converted} · median ${c.medianDaysToConvert === null ? '–' : num(c.medianDaysToConvert)} days to convert`,
-    `spend ${money(c.spend, r.currency)}${c.costPerJoin !== null ? ` · ${money(c.costPerJoin, r.currency)} per join` : ''}`,
+  const zh = lang === 'zh';
+  const median = c.medianDaysToConvert === null ? '–' : num(c.medianDaysToConvert);
+  const lines = zh
+    ? [
+        `活动 ${c.label} · 目标 ${c.goal ? goalName(c.goal, lang) : '未设定'}${c.target ? ` · 目标值 ${describeTarget(c.target, lang)}` : ''}${c.from || c.to ? ` · 投放期 ${c.from ?? '…'}..${c.to ?? '…'}` : ''}`,
+        t(lang, 'report.period', { period: periodLine(r.period, timeZone) }),
+        headlineIn(r, c, lang),
+        '',
+        `入群 ${c.joins}${platforms ? `（${platforms}）` : ''} · ${retentionText(c, lang)}`,
+        `互动 ${c.engaged} · 点击 ${c.clicked} · 转化 ${c.converted} · 转化中位天数 ${median} 天`,
+        `花费 ${money(c.spend, r.currency)}${c.costPerJoin !== null ? ` · 每人入群成本 ${money(c.costPerJoin, r.currency)}` : ''}`,
+      ]
+    : [
+        `Campaign ${c.label} · goal ${c.goal ?? 'not set'}${c.target ? ` · target ${describeTarget(c.target)}` : ''}${c.from || c.to ? ` · runs ${c.from ?? '…'}..${c.to ?? '…'}` : ''}`,
+        `Period: ${periodLine(r.period, timeZone)}`,
+        c.headline,
+        '',
+        `joins ${c.joins}${platforms ? ` (${platforms})` : ''} · ${retentionText(c, lang)}`,
+        `engaged ${c.engaged} · clicked ${c.clicked} · converted ${c.converted} · median ${median} days to convert`,
+        `spend ${money(c.spend, r.currency)}${c.costPerJoin !== null ? ` · ${money(c.costPerJoin, r.currency)} per join` : ''}`,
+      ];
+  lines.push(
     '',
     table(
-      ['model', 'conv', 'revenue', 'CAC', 'ROAS'],
-      MODEL_NAMES.map((m) => [MODEL_SHORT[m] ?? m, num(c.credited[m]), money(c.revenue[m], r.currency), money(c.cac[m], r.currency), ratio(c.roas[m])]),
+      zh ? ['模型', '转化', '收入', 'CAC', 'ROAS'] : ['model', 'conv', 'revenue', 'CAC', 'ROAS'],
+      MODEL_NAMES.map((m) => [modelShortName(lang, m, MODEL_SHORT[m] ?? m), num(c.credited[m]), money(c.revenue[m], r.currency), money(c.cac[m], r.currency), ratio(c.roas[m])]),
     ),
-    ...notesLines(r.notes),
-  ];
+    ...notesLines(r.notes, lang),
+  );
   return lines.join('\n');
 }
 
-/** Every campaign: one headline each, then a table. */
-export function formatCampaigns(r: CampaignReport, timeZone: string): string {
-  if (r.rows.length === 0) return [`Campaigns · ${periodLine(r.period, timeZone)}`, 'No campaign had joins, credit or spend in this period, and none has a goal yet (/goal).'].join('\n');
+/** Every campaign: one headline each, then a table; in `lang` (default English), names as written. */
+export function formatCampaigns(r: CampaignReport, timeZone: string, lang: Lang = 'en'): string {
+  const zh = lang === 'zh';
+  if (r.rows.length === 0) {
+    return zh
+      ? [`活动 · ${periodLine(r.period, timeZone)}`, '此时间段内没有活动产生入群、归因或花费，也还没有活动设定目标（/goal）。'].join('\n')
+      : [`Campaigns · ${periodLine(r.period, timeZone)}`, 'No campaign had joins, credit or spend in this period, and none has a goal yet (/goal).'].join('\n');
+  }
   const shown = r.rows.slice(0, MAX_TABLE_ROWS);
   const m = r.model;
+  const hidden = r.rows.length - shown.length;
   return [
-    `Campaigns · ${periodLine(r.period, timeZone)} · CAC and ROAS under ${m}`,
+    zh ? `活动 · ${periodLine(r.period, timeZone)} · CAC 和 ROAS 按 ${m} 模型` : `Campaigns · ${periodLine(r.period, timeZone)} · CAC and ROAS under ${m}`,
     '',
-    ...shown.map((c) => `• ${c.label}: ${c.headline}`),
+    ...shown.map((c) => `• ${c.label}${zh ? '：' : ': '}${headlineIn(r, c, lang)}`),
     '',
     table(
-      ['campaign', 'goal', 'joins', 'd30', 'conv', 'spend', 'CAC', 'ROAS'],
-      shown.map((c) => [clip(c.label, 14), c.goal ?? '?', num(c.joins), percent(c.retainedD30.share), num(c.converted), money(c.spend, r.currency), money(c.cac[m], r.currency), ratio(c.roas[m])]),
+      zh ? ['活动', '目标', '入群', 'd30', '转化', '花费', 'CAC', 'ROAS'] : ['campaign', 'goal', 'joins', 'd30', 'conv', 'spend', 'CAC', 'ROAS'],
+      shown.map((c) => [clip(c.label, 14), c.goal ? goalName(c.goal, lang) : '?', num(c.joins), percent(c.retainedD30.share), num(c.converted), money(c.spend, r.currency), money(c.cac[m], r.currency), ratio(c.roas[m])]),
     ),
-    ...(r.rows.length > shown.length ? [`… ${r.rows.length - shown.length} more (see the API or CLI for all)`] : []),
-    ...notesLines(r.notes),
+    ...(hidden > 0 ? [zh ? `… 另有 ${hidden} 个（完整列表见 API 或 CLI）` : `… ${hidden} more (see the API or CLI for all)`] : []),
+    ...notesLines(r.notes, lang),
   ].join('\n');
 }
 

@@ -1,0 +1,65 @@
+/**
+ * `/campaign` and `/campaigns` in the asker's language: a `zh-hans` manager gets the card and
+ * the list in Chinese (goal, headline, retention, table headers), an `en` one the English of
+ * before; campaign names as written. Real reports over the hand-checked community of
+ * `support/campaign-data.ts`, through the platform-neutral command handler.
+ */
+import { describe, expect, it } from 'vitest';
+import { createCommandHandler, parseCommand, type ChatPlatform } from '../src/commands/index.js';
+import { createLogger } from '../src/logger.js';
+import { createReports } from '../src/reports/index.js';
+import { rebuildCounters } from '../src/reports/rollup.js';
+import { createMemoryStore } from '../src/store/memory-store.js';
+import { CW, NOW, loadCampaignData } from './support/campaign-data.js';
+import { testConfig } from './support/telegram-harness.js';
+
+const MARCH = '2026-03-01..2026-03-31';
+const platform: ChatPlatform = { botUsername: 'mf_bot', isChatAdmin: async () => false, createInviteLink: async () => ({ url: 'x' }), revokeInviteLink: async () => undefined };
+
+async function setUp(): Promise<(line: string, languageCode?: string) => Promise<string>> {
+  const store = createMemoryStore();
+  await loadCampaignData(store);
+  await rebuildCounters({ store, timeZoneOf: () => 'UTC', now: () => NOW }, CW);
+  const config = testConfig({}, { workspaces: [{ id: CW, timezone: 'UTC', currency: 'CNY', roles: { managers: ['telegram:2'] }, campaigns: [{ name: 'kol', goal: 'conversion', target: 'roas 2' }, { name: '春季活动', goal: 'awareness', target: '500 joins' }] }] });
+  const handler = createCommandHandler({ store, reports: createReports(store, config.workspaces), settings: (ws) => config.workspaces.find((w) => w.id === ws), platform, log: createLogger('silent'), charts: false });
+  return async (line, languageCode) => {
+    const parsed = parseCommand(line);
+    if (!parsed) throw new Error('not a command');
+    const r = await handler.handle({ workspace: CW, platform: 'telegram', account: '99', user: { id: '2', ...(languageCode !== undefined ? { languageCode } : {}) }, chat: { id: '2', type: 'private' }, name: parsed.name, args: parsed.args, now: NOW });
+    return r.answers.map((a) => (a.type === 'text' ? a.text : `[${a.type}]`)).join('\n');
+  };
+}
+
+describe('campaign cards in the asker’s language', () => {
+  it('/campaign: a card in Chinese for zh-hans (goal, headline, retention, model table), in English for en; names as written', async () => {
+    const say = await setUp();
+    const zh = await say(`/campaign kol ${MARCH}`, 'zh-hans');
+    expect(zh).toContain('活动 kol · 目标 转化 · 目标值 ROAS 2');
+    expect(zh).toContain('转化：1 人转化，未录入花费 — 目标值 ROAS 2：暂时无法衡量');
+    expect(zh).toContain('入群 1（telegram 1） · 仍在群：第 7 天 1 人中 100%，第 30 天 1 人中 100%');
+    expect(zh).toContain('互动 1 · 点击 1 · 转化 1 · 转化中位天数 5 天');
+    expect(zh).toMatch(/模型\s+转化\s+收入\s+CAC\s+ROAS\n首次点击\s+1\s+¥200/);
+    expect(await say(`/campaign 春季活动 ${MARCH}`, 'zh-CN')).toContain('活动 春季活动 · 目标 曝光 · 目标值 500 人入群\n');
+
+    const en = await say(`/campaign kol ${MARCH}`, 'en');
+    expect(en).toContain('Campaign kol · goal conversion · target ROAS 2\nPeriod: 2026-03-01..2026-03-31 (2026-03-01 – 2026-03-31)\nconversion: 1 converted, no spend entered — target ROAS 2: not measurable yet');
+    expect(en).toContain('joins 1 (telegram 1) · still in: day 7 100% of 1, day 30 100% of 1');
+    expect(en).toContain('engaged 1 · clicked 1 · converted 1 · median 5 days to convert');
+    expect(en).toMatch(/model\s+conv\s+revenue\s+CAC\s+ROAS\nfirst\s+1\s+¥200/);
+  });
+
+  it('/campaigns: headlines and the table in Chinese for zh-hans, English for en; campaign names as written', async () => {
+    const say = await setUp();
+    const zh = await say(`/campaigns ${MARCH}`, 'zh-hans');
+    expect(zh).toMatch(/^活动 · 2026-03-01\.\.2026-03-31 .* · CAC 和 ROAS 按 linear 模型/);
+    expect(zh).toContain('• 春季活动：曝光：0 人入群，未录入花费，留存暂时无法衡量 — 目标值 500 人入群 ✘');
+    expect(zh).toContain('• spring：未设定目标：3 人入群，2 人转化，未录入花费');
+    expect(zh).toMatch(/活动\s+目标\s+入群\s+d30\s+转化\s+花费\s+CAC\s+ROAS\nkol\s+转化\s+1\s+100%/);
+
+    const en = await say(`/campaigns ${MARCH}`, 'en');
+    expect(en).toMatch(/^Campaigns · 2026-03-01\.\.2026-03-31 .* · CAC and ROAS under linear/);
+    expect(en).toContain('• 春季活动: awareness: 0 joins, no spend entered, retention not measurable yet — target 500 joins ✘');
+    expect(en).toContain('• spring: goal not set: 3 joins, 2 converted, no spend entered');
+    expect(en).toMatch(/campaign\s+goal\s+joins\s+d30\s+conv\s+spend\s+CAC\s+ROAS\nkol\s+conversion\s+1\s+100%/);
+  });
+});
