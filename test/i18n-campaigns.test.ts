@@ -63,3 +63,31 @@ describe('campaign cards in the asker’s language', () => {
     expect(en).toMatch(/campaign\s+goal\s+joins\s+d30\s+conv\s+spend\s+CAC\s+ROAS\nkol\s+conversion\s+1\s+100%/);
   });
 });
+
+describe('cohorts and paths in the asker’s language', () => {
+  it('/cohorts: Chinese title, legend and headers for zh-hans, English for en; campaigns as written', async () => {
+    const say = await setUp();
+    const zh = await say(`/cohorts ${MARCH}`, 'zh-hans');
+    expect(zh).toMatch(/^按入群周的留存队列 · 2026-03-01\.\.2026-03-31/);
+    expect(zh).toContain('每格：仍在群的比例 / 在群里发过言的比例，按入群后的周数');
+    expect(zh).toMatch(/入群周\s+人数\s+w0\s+w1/);
+    expect(await say(`/cohorts ${MARCH} by=campaign`, 'zh-hans')).toMatch(/按入群活动的留存队列[\s\S]*活动\s+人数\s+w0[\s\S]*\nspring\s+3\s/);
+    const en = await say(`/cohorts ${MARCH}`, 'en');
+    expect(en).toMatch(/^Cohorts by join week · 2026-03-01\.\.2026-03-31/);
+    expect(en).toContain('Each cell: % still in the group / % who wrote there, per week since joining');
+    expect(en).toMatch(/joined in\s+people\s+w0\s+w1/);
+  });
+
+  it('/paths: Chinese for zh-hans, English for en; campaign names as written', async () => {
+    const say = await setUp();
+    const zh = await say(`/paths ${MARCH}`, 'zh-hans');
+    expect(zh).toMatch(/^按活动的转化路径 · .* · 3 条转化旅程/);
+    expect(zh).toContain('从首次触点到转化的天数 — 0: 0 · 1: 0 · 2-3: 1');
+    expect(zh).toContain('转化最多的路径：\n1. spring  （2 个转化，400）\n2. kol → spring  （1 个转化，200）');
+    expect(zh).toMatch(/活动\s+辅助\s+最后点击\s+比值\s+敏感度/);
+    const en = await say(`/paths ${MARCH}`, 'en');
+    expect(en).toMatch(/^Paths by campaign · .* · 3 converting journeys/);
+    expect(en).toContain('Top converting paths:\n1. spring  (2 conv, 400)\n2. kol → spring  (1 conv, 200)');
+    expect(en).toMatch(/campaign\s+assists\s+last\s+ratio\s+sens\./);
+  });
+});

@@ -32,7 +32,22 @@ const SETTINGS: Settings = { id: WS, keywords: ['发货'], roles: { owners: ['te
 function setup() {
   const platform: Platform = { botUsername: 'mf_bot', isChatAdmin: async () => false, createInviteLink: async (_c, o) => ({ url: `https://t.me/+${o.name}` }), revokeInviteLink: async () => undefined };
   const models = { status: async () => [{ month: '2026-03', fitId: null, fittedAt: null, journeys: 0, conversions: 0, dirty: false }], requestRefit: async () => 'queued' };
-  const handler = createCommandHandler({ store: createMemoryStore(), reports: fakeReports(), models, settings: (ws) => (ws === WS ? SETTINGS : undefined), platform, log: createLogger('silent') });
+  const reports = {
+    ...fakeReports(),
+    referrals: async (workspace: string, o: { period: import('../src/reports/period.js').Period; model: string }) => ({
+      workspace,
+      period: o.period,
+      model: o.model,
+      minDays: 3,
+      rows: [{ key: 'p_alice', label: '@小红_shop', joined: 4, invitees: 3, stillInDay7: 3, engaged: 2, converted: 2, revenue: 598, referralCredit: 120, secondDegree: 1, byKind: { personal_link: 3 } }],
+      kFactor: [{ campaign: '春季活动', members: 10, invitees: 3, kFactor: 0.3 }],
+      shares: { joined: 40, referredJoined: 4, joinShare: 0.1, value: 12_300, referralValue: 120, revenueShare: 120 / 12_300 },
+      totals: { conversions: 42, value: 12_300, matched: 37, unattributed: { conversions: 5, value: 900 }, matchRate: 37 / 42, lowConfidence: 0 },
+      currencies: ['CNY'],
+      notes: [],
+    }),
+  };
+  const handler = createCommandHandler({ store: createMemoryStore(), reports, models, settings: (ws) => (ws === WS ? SETTINGS : undefined), platform, log: createLogger('silent') });
   return async (line: string, languageCode?: string): Promise<{ text: string; captions: string[] }> => {
     const parsed = parseCommand(line);
     if (!parsed) throw new Error('not a command');
@@ -112,5 +127,21 @@ describe('/groupstats in the asker’s language', () => {
     expect(en.text).toMatch(/keyword\s+hits\n发货\s+25/);
     expect(en.captions).toEqual(['Joins by campaign · 30d']);
     expect(drawn.bars[1]?.series).toEqual(['joins', 'leaves']);
+  });
+});
+
+describe('/referrals in the asker’s language', () => {
+  it('the leaderboard, shares and k-factors in Chinese for zh-hans, English for en; people and campaigns as written', async () => {
+    const say = setup();
+    const zh = (await say('/referrals 30d', 'zh-hans')).text;
+    expect(zh).toContain('推荐 30d · linear · 计入：留存满 3 天');
+    expect(zh).toMatch(/邀请人\s+收入\s+邀请\s+入群\s+d7\s+互动\s+转化\s+二度\n@小红_shop\s+598\.00\s+3\s+4\s+3\s+2\s+2\s+1/);
+    expect(zh).toContain('经由推荐：入群的 10.0%（4/40），收入的 1.0%（12300.00 中有 120.00 归因到推荐环节）。');
+    expect(zh).toContain('各活动的 k 因子（经由该活动入群的每位成员带来的受邀人数）：春季活动 0.3（3/10）');
+    const en = (await say('/referrals 30d', 'en')).text;
+    expect(en).toContain('Referrals 30d · linear · counted: stayed 3+ days');
+    expect(en).toContain('inviter              revenue   inv  joined  d7  eng  conv  2nd\n@小红_shop');
+    expect(en).toContain('Through referrals: 10.0% of joins (4/40), 1.0% of revenue (120.00 of 12300.00 credited to referral steps).');
+    expect(en).toContain('k-factor per campaign (invitees per member who joined through it): 春季活动 0.3 (3/10)');
   });
 });
