@@ -145,3 +145,16 @@ describe('/referrals in the asker’s language', () => {
     expect(en).toContain('k-factor per campaign (invitees per member who joined through it): 春季活动 0.3 (3/10)');
   });
 });
+
+describe('the note in a group when the answer goes to a private chat', () => {
+  it('is in the asker’s language', async () => {
+    const platform: Platform = { botUsername: 'mf_bot', isChatAdmin: async () => false, createInviteLink: async (_c, o) => ({ url: `https://t.me/+${o.name}` }), revokeInviteLink: async () => undefined };
+    const handler = createCommandHandler({ store: createMemoryStore(), reports: fakeReports(), settings: (ws) => (ws === WS ? SETTINGS : undefined), platform, log: createLogger('silent') });
+    const ask = (languageCode: string, username?: string) =>
+      handler.handle({ workspace: WS, platform: 'telegram', account: '111', user: { id: '3', languageCode, ...(username ? { username } : {}) }, chat: { id: '-100', type: 'supergroup', title: '团购群 Deals' }, name: 'keywords', args: [], now: NOW });
+    expect((await ask('zh-hans', 'op_li')).groupNote).toBe('@op_li，我已在私聊中把结果发给你。');
+    expect((await ask('zh-hans')).groupNote).toBe('我已在私聊中把结果发给你。');
+    expect((await ask('en', 'op_li')).groupNote).toBe('@op_li, I sent you the answer in a private chat.');
+    expect((await ask('en')).groupNote).toBe('I sent the answer in a private chat.');
+  });
+});

@@ -26,7 +26,6 @@ import { applyCommunityEvent, type CommunityEvent } from '../../src/capture/comm
 import {
   createCommandHandler,
   parseCommand,
-  WORKING_ON_IT,
   type CommandHandler,
   type CommandResult,
   type CommandSettings,
@@ -36,6 +35,7 @@ import {
   type TrackedLinksPort,
   type DashboardPort,
 } from '../../src/commands/index.js';
+import { languageOf, t } from '../../src/i18n/index.js';
 import { reportCommandJobId } from '../../src/queue/keys.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
 import type { Logger } from '../../src/logger.js';
@@ -233,7 +233,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     await services.reportJobs.awaitAnswers(jobId, {
       ...(services.reportNoticeMs !== undefined ? { waitMs: services.reportNoticeMs } : {}),
       notice: async () => {
-        await telegram.sendMessage(prepared.job.deliver === 'private' ? where.userId : where.chatId, WORKING_ON_IT).catch((err: unknown) => {
+        await telegram.sendMessage(prepared.job.deliver === 'private' ? where.userId : where.chatId, t(languageOf(msg.from?.language_code), 'report.working')).catch((err: unknown) => {
           blog.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not say “working on it”; the report follows anyway');
         });
       },

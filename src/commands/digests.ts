@@ -60,7 +60,7 @@ export function dueRunKey(frequency: DigestFrequency, now: Date, timeZone: strin
  */
 export async function buildDigest(reports: ReportsApi, workspace: string, frequency: DigestFrequency, now: Date, timeZone: string, lang: Lang = 'en'): Promise<Answer[]> {
   const days = frequency === 'daily' ? 1 : 7;
-  const period = { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), label: frequency === 'daily' ? 'last 24 hours' : 'last 7 days' };
+  const period = { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), label: t(lang, frequency === 'daily' ? 'digest.period.daily' : 'digest.period.weekly') };
   const report = await reports.attribution(workspace, { period, by: 'group', model: DIGEST_MODEL });
   const answers = await renderAttribution(report, { timeZone, lang });
   const first = answers.find((a) => a.type === 'text');
