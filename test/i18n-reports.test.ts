@@ -158,3 +158,20 @@ describe('the note in a group when the answer goes to a private chat', () => {
     expect((await ask('en')).groupNote).toBe('I sent the answer in a private chat.');
   });
 });
+
+describe('/journey in the asker’s language', () => {
+  it('the timeline in Chinese for zh-hans, English for en; groups, campaigns and keywords as written', async () => {
+    const say = setup();
+    const zh = (await say('/journey @alice_shop', 'zh-hans')).text;
+    expect(zh).toContain('@alice_shop 的旅程\n首次出现 2026-03-01 02:00 · 2 个触点 · 1 个转化');
+    expect(zh).toContain(`2026-03-01 02:00  入群 · ${REPORT_MARKER} · 活动 spring`);
+    expect(zh).toContain(`2026-03-02 02:00  消息 · ${REPORT_MARKER} · [发货]`);
+    expect(zh).toContain('2026-03-05 02:00  ★ 转化 299 CNY（tg_id）');
+    expect(await say('/journey @nobody', 'zh-hans')).toMatchObject({ text: '这个工作区里没有“@nobody”这个人。' });
+    const en = (await say('/journey @alice_shop', 'en')).text;
+    expect(en).toContain('Journey of @alice_shop\nFirst seen 2026-03-01 02:00 · 2 touches · 1 conversion');
+    expect(en).toContain(`2026-03-01 02:00  joined · ${REPORT_MARKER} · campaign spring`);
+    expect(en).toContain('2026-03-05 02:00  ★ converted 299 CNY (tg_id)');
+    expect(await say('/journey @nobody', 'en')).toMatchObject({ text: 'I know nobody as “@nobody” in this workspace.' });
+  });
+});

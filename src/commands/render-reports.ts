@@ -305,6 +305,17 @@ const KIND_LABEL: Record<string, string> = {
   message: 'message',
 };
 
+const KIND_LABEL_ZH: Record<string, string> = {
+  join: '入群',
+  leave: '退群',
+  keyword: '关键词',
+  mention: '提及',
+  link_posted: '发了链接',
+  link_click: '点击链接',
+  dm_start: '启动机器人',
+  message: '消息',
+};
+
 /** Most timeline lines in a `/journey` answer (the latest ones). */
 export const MAX_JOURNEY_LINES = 40;
 
@@ -314,56 +325,62 @@ function localTime(iso: string, timeZone: string): string {
   return parts.replace(',', '');
 }
 
-/** `/journey`: one line per touch and conversion, in time order, in the workspace's time zone. */
+/** `/journey`: one line per touch and conversion, in time order, in the workspace's time zone; in `o.lang` (names as written). */
 export function renderJourney(j: JourneyReport, o: RenderOptions & { who?: string }): Answer[] {
+  const zh = o.lang === 'zh';
   type Line = { at: string; text: string };
   const lines: Line[] = [
     ...j.touches.map((t) => ({
       at: t.at,
       text: [
-        KIND_LABEL[t.kind] ?? t.kind,
+        (zh ? KIND_LABEL_ZH[t.kind] : KIND_LABEL[t.kind]) ?? t.kind,
         t.chatTitle ? clip(t.chatTitle, 20) : t.platform === 'web' ? '' : t.chatId,
-        t.campaign ? `campaign ${t.campaign}` : '',
+        t.campaign ? `${zh ? '活动' : 'campaign'} ${t.campaign}` : '',
         t.keywords && t.keywords.length > 0 ? `[${t.keywords.slice(0, 5).join(', ')}]` : '',
       ]
         .filter(Boolean)
         .join(' · '),
     })),
-    ...j.conversions.map((c) => ({ at: c.at, text: `★ converted ${num(c.value)} ${c.currency} (${c.rule})` })),
+    ...j.conversions.map((c) => ({ at: c.at, text: zh ? `★ 转化 ${num(c.value)} ${c.currency}（${c.rule}）` : `★ converted ${num(c.value)} ${c.currency} (${c.rule})` })),
   ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const hidden = Math.max(0, lines.length - MAX_JOURNEY_LINES) + (j.touchesOmitted ?? 0);
   const shown = lines.slice(Math.max(0, lines.length - MAX_JOURNEY_LINES));
-  const head = [
-    `Journey of ${o.who ?? memberLabel(j)}`,
-    `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`,
-  ].join('\n');
-  const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier ${plural(hidden, 'line')}\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
+  const who = o.who ?? memberLabel(j);
+  const first = j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–';
+  const head = (
+    zh
+      ? [`${who} 的旅程`, `首次出现 ${first} · ${j.touches.length} 个触点 · ${j.conversions.length} 个转化`]
+      : [`Journey of ${who}`, `First seen ${first} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`]
+  ).join('\n');
+  const earlier = hidden > 0 ? (zh ? `… 更早的 ${hidden} 行\n` : `… ${hidden} earlier ${plural(hidden, 'line')}\n`) : '';
+  const body = shown.length === 0 ? (zh ? '没有记录到触点。' : 'No touches recorded.') : earlier + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
   const ids = j.identities ?? [];
   // Why these ids are one person: each identifier with the evidence that linked it (and the merges it caused).
   const identities =
     ids.length === 0
       ? ''
-      : `\n\nIdentities (profile ${j.profileId})\n` +
+      : `\n\n${zh ? `身份（档案 ${j.profileId}）` : `Identities (profile ${j.profileId})`}\n` +
         ids
           .map((i) => {
-            const why = i.evidence.map((e) => `${e.why} (${Math.round(e.confidence * 100)}%, ${e.source.kind} ${localTime(e.at, o.timeZone)}${e.merged ? `, merged ${e.merged.join(', ')}` : ''})`);
+            const why = i.evidence.map((e) => `${e.why} (${Math.round(e.confidence * 100)}%, ${e.source.kind} ${localTime(e.at, o.timeZone)}${e.merged ? `, ${zh ? '合并了' : 'merged'} ${e.merged.join(', ')}` : ''})`);
             return `${i.identifier}${why.length > 0 ? `  ← ${why.join('; ')}` : ''}`;
           })
           .join('\n');
-  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone)}\n\n${body}${identities}`, monospace: true }];
+  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone, zh)}\n\n${body}${identities}`, monospace: true }];
 }
 
 /** Referral chains on a journey: who brought the member, and whom they brought (at most 10 named). */
-function referralLines(j: JourneyReport, timeZone: string): string {
+function referralLines(j: JourneyReport, timeZone: string, zh: boolean): string {
   const r = j.referrals;
   if (!r) return '';
   const where = (x: { chatTitle?: string; chatId: string }): string => clip(x.chatTitle ?? x.chatId, 20);
-  const left = (x: { leftAt: string | null }): string => (x.leftAt ? `, left ${localTime(x.leftAt, timeZone)}` : '');
+  const left = (x: { leftAt: string | null }): string => (x.leftAt ? (zh ? `，${localTime(x.leftAt, timeZone)} 退群` : `, left ${localTime(x.leftAt, timeZone)}`) : '');
   const out: string[] = [];
-  for (const b of r.invitedBy) out.push(`Brought by ${b.label} (${b.kind.replace('_', ' ')}) into ${where(b)} ${localTime(b.at, timeZone)}${left(b)}`);
+  for (const b of r.invitedBy) out.push(zh ? `由 ${b.label}（${b.kind.replace('_', ' ')}）带入 ${where(b)} ${localTime(b.at, timeZone)}${left(b)}` : `Brought by ${b.label} (${b.kind.replace('_', ' ')}) into ${where(b)} ${localTime(b.at, timeZone)}${left(b)}`);
   if (r.invited.length > 0) {
     const still = r.invited.filter((x) => x.leftAt === null).length;
-    out.push(`Brought ${r.invited.length} ${plural(r.invited.length, 'person', 'people')} (${still} still in): ${r.invited.slice(0, 10).map((x) => `${x.label} → ${where(x)}`).join(', ')}${r.invited.length > 10 ? ', …' : ''}`);
+    const names = `${r.invited.slice(0, 10).map((x) => `${x.label} → ${where(x)}`).join(', ')}${r.invited.length > 10 ? ', …' : ''}`;
+    out.push(zh ? `带来 ${r.invited.length} 人（${still} 人仍在群）：${names}` : `Brought ${r.invited.length} ${plural(r.invited.length, 'person', 'people')} (${still} still in): ${names}`);
   }
   return `\n${out.join('\n')}`;
 }
