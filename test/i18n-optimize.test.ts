@@ -197,6 +197,8 @@ describe('/alerts in the asker’s language', () => {
     expect(await say('2', '/alerts off', 'en')).toBe('Alerts off. /alerts on starts them again.');
     expect(await say('2', '/alerts on', 'zh-hans')).toBe('预警已开启：每天 09:00（Asia/Shanghai）检查，每条都写明预期和实际的数字，发到经理群。');
     expect(await say('2', '/alerts on')).toBe('Alerts on: checked daily at 09:00 (Asia/Shanghai); each says what was expected and what came, posted to the managers’ chat.');
+    expect(await say('2', '/alerts maybe', 'zh-hans')).toBe('用法：/alerts on|off');
+    expect(await say('2', '/alerts maybe', 'en')).toBe('Usage: /alerts on|off');
   });
 });
 
@@ -261,10 +263,10 @@ describe('digests in the workspace’s language', () => {
     const texts = async (lang?: 'zh' | 'en'): Promise<string> =>
       (await buildDigest(r, WS, 'weekly', NOW, 'Asia/Shanghai', lang)).map((a) => (a.type === 'text' ? a.text : a.type === 'photo' ? `[photo ${a.caption ?? ''}]` : '')).join('\n');
     const zh = await texts('zh');
-    expect(zh).toMatch(/^\[photo 按群组归因 · last 7 days/);
+    expect(zh).toMatch(/^\[photo 按群组归因 · 最近 7 天/);
     expect(zh).toContain('每周摘要 · 发送 /digest off 停止\n\n按群组归因 · linear 对比最后点击');
     expect(zh).toContain('团购群 Deals');
-    expect(zh).toContain('提示 · last 7 days');
+    expect(zh).toContain('提示 · 最近 7 天');
     expect(zh).toContain(`🔴 机器人管理员 · ${GROUP}：机器人不是管理员`);
     expect(zh).not.toContain('🟠');
     const en = await texts();

@@ -90,7 +90,7 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
   async function answerFailure(err: unknown, spec: CommandSpec, req: CommandRequest, access: Access): Promise<Answer[] | null> {
     if (err instanceof UsageError || err instanceof ReportParamError) {
       if (spec.audited) await audit(req, access, spec.name, 'usage', err.message);
-      return [text(usageLine(err.message, spec.usage))];
+      return [text(usageLine(err.message, spec.usage, languageOf(req.user.languageCode)))];
     }
     // The reports' own argument checks (kept in step with ours; reached only if they drift).
     if (err instanceof Error && err.name === 'ReportError') {
