@@ -1,6 +1,9 @@
 /**
- * The bot's own words in English and simplified Chinese: /help, refusals, report titles and
- * table headers, /dashboard, hints, readiness, keyword lift, /alerts and digests. Group names, campaigns and keywords are never translated (they
+ * The bot's own words in English and simplified Chinese: /help, refusals, usage lines, report
+ * titles and table headers (/report, /models, /funnel, /groupstats, /lift), /dashboard, hints,
+ * readiness, /alerts, digests and the report queue's notices. Sentences worded from structured
+ * results live beside their rules (`hintText`, `readinessText`, `alertText`, campaign
+ * `headline`). Group names, campaigns and keywords are never translated (they
  * are shown as written). `{name}` in a message is replaced by `vars.name`. Pure.
  */
 import type { Lang } from './language.js';
