@@ -258,6 +258,14 @@ describe('daily alerts in the workspace’s language', () => {
 });
 
 describe('digests in the workspace’s language', () => {
+  it('/digest answers the one who subscribes in their language', async () => {
+    const { say } = setup();
+    expect(await say('2', '/digest weekly', 'zh-hans')).toBe('已开启每周摘要：每周一 09:00（Asia/Shanghai）把归因报表发到这里。发送 /digest off 停止。');
+    expect(await say('2', '/digest daily', 'en')).toBe('Daily digest on: the attribution report comes here every day at 09:00 (Asia/Shanghai). /digest off stops it.');
+    expect(await say('2', '/digest off', 'zh')).toBe('已关闭此聊天的定期摘要。');
+    expect(await say('2', '/digest off', 'en')).toBe('This chat had no digest.');
+  });
+
   it('writes the weekly digest (attribution, hints, red readiness checks) in Chinese for zh, English by default', async () => {
     const r = reports();
     const texts = async (lang?: 'zh' | 'en'): Promise<string> =>
