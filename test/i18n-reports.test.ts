@@ -31,7 +31,7 @@ const SETTINGS: Settings = { id: WS, keywords: ['发货'], roles: { owners: ['te
 
 function setup() {
   const platform: Platform = { botUsername: 'mf_bot', isChatAdmin: async () => false, createInviteLink: async (_c, o) => ({ url: `https://t.me/+${o.name}` }), revokeInviteLink: async () => undefined };
-  const models = { status: async () => [{ month: '2026-03', fitId: null, fittedAt: null, journeys: 0, conversions: 0, dirty: false }], requestRefit: async () => 'queued' };
+  const models = { status: async () => [{ month: '2026-03', fitId: null, fittedAt: null, journeys: 0, conversions: 0, dirty: false }], requestRefit: async () => 'months 2026-03 queued' };
   const reports = {
     ...fakeReports(),
     referrals: async (workspace: string, o: { period: import('../src/reports/period.js').Period; model: string }) => ({
@@ -53,7 +53,7 @@ function setup() {
     if (!parsed) throw new Error('not a command');
     const r = await handler.handle({ workspace: WS, platform: 'telegram', account: '111', user: { id: '2', ...(languageCode !== undefined ? { languageCode } : {}) }, chat: { id: '2', type: 'private' }, name: parsed.name, args: parsed.args, now: NOW });
     const answers: Answer[] = r.answers;
-    return { text: answers.map((a) => (a.type === 'text' ? a.text : '')).join('\n'), captions: answers.flatMap((a) => (a.type === 'photo' && a.caption ? [a.caption] : [])) };
+    return { text: answers.map((a) => (a.type === 'text' ? a.text : '')).join('\n'), captions: answers.flatMap((a) => ((a.type === 'photo' || a.type === 'document') && a.caption ? [a.caption] : [])) };
   };
 }
 
@@ -173,5 +173,21 @@ describe('/journey in the asker’s language', () => {
     expect(en).toContain(`2026-03-01 02:00  joined · ${REPORT_MARKER} · campaign spring`);
     expect(en).toContain('2026-03-05 02:00  ★ converted 299 CNY (tg_id)');
     expect(await say('/journey @nobody', 'en')).toMatchObject({ text: 'I know nobody as “@nobody” in this workspace.' });
+  });
+});
+
+describe('keyword, export and refit answers in the asker’s language', () => {
+  it('/track, /untrack, /keywords, /export and /refit answer zh-hans in Chinese and en in English; keywords as written', async () => {
+    const say = setup();
+    expect((await say('/track 包邮 发货', 'zh-hans')).text).toBe('开始监测：包邮\n已在监测：发货');
+    expect((await say('/track discount', 'en')).text).toBe('Now watching: discount');
+    expect((await say('/keywords', 'zh-CN')).text).toBe('配置文件中的（1）：发货\n用 /track 添加的（2）：discount, 包邮');
+    expect((await say('/keywords', 'en')).text).toBe('Configured (1): 发货\nAdded with /track (2): discount, 包邮');
+    expect((await say('/untrack 包邮 发货 价格', 'zh-hans')).text).toBe('已停止监测：包邮\n这些写在配置文件里（请在配置文件中删除）：发货\n未在监测：价格');
+    expect((await say('/untrack discount 价格', 'en')).text).toBe('Stopped watching: discount\nNot watched: 价格');
+    expect((await say('/export 30d', 'zh-hans')).captions).toEqual(['归因触点 · 30d · 全部模型']);
+    expect((await say('/export 30d', 'en')).captions).toEqual(['Credited touches · 30d · every model']);
+    expect((await say('/refit', 'zh-hans')).text).toBe('已排队重新拟合所有有转化的月份：months 2026-03 queued。Markov 和 Shapley 会重新拟合并改写它们的归因；/models 会显示上次拟合时间。');
+    expect((await say('/refit 30d', 'en')).text).toBe('Refit queued for 30d: months 2026-03 queued. Markov and Shapley are fitted again and their credits rewritten; /models shows when they were last fitted.');
   });
 });
