@@ -91,3 +91,15 @@ describe('cohorts and paths in the asker’s language', () => {
     expect(en).toMatch(/campaign\s+assists\s+last\s+ratio\s+sens\./);
   });
 });
+
+describe('/goal and /spend in the asker’s language', () => {
+  it('confirm in Chinese for zh-hans and in English for en; campaign names as written', async () => {
+    const say = await setUp();
+    expect(await say('/goal 春季活动 engagement target=20%@d28 from=2026-03-01 to=2026-03-31', 'zh-hans')).toBe('春季活动：目标 互动，目标值 第 28 天留存 20%，投放期 2026-03-01..2026-03-31。发送 /campaign 春季活动 查看它的卡片。');
+    expect(await say('/goal spring awareness target=500joins', 'en')).toBe('spring: goal awareness, target 500 joins. /campaign spring shows its card.');
+    expect(await say('/goal spring off', 'zh-hans')).toBe('已删除 spring 的目标：它的活动卡片会显示目标未设定（或以配置文件为准）。');
+    expect(await say('/goal spring off', 'en')).toBe('spring had no goal set here.');
+    expect(await say('/spend 春季活动 1000 2026-03-01..2026-03-10', 'zh-hans')).toBe('春季活动 的花费：¥1,000，分摊到 10 天（2026-03-01 – 2026-03-10），每天 ¥100。会替换这些天之前录入的花费。');
+    expect(await say('/spend spring 300 2026-03-02..2026-03-02', 'en')).toBe('Spend of spring: ¥300 on 2026-03-02. It replaces what was entered for those days.');
+  });
+});
