@@ -191,3 +191,28 @@ describe('keyword, export and refit answers in the asker’s language', () => {
     expect((await say('/refit 30d', 'en')).text).toBe('Refit queued for 30d: months 2026-03 queued. Markov and Shapley are fitted again and their credits rewritten; /models shows when they were last fitted.');
   });
 });
+
+describe('invite links in the asker’s language', () => {
+  it('/invite, /invites, /revoke and /link answer zh-hans in Chinese and en in English; group and campaign names as written', async () => {
+    const store = createMemoryStore();
+    await store.community.groups.upsert(WS, { workspace: WS, platform: 'telegram', chatId: '-1003', title: REPORT_MARKER, account: '111', status: 'active', botIsAdmin: true, at: '2026-03-01T00:00:00Z' });
+    const platform: Platform = { botUsername: 'mf_bot', isChatAdmin: async () => true, createInviteLink: async (_c, o) => ({ url: `https://t.me/+${o.name}` }), revokeInviteLink: async () => undefined };
+    const handler = createCommandHandler({ store, reports: fakeReports(), settings: (ws) => (ws === WS ? SETTINGS : undefined), platform, log: createLogger('silent') });
+    const say = async (line: string, languageCode: string): Promise<string> => {
+      const parsed = parseCommand(line);
+      if (!parsed) throw new Error('not a command');
+      const r = await handler.handle({ workspace: WS, platform: 'telegram', account: '111', user: { id: '3', languageCode }, chat: { id: '3', type: 'private' }, name: parsed.name, args: parsed.args, now: NOW });
+      return r.answers.map((a) => (a.type === 'text' ? a.text : '')).join('\n');
+    };
+    expect(await say('/invites', 'zh-hans')).toBe('没有有效的活动邀请链接。用 /invite <活动> 创建一个。');
+    expect(await say('/invites', 'en')).toBe('No active campaign invite links. Make one with /invite <campaign>.');
+    expect(await say('/invite 春季活动 group=-1003', 'zh-hans')).toBe(`${REPORT_MARKER} 的活动“春季活动”邀请链接：\nhttps://t.me/+春季活动\n通过它入群的成员都归因到 春季活动。`);
+    expect(await say('/invite spring request group=-1003', 'en')).toBe(`Invite link for campaign “spring” in ${REPORT_MARKER}:\nhttps://t.me/+spring\nJoins through it are credited to spring (people ask to join; an admin approves).`);
+    expect(await say('/invites', 'zh-hans')).toMatch(/^活动\s+链接\s+群组\n/);
+    expect(await say('/revoke 春季活动 group=-1003', 'zh-hans')).toBe(`已撤销 ${REPORT_MARKER} 里“春季活动”的 1 个链接。已经发生的入群仍然计入归因。`);
+    expect(await say('/revoke spring group=-1003', 'en')).toBe(`Revoked 1 link for “spring” in ${REPORT_MARKER}. Joins already made stay credited.`);
+    expect(await say('/revoke spring group=-1003', 'zh-hans')).toBe(`${REPORT_MARKER} 里没有“spring”的有效邀请链接。`);
+    expect(await say('/link https://shop.example.com/a spring', 'zh-hans')).toBe('此安装还没有配置可追踪链接。');
+    expect(await say('/link https://shop.example.com/a spring', 'en')).toBe('Tracked links are not configured on this installation yet.');
+  });
+});
