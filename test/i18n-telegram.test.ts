@@ -16,7 +16,7 @@ import type { Store, StoredTouch } from '../src/store/store.js';
 import { touchEventSchema } from '../src/touch-event.js';
 import type { StubCall } from './support/bot-api-stub.js';
 import { fakeReports, REPORT_MARKER } from './support/fake-reports.js';
-import { BOT, commandUpdate, MANAGERS_CHAT, OTHER_BOT, P, privateChat, startTelegramHarness, testConfig, WORKSPACES, type TelegramHarness } from './support/telegram-harness.js';
+import { BOT, commandUpdate, fixture, MANAGERS_CHAT, OTHER_BOT, P, privateChat, startTelegramHarness, testConfig, WORKSPACES, type TelegramHarness } from './support/telegram-harness.js';
 
 const open: TelegramHarness[] = [];
 afterEach(async () => {
@@ -105,5 +105,21 @@ describe('the Telegram role in the asker’s or the workspace’s language', () 
       expect(result.status).toBe('checked');
       expect(texts(h, MANAGERS_CHAT)[0]).toContain(expected);
     }
+  });
+
+  it('thanks whoever added the bot to a group in their language', async () => {
+    const h = await startTelegramHarness();
+    open.push(h);
+    const added = (adder: number, chatId: number, lang: string) =>
+      fixture('my-chat-member-added', (u) => {
+        u.my_chat_member.from.id = adder;
+        u.my_chat_member.from.language_code = lang;
+        u.my_chat_member.chat.id = chatId;
+      });
+    await h.feed([added(921, -1009990011, 'zh-hans'), added(922, -1009990012, 'en')]);
+    const zh = await h.stub.waitForCall((c) => c.method === 'sendMessage' && c.payload.chat_id === '921');
+    const en = await h.stub.waitForCall((c) => c.method === 'sendMessage' && c.payload.chat_id === '922');
+    expect(String(zh.payload.text)).toMatch(/^感谢把我加入“.+”。我会记录谁入群/);
+    expect(String(en.payload.text)).toMatch(/^Thanks for adding me to “.+”\. I record who joins/);
   });
 });
