@@ -187,6 +187,15 @@ describe('/lift in the asker’s language', () => {
   });
 });
 
+describe('/help describes every command in Chinese for zh-hans', () => {
+  it('names the optimization and campaign commands in Chinese, and in English for en', async () => {
+    const { say } = setup();
+    const zh = await say('2', '/help', 'zh-hans');
+    for (const line of ['/hints [period] — 最后点击低估了什么，以及该怎么做', '/readiness [problems] — 就绪检查：监测是否设置好，附修复建议', '/alerts on|off — 变化超出随机波动时的每日预警', '/campaigns [period] [model=linear] — 各活动对照目标的表现']) expect(zh).toContain(line);
+    expect(await say('2', '/help', 'en')).toContain('/hints [period] — What last click undervalues, and what to do');
+  });
+});
+
 describe('/alerts in the asker’s language', () => {
   it('says whether alerts are on, and turns them off and on, in Chinese for zh-hans and English for en', async () => {
     const { say } = setup();

@@ -301,6 +301,20 @@ const COMMAND_DESCRIPTIONS_ZH: Record<string, string> = {
   grant: '授予角色',
   ungrant: '撤销角色',
   dashboard: '打开数据看板',
+  myinvite: '你的专属邀请链接，以及你带来了多少人',
+  referrals: '谁带来了谁，以及受邀人买了什么',
+  campaigns: '各活动对照目标的表现',
+  campaign: '活动卡片：目标、CAC 和 ROAS',
+  goal: '设定活动的目标和目标值',
+  spend: '录入活动花费',
+  cohorts: '按入群周或活动的留存和活跃',
+  paths: '转化旅程的路径',
+  lift: '关键词提升（对比匹配的对照组）',
+  hints: '最后点击低估了什么，以及该怎么做',
+  readiness: '就绪检查：监测是否设置好，附修复建议',
+  alerts: '变化超出随机波动时的每日预警',
+  stitch: '跨平台识别率：在多个平台都入群的人',
+  unmerge: '拆分错误合并的两个人',
 };
 
 const CATALOG: Record<Lang, Record<MessageKey, string>> = { en: EN, zh: ZH };
