@@ -62,16 +62,18 @@ describe('configuration', () => {
         referralMinDays: 3,
         retentionDays: 400,
         referralCountAdminAdds: false,
+        language: 'en',
       },
     ]);
   });
 
   it('validates workspace settings with their own examples', () => {
-    const yaml = `workspaces:\n  - id: acme\n    timezone: Mars/Olympus\n    allowedDomains: [Shop.Example.com]\n    roles: { managers: ['12345'] }\n`;
+    const yaml = `workspaces:\n  - id: acme\n    timezone: Mars/Olympus\n    allowedDomains: [Shop.Example.com]\n    roles: { managers: ['12345'] }\n    language: zh-CN\n`;
     const msg = errorOf(() => loadWith({ MIDFUNNEL_CONFIG: 'm.yaml' }, { 'm.yaml': yaml }));
     expect(msg).toContain('m.yaml.workspaces.0.timezone: an IANA time zone like Asia/Shanghai');
     expect(msg).toContain('m.yaml.workspaces.0.allowedDomains.0: a lower-case domain like shop.example.com');
     expect(msg).toContain('m.yaml.workspaces.0.roles.managers.0: telegram:<user id>, whatsapp:<phone> or whatsapp:<id>@lid');
+    expect(msg).toContain('m.yaml.workspaces.0.language: en (English) or zh (simplified Chinese)');
   });
 
   it('reads JSON too, and reports bad entries by path', () => {

@@ -26,7 +26,6 @@ import { applyCommunityEvent, type CommunityEvent } from '../../src/capture/comm
 import {
   createCommandHandler,
   parseCommand,
-  WORKING_ON_IT,
   type CommandHandler,
   type CommandResult,
   type CommandSettings,
@@ -36,6 +35,7 @@ import {
   type TrackedLinksPort,
   type DashboardPort,
 } from '../../src/commands/index.js';
+import { languageOf, t } from '../../src/i18n/index.js';
 import { reportCommandJobId } from '../../src/queue/keys.js';
 import { makePseudonymizer, normalizeInternationalPhone } from '../../src/identity/pseudonymize.js';
 import type { Logger } from '../../src/logger.js';
@@ -233,7 +233,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     await services.reportJobs.awaitAnswers(jobId, {
       ...(services.reportNoticeMs !== undefined ? { waitMs: services.reportNoticeMs } : {}),
       notice: async () => {
-        await telegram.sendMessage(prepared.job.deliver === 'private' ? where.userId : where.chatId, WORKING_ON_IT).catch((err: unknown) => {
+        await telegram.sendMessage(prepared.job.deliver === 'private' ? where.userId : where.chatId, t(languageOf(msg.from?.language_code), 'report.working')).catch((err: unknown) => {
           blog.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not say “working on it”; the report follows anyway');
         });
       },
@@ -334,14 +334,26 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     if (wasIn) return void blog.info({ chat: c.id, botIsAdmin }, 'bot rights changed');
     blog.info({ chat: c.id, botIsAdmin, addedBy: adder }, 'bot added to a group');
     const canInvite = canInviteUsers(u.new_chat_member);
-    const lines = [
-      `Thanks for adding me to “${title}”. I record who joins (and through which invite link), keywords and links, never the text of messages.`,
-      botIsAdmin
-        ? `I am an admin there, so I see joins, leaves and messages.${canInvite ? '' : ' Give me the “Invite users via link” right to make campaign links with /invite.'}`
-        : 'Please make me an admin of the group: Telegram tells bots about members joining and leaving only when they are admins. The “Invite users via link” right lets me make campaign links with /invite; no other right is needed.',
-    ];
+    const zh = languageOf(u.from.language_code) === 'zh';
+    const lines = zh
+      ? [
+          `感谢把我加入“${title}”。我会记录谁入群（以及通过哪个邀请链接）、关键词和链接，从不保存消息正文。`,
+          botIsAdmin
+            ? `我在那里是管理员，所以能看到入群、退群和消息。${canInvite ? '' : '请给我“通过链接邀请用户”的权限，这样才能用 /invite 创建活动链接。'}`
+            : '请把我设为群管理员：Telegram 只在机器人是管理员时才告诉它成员的入群和退群。“通过链接邀请用户”权限让我能用 /invite 创建活动链接；不需要其他权限。',
+        ]
+      : [
+          `Thanks for adding me to “${title}”. I record who joins (and through which invite link), keywords and links, never the text of messages.`,
+          botIsAdmin
+            ? `I am an admin there, so I see joins, leaves and messages.${canInvite ? '' : ' Give me the “Invite users via link” right to make campaign links with /invite.'}`
+            : 'Please make me an admin of the group: Telegram tells bots about members joining and leaving only when they are admins. The “Invite users via link” right lets me make campaign links with /invite; no other right is needed.',
+        ];
     if (!botIsAdmin && !info.can_read_all_group_messages) {
-      lines.push('Privacy mode is on for me, so until I am an admin I see only commands, not the group’s messages (no keyword or link tracking). Make me an admin, or turn privacy mode off in @BotFather (/setprivacy → Disable) and add me again.');
+      lines.push(
+        zh
+          ? '我的隐私模式已开启，在成为管理员之前只能看到命令，看不到群消息（无法统计关键词和链接）。请把我设为管理员，或在 @BotFather 中关闭隐私模式（/setprivacy → Disable）后重新把我加进群。'
+          : 'Privacy mode is on for me, so until I am an admin I see only commands, not the group’s messages (no keyword or link tracking). Make me an admin, or turn privacy mode off in @BotFather (/setprivacy → Disable) and add me again.',
+      );
     }
     if (u.from.is_bot) return;
     try {
@@ -351,7 +363,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       await telegram.sendMessage(c.id, lines.slice(1).join('\n\n'), { link_preview_options: { is_disabled: true } });
       return;
     }
-    await readinessForAdder(adder, u.from.username, ctx.update.update_id);
+    await readinessForAdder(adder, u.from.username, u.from.language_code, ctx.update.update_id);
   });
 
   /**
@@ -359,10 +371,10 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
    * added it when they may see them (an owner or manager: `/readiness problems` as they would
    * ask it, on the report queue). Never fails the update.
    */
-  const readinessForAdder = async (adder: string, username: string | undefined, updateId: number): Promise<void> => {
+  const readinessForAdder = async (adder: string, username: string | undefined, languageCode: string | undefined, updateId: number): Promise<void> => {
     if (!commands || !services.reports?.readiness) return;
     try {
-      const prepared = await commands.prepare({ workspace: ws, platform: 'telegram', account: account.botId, user: { id: adder, ...(username ? { username } : {}) }, chat: { id: adder, type: 'private' }, name: 'readiness', args: ['problems'], now: now() });
+      const prepared = await commands.prepare({ workspace: ws, platform: 'telegram', account: account.botId, user: { id: adder, ...(username ? { username } : {}), ...(languageCode ? { languageCode } : {}) }, chat: { id: adder, type: 'private' }, name: 'readiness', args: ['problems'], now: now() });
       if (prepared.kind !== 'report') return;
       await services.reportJobs.add(reportCommandJobId(account.botId, updateId), { kind: 'command', platform: 'telegram', account: account.botId, job: prepared.job, where: { chatId: adder, userId: adder } });
     } catch (err) {

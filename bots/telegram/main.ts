@@ -217,6 +217,7 @@ export async function startTelegramRole(options: TelegramRoleOptions): Promise<T
     queue: options.reportQueue,
     ...(options.reports ? { reports: options.reports } : {}),
     timeZoneOf: (ws) => settingsOf(ws)?.timezone,
+    languageOf: (ws) => settingsOf(ws)?.language,
     log,
     concurrency: options.reportConcurrency ?? 2,
     ...(options.onReportDone ? { onDone: options.onReportDone } : {}),

@@ -15,6 +15,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { buildDigest, type ReportJobData, type ReportQueue } from '../../src/commands/index.js';
+import type { Lang } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/logger.js';
 import { reportsQueueName } from '../../src/queue/keys.js';
 import type { ReportsApi } from '../../src/reports/report-types.js';
@@ -35,6 +36,8 @@ export interface TelegramReportWorkerOptions {
   reports?: ReportsApi;
   /** A workspace's time zone (digests); default UTC. */
   timeZoneOf: (workspace: string) => string | undefined;
+  /** A workspace's language (digests answer no one); default English. */
+  languageOf?: (workspace: string) => Lang | undefined;
   log: Logger;
   /** Reports computed at once; default 2 (reports are heavy; the chat work is not). */
   concurrency?: number;
@@ -65,7 +68,7 @@ export function makeReportProcessor(options: Omit<TelegramReportWorkerOptions, '
         return;
       }
       if (!options.reports) throw new UnrecoverableError('digest job in a process without reports');
-      const answers = await buildDigest(options.reports, data.workspace, data.frequency, new Date(data.at), options.timeZoneOf(data.workspace) ?? 'UTC');
+      const answers = await buildDigest(options.reports, data.workspace, data.frequency, new Date(data.at), options.timeZoneOf(data.workspace) ?? 'UTC', options.languageOf?.(data.workspace) ?? 'en');
       await options.queue.deliverOnce(id, (from, sent) => sendAnswers(bot.telegram, data.chatId, answers, { from, sent }));
     } catch (err) {
       if (err instanceof UnrecoverableError) throw err;

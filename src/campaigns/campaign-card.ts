@@ -22,6 +22,7 @@ import type { Amount, AttributionReport } from '../reports/report-types.js';
 import type { CampaignGoal, CampaignTarget, MemberJoin, Store } from '../store/store.js';
 import type { Platform } from '../touch-event.js';
 import { campaignPlans, currencyOf, timeZoneOf, type CampaignPlan, type CampaignSettings } from './campaign-settings.js';
+import type { Lang } from '../i18n/index.js';
 import { DEFAULT_RETENTION_DAY, describeTarget, money, percent, ratio, round } from './campaign-target.js';
 import { isMemberAt } from './membership.js';
 
@@ -148,40 +149,60 @@ export async function spendOf(store: Store, workspace: string, timeZone: string,
   return out;
 }
 
-/** The goal's headline and whether its target is met. */
-export function headline(c: Omit<CampaignCard, 'headline' | 'targetMet'>, currency: string, model: ModelName): { headline: string; targetMet: boolean | null } {
-  const joins = `${c.joins} ${c.joins === 1 ? 'join' : 'joins'}`;
-  const stay = c.retainedD30.share !== null ? `${percent(c.retainedD30.share)} still in at day 30` : c.retainedD7.share !== null ? `${percent(c.retainedD7.share)} still in at day 7` : 'retention not measurable yet';
+/**
+ * The goal's headline and whether its target is met, in `lang` (default English; the card's
+ * `headline`). Campaign names are not part of it; model ids are shown as they are.
+ */
+export function headline(c: Omit<CampaignCard, 'headline' | 'targetMet'>, currency: string, model: ModelName, lang: Lang = 'en'): { headline: string; targetMet: boolean | null } {
+  const zh = lang === 'zh';
+  const joins = zh ? `${c.joins} 人入群` : `${c.joins} ${c.joins === 1 ? 'join' : 'joins'}`;
+  const stay =
+    c.retainedD30.share !== null
+      ? zh ? `第 30 天仍在群 ${percent(c.retainedD30.share)}` : `${percent(c.retainedD30.share)} still in at day 30`
+      : c.retainedD7.share !== null
+      ? zh ? `第 7 天仍在群 ${percent(c.retainedD7.share)}` : `${percent(c.retainedD7.share)} still in at day 7`
+      : zh ? '留存暂时无法衡量' : 'retention not measurable yet';
+  const noSpend = zh ? '未录入花费' : 'no spend entered';
   const roas = c.roas[model];
   const roasValues = MODEL_NAMES.filter((m) => c.credited[m] > 0).map((m) => c.roas[m]).filter((v): v is number => v !== null);
-  const spread = roasValues.length > 1 ? `; ${ratio(Math.min(...roasValues))}–${ratio(Math.max(...roasValues))} across models` : '';
+  const spread = roasValues.length > 1 ? (zh ? `；各模型 ${ratio(Math.min(...roasValues))}–${ratio(Math.max(...roasValues))}` : `; ${ratio(Math.min(...roasValues))}–${ratio(Math.max(...roasValues))} across models`) : '';
   let measured: number | null = null;
   let body: string;
   switch (c.goal) {
     case 'awareness':
-      body = `awareness: ${joins}, ${c.costPerJoin === null ? 'no spend entered' : `${money(c.costPerJoin, currency)} per join`}, ${stay}`;
+      body = zh
+        ? `曝光：${joins}，${c.costPerJoin === null ? noSpend : `每人入群成本 ${money(c.costPerJoin, currency)}`}，${stay}`
+        : `awareness: ${joins}, ${c.costPerJoin === null ? noSpend : `${money(c.costPerJoin, currency)} per join`}, ${stay}`;
       break;
     case 'engagement': {
       const rate = c.joins === 0 ? null : c.engaged / c.joins;
       const perEngaged = c.spend === null || c.engaged === 0 ? null : c.spend / c.engaged;
-      body = `engagement: ${percent(rate)} engaged (${c.engaged} of ${c.joins}), ${stay}${c.spend === null ? ', no spend entered' : `, ${money(perEngaged, currency)} per engaged member`}`;
+      body = zh
+        ? `互动：${percent(rate)} 发过言（${c.joins} 人中 ${c.engaged} 人），${stay}${c.spend === null ? `，${noSpend}` : `，每个互动成员 ${money(perEngaged, currency)}`}`
+        : `engagement: ${percent(rate)} engaged (${c.engaged} of ${c.joins}), ${stay}${c.spend === null ? `, ${noSpend}` : `, ${money(perEngaged, currency)} per engaged member`}`;
       break;
     }
     case 'conversion':
-      body = `conversion: ${c.converted} converted, ${c.spend === null ? 'no spend entered' : `CAC ${money(c.cac[model], currency)}, ROAS ${ratio(roas)} (${model}${spread})`}`;
+      body = zh
+        ? `转化：${c.converted} 人转化，${c.spend === null ? noSpend : `CAC ${money(c.cac[model], currency)}，ROAS ${ratio(roas)}（${model}${spread}）`}`
+        : `conversion: ${c.converted} converted, ${c.spend === null ? noSpend : `CAC ${money(c.cac[model], currency)}, ROAS ${ratio(roas)} (${model}${spread})`}`;
       break;
     default:
-      body = `goal not set: ${joins}, ${c.converted} converted, ${c.spend === null ? 'no spend entered' : `ROAS ${ratio(roas)} (${model})`}`;
+      body = zh
+        ? `未设定目标：${joins}，${c.converted} 人转化，${c.spend === null ? noSpend : `ROAS ${ratio(roas)}（${model}）`}`
+        : `goal not set: ${joins}, ${c.converted} converted, ${c.spend === null ? noSpend : `ROAS ${ratio(roas)} (${model})`}`;
   }
   const t = c.target;
   if (!t) return { headline: body, targetMet: null };
   if (t.metric === 'joins') measured = c.joins;
   else if (t.metric === 'retention') measured = c.retainedTarget?.share ?? null;
   else measured = roas;
-  if (measured === null) return { headline: `${body} — target ${describeTarget(t)}: not measurable yet`, targetMet: null };
+  const target = zh ? `目标值 ${describeTarget(t, lang)}` : `target ${describeTarget(t)}`;
+  if (measured === null) return { headline: `${body} — ${target}${zh ? '：暂时无法衡量' : ': not measurable yet'}`, targetMet: null };
   const met = measured >= t.value;
-  const got = t.metric === 'joins' ? '' : t.metric === 'retention' ? ` (${percent(measured)})` : ` (${ratio(measured)})`;
-  return { headline: `${body} — target ${describeTarget(t)}${got} ${met ? '✔' : '✘'}`, targetMet: met };
+  const shown = t.metric === 'joins' ? '' : t.metric === 'retention' ? percent(measured) : ratio(measured);
+  const got = shown === '' ? '' : zh ? `（${shown}）` : ` (${shown})`;
+  return { headline: `${body} — ${target}${got} ${met ? '✔' : '✘'}`, targetMet: met };
 }
 
 /** Campaign cards of a workspace over a period (see the header). */

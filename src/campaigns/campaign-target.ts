@@ -7,6 +7,7 @@
  * (revenue over spend). A bare number takes the goal's own metric: joins for awareness, ROAS
  * for conversion (an engagement target is a share: `20%`).
  */
+import type { Lang } from '../i18n/index.js';
 import { CAMPAIGN_GOALS, type CampaignGoal, type CampaignTarget } from '../store/campaigns/campaign-repo.js';
 
 /** The day since joining a retention target is measured at when none is given. */
@@ -52,11 +53,19 @@ export function parseTarget(input: string | number, goal: CampaignGoal | null): 
   throw new CampaignInputError(`${TARGET_USAGE}, got ${JSON.stringify(String(input).slice(0, 40))}`);
 }
 
-/** A target as people read it: `500 joins`, `20% at day 28`, `ROAS 3`. */
-export function describeTarget(t: CampaignTarget): string {
-  if (t.metric === 'joins') return `${t.value} joins`;
-  if (t.metric === 'retention') return `${percent(t.value)} at day ${t.day ?? DEFAULT_RETENTION_DAY}`;
+/** A target as people read it: `500 joins`, `20% at day 28`, `ROAS 3` (Chinese: `500 人入群`, `第 28 天留存 20%`). */
+export function describeTarget(t: CampaignTarget, lang: Lang = 'en'): string {
+  const zh = lang === 'zh';
+  if (t.metric === 'joins') return zh ? `${t.value} 人入群` : `${t.value} joins`;
+  if (t.metric === 'retention') return zh ? `第 ${t.day ?? DEFAULT_RETENTION_DAY} 天留存 ${percent(t.value)}` : `${percent(t.value)} at day ${t.day ?? DEFAULT_RETENTION_DAY}`;
   return `ROAS ${round(t.value, 2)}`;
+}
+
+const GOALS_ZH: Record<CampaignGoal, string> = { awareness: '曝光', engagement: '互动', conversion: '转化' };
+
+/** A goal's name in `lang` (English: as stored). */
+export function goalName(goal: CampaignGoal, lang: Lang = 'en'): string {
+  return lang === 'zh' ? GOALS_ZH[goal] : goal;
 }
 
 const SYMBOLS: Readonly<Record<string, string>> = { CNY: '¥', JPY: '¥', USD: '$', EUR: '€', GBP: '£', HKD: 'HK$', TWD: 'NT$', SGD: 'S$', KRW: '₩', INR: '₹', RUB: '₽', BRL: 'R$', AUD: 'A$', CAD: 'C$' };

@@ -17,7 +17,7 @@ import { pathsReport, type PathsReport } from './paths-report.js';
 
 export { campaignCards, campaignRoas, headline, retentionAt, spendOf, type CampaignCard, type CampaignReport, type CampaignRoas, type Retention } from './campaign-card.js';
 export { campaignPlans, currencyOf, type CampaignPlan, type CampaignSettings, type ConfiguredCampaign } from './campaign-settings.js';
-export { CampaignInputError, DEFAULT_RETENTION_DAY, TARGET_USAGE, describeTarget, money, parseGoal, parseTarget, percent, ratio } from './campaign-target.js';
+export { CampaignInputError, DEFAULT_RETENTION_DAY, TARGET_USAGE, describeTarget, goalName, money, parseGoal, parseTarget, percent, ratio } from './campaign-target.js';
 export { COHORT_WEEKS, cohortReport, weekOf, type CohortReport, type CohortRow, type CohortWeek } from './cohort-report.js';
 export { LAG_BUCKETS, LENGTH_BUCKETS, TOP_PATHS, pathsReport, type PathsReport, type PathsRow } from './paths-report.js';
 export { campaignsJson, cohortsJson, pathsJson, type ReportJson } from './campaign-json.js';

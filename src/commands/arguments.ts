@@ -4,6 +4,7 @@
  * bad argument gets. Report parameters themselves (models, dimensions, periods, group
  * matching) are shared with the HTTP report API in `src/reports/report-params.ts`.
  */
+import { t, type Lang } from '../i18n/index.js';
 import { ReportParamError, parseReportPeriod } from '../reports/report-params.js';
 import type { Period } from '../reports/period.js';
 import { looksLikePeriod } from './parse-command.js';
@@ -45,10 +46,11 @@ export function onlyOptions(options: ReadonlyMap<string, string>, allowed: reado
 /**
  * The one-line answer to bad arguments: the reason, then the usage. A reason's own final
  * full stop is dropped so the line never shows “..”; dots inside it (the period example
- * `2026-01-01..2026-01-31`) are kept as they are, so every example shown is valid.
+ * `2026-01-01..2026-01-31`) are kept as they are, so every example shown is valid. A bare
+ * usage line is in `lang` (default English).
  */
-export function usageLine(reason: string, usage: string): string {
-  if (reason === usage) return `Usage: ${usage}`;
+export function usageLine(reason: string, usage: string, lang: Lang = 'en'): string {
+  if (reason === usage) return t(lang, 'usage', { usage });
   const r = reason.replace(/\s*[.。]+$/u, '').replace(/\s+/g, ' ');
   return `${r}. Usage: ${usage}`;
 }

@@ -56,7 +56,7 @@ export interface CommandHandler {
 }
 
 /** What a report that failed on its last attempt answers. */
-export const REPORT_FAILED = 'That report could not be made just now. Please try again in a few minutes.';
+export const REPORT_FAILED = t('en', 'report.failed');
 
 const here = (...answers: Answer[]): CommandResult => ({ answers, deliver: 'here' });
 
@@ -79,7 +79,8 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
 
   function deliveryOf(req: CommandRequest, deliver: CommandResult['deliver']): Pick<CommandResult, 'deliver' | 'groupNote'> {
     if (deliver === 'here') return { deliver };
-    return { deliver, groupNote: req.user.username ? `@${req.user.username}, I sent you the answer in a private chat.` : 'I sent the answer in a private chat.' };
+    const lang = languageOf(req.user.languageCode);
+    return { deliver, groupNote: req.user.username ? t(lang, 'report.sent-private-to', { username: req.user.username }) : t(lang, 'report.sent-private') };
   }
 
   const audit = (req: CommandRequest, access: Access, command: string, outcome: 'answered' | 'refused' | 'usage' | 'failed', detail?: string, actor = access.subject): Promise<void> =>
@@ -89,7 +90,7 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
   async function answerFailure(err: unknown, spec: CommandSpec, req: CommandRequest, access: Access): Promise<Answer[] | null> {
     if (err instanceof UsageError || err instanceof ReportParamError) {
       if (spec.audited) await audit(req, access, spec.name, 'usage', err.message);
-      return [text(usageLine(err.message, spec.usage))];
+      return [text(usageLine(err.message, spec.usage, languageOf(req.user.languageCode)))];
     }
     // The reports' own argument checks (kept in step with ours; reached only if they drift).
     if (err instanceof Error && err.name === 'ReportError') {
@@ -119,7 +120,7 @@ export function createCommandHandler(deps: CommandDeps): CommandHandler {
       await auditFailed(ctx.req, ctx.access, spec, err);
       if (!spec.report) throw err;
       deps.log.error({ command: spec.name, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) }, 'report failed on its last attempt');
-      return [text(REPORT_FAILED)];
+      return [text(t(languageOf(ctx.req.user.languageCode), 'report.failed'))];
     }
   }
 

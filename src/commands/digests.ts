@@ -7,6 +7,7 @@
  * `2026-W10`) is claimed in the store before sending, so of several processes exactly
  * one sends each run, and a process that was down catches up once, not many times.
  */
+import { t, type Lang } from '../i18n/index.js';
 import { localDay } from '../reports/period.js';
 import type { ReportsApi } from '../reports/report-types.js';
 import type { DigestFrequency } from '../store/store.js';
@@ -54,24 +55,25 @@ export function dueRunKey(frequency: DigestFrequency, now: Date, timeZone: strin
  * The digest's answers: the attribution report by group over the last day or week (read from
  * the counters, with the raw rows of its partial edge days: exact to the second), with its
  * chart of credited value beside last touch. The weekly one adds the week's hints (when there
- * are any) and the readiness checks that are red (when some are).
+ * are any) and the readiness checks that are red (when some are). A digest answers no one, so
+ * it is written in the workspace's `language` (default English).
  */
-export async function buildDigest(reports: ReportsApi, workspace: string, frequency: DigestFrequency, now: Date, timeZone: string): Promise<Answer[]> {
+export async function buildDigest(reports: ReportsApi, workspace: string, frequency: DigestFrequency, now: Date, timeZone: string, lang: Lang = 'en'): Promise<Answer[]> {
   const days = frequency === 'daily' ? 1 : 7;
-  const period = { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), label: frequency === 'daily' ? 'last 24 hours' : 'last 7 days' };
+  const period = { from: new Date(now.getTime() - days * 86_400_000).toISOString(), to: now.toISOString(), label: t(lang, frequency === 'daily' ? 'digest.period.daily' : 'digest.period.weekly') };
   const report = await reports.attribution(workspace, { period, by: 'group', model: DIGEST_MODEL });
-  const answers = await renderAttribution(report, { timeZone });
+  const answers = await renderAttribution(report, { timeZone, lang });
   const first = answers.find((a) => a.type === 'text');
-  if (first && first.type === 'text') first.text = `${frequency === 'daily' ? 'Daily' : 'Weekly'} digest · send /digest off to stop\n\n${first.text}`;
+  if (first && first.type === 'text') first.text = `${t(lang, frequency === 'daily' ? 'digest.daily' : 'digest.weekly')}\n\n${first.text}`;
   if (frequency === 'weekly') {
     // The week's hints (when any), and the readiness checks that are red (only when some are).
     if (reports.hints) {
       const h = await reports.hints(workspace, { period });
-      if (h.hints.length > 0) answers.push(...renderHints(h, { timeZone }));
+      if (h.hints.length > 0) answers.push(...renderHints(h, { timeZone, lang }));
     }
     if (reports.readiness) {
       const r = await reports.readiness(workspace);
-      if (r.worst === 'red') answers.push(...renderReadiness({ ...r, checks: r.checks.filter((c) => c.status === 'red') }));
+      if (r.worst === 'red') answers.push(...renderReadiness({ ...r, checks: r.checks.filter((c) => c.status === 'red') }, { lang }));
     }
   }
   return answers;

@@ -6,7 +6,7 @@
  */
 import { displayWidth } from '../attribution/format-table.js';
 import { formatAmount, renderBarChart, renderFunnelChart } from '../charts/index.js';
-import { dimensionName, t, type Lang } from '../i18n/index.js';
+import { dimensionName, modelShortName, t, type Lang } from '../i18n/index.js';
 import { localDay } from '../reports/period.js';
 import type {
   AttributionReport,
@@ -110,8 +110,13 @@ function money(value: number, currencies: readonly string[] | undefined): string
   return `${num(value)}${currencies && currencies.length > 0 ? ` ${currencies.join('/')}` : ''}`;
 }
 
-function notesLines(notes: readonly string[] | undefined): string[] {
-  return (notes ?? []).slice(0, 5).map((n) => `Note: ${n}`);
+function notesLines(notes: readonly string[] | undefined, lang: Lang = 'en'): string[] {
+  return (notes ?? []).slice(0, 5).map((n) => t(lang, 'report.note', { note: n }));
+}
+
+/** `… 3 more rows (use /export for all)` in `lang`. */
+function moreText(hidden: number, lang: Lang): string {
+  return lang === 'en' ? moreLine(hidden).join('') : t(lang, 'report.more', { n: hidden });
 }
 
 /** `/report`: totals, then a table (credited vs last touch), then a bar chart. */
@@ -158,34 +163,37 @@ export async function renderAttribution(r: AttributionReport, o: RenderOptions):
   return answers;
 }
 
-/** `/models`: one column per model (credited conversions), rows by dimension. */
+/** `/models`: one column per model (credited conversions), rows by dimension; in `o.lang` (names as written). */
 export async function renderComparison(c: ModelComparison, o: RenderOptions): Promise<Answer[]> {
+  const lang = o.lang ?? 'en';
+  const by = lang === 'en' ? c.by : dimensionName(lang, c.by);
+  const short = (m: string): string => modelShortName(lang, m, MODEL_SHORT[m] ?? m);
   const shown = c.rows.slice(0, MAX_TABLE_ROWS);
   const head = [
-    `Models side by side by ${c.by} (credited conversions)`,
-    `Period: ${periodLine(c.period, o.timeZone)}`,
-    `Conversions: ${num(c.totals.conversions)} (value ${money(c.totals.value, c.currencies)}) · matched ${pct(c.totals.matchRate)} · not attributed ${num(c.totals.unattributed.conversions)}`,
-    ...notesLines(c.notes),
+    t(lang, 'models.title', { by }),
+    t(lang, 'report.period', { period: periodLine(c.period, o.timeZone) }),
+    t(lang, 'models.conversions', { n: num(c.totals.conversions), value: money(c.totals.value, c.currencies), rate: pct(c.totals.matchRate), unattributed: num(c.totals.unattributed.conversions) }),
+    ...notesLines(c.notes, lang),
   ].join('\n');
   const body =
     shown.length === 0
-      ? 'No credited conversions in this period.'
+      ? t(lang, 'report.empty')
       : table(
-          [c.by, ...c.models.map((m) => MODEL_SHORT[m] ?? m)],
+          [by, ...c.models.map(short)],
           shown.map((row) => [clip(rowLabel(c.by, row), 12), ...c.models.map((m) => num(row.byModel[m]?.conversions ?? 0))]),
-        ) + (c.rows.length > shown.length ? '\n' + moreLine(c.rows.length - shown.length).join('') : '');
+        ) + (c.rows.length > shown.length ? '\n' + moreText(c.rows.length - shown.length, lang) : '');
   const answers: Answer[] = [];
   if (o.charts !== false && c.rows.length > 0) {
     const view = viewOf(o, c.totals.value);
     const png = await renderBarChart({
-      title: `Every model by ${c.by}`,
-      subtitle: `${c.period.label} · credited ${view === 'value' ? `value (${(c.currencies ?? []).join('/') || 'revenue'})` : 'conversions'} per model`,
-      series: c.models.map((m) => MODEL_SHORT[m] ?? m),
+      title: t(lang, 'models.chart.title', { by }),
+      subtitle: view === 'value' ? t(lang, 'models.chart.value', { period: c.period.label, currency: (c.currencies ?? []).join('/') || t(lang, 'models.chart.revenue') }) : t(lang, 'models.chart.conversions', { period: c.period.label }),
+      series: c.models.map(short),
       rows: c.rows.map((row) => ({ label: rowLabel(c.by, row), values: c.models.map((m) => (view === 'value' ? (row.byModel[m]?.value ?? 0) : (row.byModel[m]?.conversions ?? 0))) })),
       maxRows: 6,
       ...(view === 'value' ? { format: formatAmount } : {}),
     });
-    answers.push({ type: 'photo', png, caption: `Models compared by ${c.by} · ${c.period.label}` });
+    answers.push({ type: 'photo', png, caption: t(lang, 'models.caption', { by, period: c.period.label }) });
   }
   answers.push({ type: 'text', text: `${head}\n\n${body}`, monospace: true });
   return answers;
@@ -194,13 +202,15 @@ export async function renderComparison(c: ModelComparison, o: RenderOptions): Pr
 /**
  * `/funnel`: a table of the cohorts (distinct people each) and the `all` row, with the revenue
  * of their conversions; a funnel chart of the `all` row (every person once; a report without
- * one draws its single row, else the sum of its rows).
+ * one draws its single row, else the sum of its rows). In `o.lang`; names as written.
  */
 export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?: string }): Promise<Answer[]> {
+  const lang = o.lang ?? 'en';
+  const by = lang === 'en' ? f.by : dimensionName(lang, f.by);
   const all = f.rows.find((r) => r.key === 'all');
   const cohorts = f.rows.filter((r) => r !== all);
   const shown = cohorts.slice(0, MAX_TABLE_ROWS);
-  const head = [`Funnel by ${f.by}${o.title ? ` · ${o.title}` : ''}`, `Period: ${periodLine(f.period, o.timeZone)}`, ...notesLines(f.notes)].join('\n');
+  const head = [`${t(lang, 'funnel.title', { by })}${o.title ? ` · ${o.title}` : ''}`, t(lang, 'report.period', { period: periodLine(f.period, o.timeZone) }), ...notesLines(f.notes, lang)].join('\n');
   const line = (r: FunnelReport['rows'][number], label: string): string[] => [
     label,
     num(r.joined),
@@ -210,13 +220,14 @@ export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?:
     r.medianDaysToConvert === null ? '–' : num(r.medianDaysToConvert),
     num(r.value ?? 0),
   ];
+  const col = (k: 'joined' | 'engaged' | 'clicked' | 'conv' | 'days' | 'value'): string => t(lang, `funnel.col.${k}`);
   const body =
     cohorts.length === 0
-      ? 'Nobody joined in this period.'
+      ? t(lang, 'funnel.empty')
       : table(
-          [f.by, 'joined', 'engaged', 'clicked', 'conv', 'days', 'value'],
-          [...shown.map((r) => line(r, clip(rowLabel(f.by, r), 12))), ...(all && cohorts.length > 1 ? [line(all, 'all (people)')] : [])],
-        ) + (cohorts.length > shown.length ? '\n' + moreLine(cohorts.length - shown.length).join('') : '');
+          [by, col('joined'), col('engaged'), col('clicked'), col('conv'), col('days'), col('value')],
+          [...shown.map((r) => line(r, clip(rowLabel(f.by, r), 12))), ...(all && cohorts.length > 1 ? [line(all, t(lang, 'funnel.all-row'))] : [])],
+        ) + (cohorts.length > shown.length ? '\n' + moreText(cohorts.length - shown.length, lang) : '');
   const answers: Answer[] = [];
   if (o.charts !== false && cohorts.length > 0) {
     const sum = (k: 'joined' | 'engaged' | 'clicked' | 'converted' | 'value'): number => cohorts.reduce((s, r) => s + (r[k] ?? 0), 0);
@@ -225,55 +236,59 @@ export async function renderFunnel(f: FunnelReport, o: RenderOptions & { title?:
     const step = (k: 'joined' | 'engaged' | 'clicked' | 'converted'): number => (whole ? whole[k] : sum(k));
     const value = whole ? (whole.value ?? 0) : sum('value');
     const median = whole?.medianDaysToConvert ?? null;
+    const revenue = `${formatAmount(value)}${f.currencies && f.currencies.length > 0 ? ` ${f.currencies.join('/')}` : ''}`;
     const png = await renderFunnelChart({
-      title: `Funnel · ${one ? rowLabel(f.by, one) : `all ${f.by}s`}`,
-      subtitle: `${f.period.label}${!one && all ? ' · each person once' : ''}`,
+      title: t(lang, 'funnel.chart.title', { what: one ? rowLabel(f.by, one) : t(lang, 'funnel.chart.all', { by }) }),
+      subtitle: `${f.period.label}${!one && all ? t(lang, 'funnel.chart.once') : ''}`,
       steps: [
-        { label: 'joined', value: step('joined') },
-        { label: 'engaged', value: step('engaged') },
-        { label: 'clicked', value: step('clicked') },
-        { label: 'converted', value: step('converted') },
+        { label: t(lang, 'funnel.step.joined'), value: step('joined') },
+        { label: t(lang, 'funnel.step.engaged'), value: step('engaged') },
+        { label: t(lang, 'funnel.step.clicked'), value: step('clicked') },
+        { label: t(lang, 'funnel.step.converted'), value: step('converted') },
       ],
-      ...(value > 0 ? { revenue: `revenue ${formatAmount(value)}${f.currencies && f.currencies.length > 0 ? ` ${f.currencies.join('/')}` : ''}` } : {}),
-      ...(median !== null ? { footnote: `median ${num(median)} ${plural(median, 'day')} from joining to converting` } : {}),
+      ...(value > 0 ? { revenue: t(lang, 'funnel.chart.revenue', { value: revenue }) } : {}),
+      ...(median !== null ? { footnote: lang === 'en' ? `median ${num(median)} ${plural(median, 'day')} from joining to converting` : `从入群到转化的中位数为 ${num(median)} 天` } : {}),
     });
-    answers.push({ type: 'photo', png, caption: `Funnel · ${f.period.label}` });
+    answers.push({ type: 'photo', png, caption: t(lang, 'funnel.caption', { period: f.period.label }) });
   }
-  answers.push({ type: 'text', text: `${head}\n\n${body}\n\ndays: median days from joining to the first conversion; value: what they bought after joining${cohorts.length > 1 && all ? '; all: each person once' : ''}`, monospace: true });
+  answers.push({ type: 'text', text: `${head}\n\n${body}\n\n${t(lang, 'funnel.legend')}${cohorts.length > 1 && all ? t(lang, 'funnel.legend.all') : ''}`, monospace: true });
   return answers;
 }
 
-/** `/groupstats`: joins and leaves by campaign, activity, top keywords; a chart of joins by campaign. */
+/** `/groupstats`: joins and leaves by campaign, activity, top keywords; a chart of joins by campaign. In `o.lang`; names as written. */
 export async function renderGroupStats(g: GroupStatsReport, o: RenderOptions & { groupTitle?: string }): Promise<Answer[]> {
+  const lang = o.lang ?? 'en';
   const messages = g.days.reduce((s, d) => s + d.messages, 0);
   const hits = g.days.reduce((s, d) => s + d.keywordHits, 0);
   const joins = g.days.reduce((s, d) => s + d.joins, 0);
   const leaves = g.days.reduce((s, d) => s + d.leaves, 0);
+  const group = o.groupTitle ?? t(lang, 'groupstats.all-groups');
+  const noCampaign = t(lang, 'groupstats.no-campaign');
   const head = [
-    `Group stats · ${o.groupTitle ?? 'all groups'}`,
-    `Period: ${periodLine(g.period, o.timeZone)}`,
-    `Joins ${num(joins)} · leaves ${num(leaves)} · net ${signed(joins - leaves)}`,
-    `Active members ${num(g.activeMembers)} · messages ${num(messages)} · keyword hits ${num(hits)}${g.clicks !== undefined ? ` · link clicks ${num(g.clicks)}` : ''}`,
-    ...notesLines(g.notes),
+    t(lang, 'groupstats.title', { group }),
+    t(lang, 'report.period', { period: periodLine(g.period, o.timeZone) }),
+    t(lang, 'groupstats.joins', { joins: num(joins), leaves: num(leaves), net: signed(joins - leaves) }),
+    t(lang, 'groupstats.activity', { members: num(g.activeMembers), messages: num(messages), hits: num(hits) }) + (g.clicks !== undefined ? t(lang, 'groupstats.clicks', { clicks: num(g.clicks) }) : ''),
+    ...notesLines(g.notes, lang),
   ].join('\n');
   const campaigns =
     g.joinsByCampaign.length === 0
-      ? 'No joins in this period.'
+      ? t(lang, 'groupstats.no-joins')
       : table(
-          ['campaign', 'joins', 'leaves'],
-          g.joinsByCampaign.slice(0, MAX_TABLE_ROWS).map((c) => [clip(c.campaign ?? '(no campaign)', LABEL_CELLS), num(c.joins), num(c.leaves)]),
+          [t(lang, 'groupstats.col.campaign'), t(lang, 'groupstats.col.joins'), t(lang, 'groupstats.col.leaves')],
+          g.joinsByCampaign.slice(0, MAX_TABLE_ROWS).map((c) => [clip(c.campaign ?? noCampaign, LABEL_CELLS), num(c.joins), num(c.leaves)]),
         );
   const keywords =
-    g.topKeywords.length === 0 ? '' : '\n\n' + table(['keyword', 'hits'], g.topKeywords.slice(0, 10).map((k) => [clip(k.keyword, LABEL_CELLS), num(k.count)]));
+    g.topKeywords.length === 0 ? '' : '\n\n' + table([t(lang, 'groupstats.col.keyword'), t(lang, 'groupstats.col.hits')], g.topKeywords.slice(0, 10).map((k) => [clip(k.keyword, LABEL_CELLS), num(k.count)]));
   const answers: Answer[] = [];
   if (o.charts !== false && g.joinsByCampaign.length > 0) {
     const png = await renderBarChart({
-      title: `Joins by campaign · ${o.groupTitle ?? 'all groups'}`,
+      title: t(lang, 'groupstats.chart.title', { group }),
       subtitle: g.period.label,
-      series: ['joins', 'leaves'],
-      rows: g.joinsByCampaign.map((c) => ({ label: c.campaign ?? '(no campaign)', values: [c.joins, c.leaves] })),
+      series: [t(lang, 'groupstats.col.joins'), t(lang, 'groupstats.col.leaves')],
+      rows: g.joinsByCampaign.map((c) => ({ label: c.campaign ?? noCampaign, values: [c.joins, c.leaves] })),
     });
-    answers.push({ type: 'photo', png, caption: `Joins by campaign · ${g.period.label}` });
+    answers.push({ type: 'photo', png, caption: t(lang, 'groupstats.caption', { period: g.period.label }) });
   }
   answers.push({ type: 'text', text: `${head}\n\n${campaigns}${keywords}`, monospace: true });
   return answers;
@@ -290,6 +305,17 @@ const KIND_LABEL: Record<string, string> = {
   message: 'message',
 };
 
+const KIND_LABEL_ZH: Record<string, string> = {
+  join: '入群',
+  leave: '退群',
+  keyword: '关键词',
+  mention: '提及',
+  link_posted: '发了链接',
+  link_click: '点击链接',
+  dm_start: '启动机器人',
+  message: '消息',
+};
+
 /** Most timeline lines in a `/journey` answer (the latest ones). */
 export const MAX_JOURNEY_LINES = 40;
 
@@ -299,56 +325,62 @@ function localTime(iso: string, timeZone: string): string {
   return parts.replace(',', '');
 }
 
-/** `/journey`: one line per touch and conversion, in time order, in the workspace's time zone. */
+/** `/journey`: one line per touch and conversion, in time order, in the workspace's time zone; in `o.lang` (names as written). */
 export function renderJourney(j: JourneyReport, o: RenderOptions & { who?: string }): Answer[] {
+  const zh = o.lang === 'zh';
   type Line = { at: string; text: string };
   const lines: Line[] = [
     ...j.touches.map((t) => ({
       at: t.at,
       text: [
-        KIND_LABEL[t.kind] ?? t.kind,
+        (zh ? KIND_LABEL_ZH[t.kind] : KIND_LABEL[t.kind]) ?? t.kind,
         t.chatTitle ? clip(t.chatTitle, 20) : t.platform === 'web' ? '' : t.chatId,
-        t.campaign ? `campaign ${t.campaign}` : '',
+        t.campaign ? `${zh ? '活动' : 'campaign'} ${t.campaign}` : '',
         t.keywords && t.keywords.length > 0 ? `[${t.keywords.slice(0, 5).join(', ')}]` : '',
       ]
         .filter(Boolean)
         .join(' · '),
     })),
-    ...j.conversions.map((c) => ({ at: c.at, text: `★ converted ${num(c.value)} ${c.currency} (${c.rule})` })),
+    ...j.conversions.map((c) => ({ at: c.at, text: zh ? `★ 转化 ${num(c.value)} ${c.currency}（${c.rule}）` : `★ converted ${num(c.value)} ${c.currency} (${c.rule})` })),
   ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const hidden = Math.max(0, lines.length - MAX_JOURNEY_LINES) + (j.touchesOmitted ?? 0);
   const shown = lines.slice(Math.max(0, lines.length - MAX_JOURNEY_LINES));
-  const head = [
-    `Journey of ${o.who ?? memberLabel(j)}`,
-    `First seen ${j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–'} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`,
-  ].join('\n');
-  const body = shown.length === 0 ? 'No touches recorded.' : (hidden > 0 ? `… ${hidden} earlier ${plural(hidden, 'line')}\n` : '') + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
+  const who = o.who ?? memberLabel(j);
+  const first = j.firstSeenAt ? localTime(j.firstSeenAt, o.timeZone) : '–';
+  const head = (
+    zh
+      ? [`${who} 的旅程`, `首次出现 ${first} · ${j.touches.length} 个触点 · ${j.conversions.length} 个转化`]
+      : [`Journey of ${who}`, `First seen ${first} · ${j.touches.length} ${plural(j.touches.length, 'touch', 'touches')} · ${j.conversions.length} ${plural(j.conversions.length, 'conversion')}`]
+  ).join('\n');
+  const earlier = hidden > 0 ? (zh ? `… 更早的 ${hidden} 行\n` : `… ${hidden} earlier ${plural(hidden, 'line')}\n`) : '';
+  const body = shown.length === 0 ? (zh ? '没有记录到触点。' : 'No touches recorded.') : earlier + shown.map((l) => `${localTime(l.at, o.timeZone)}  ${l.text}`).join('\n');
   const ids = j.identities ?? [];
   // Why these ids are one person: each identifier with the evidence that linked it (and the merges it caused).
   const identities =
     ids.length === 0
       ? ''
-      : `\n\nIdentities (profile ${j.profileId})\n` +
+      : `\n\n${zh ? `身份（档案 ${j.profileId}）` : `Identities (profile ${j.profileId})`}\n` +
         ids
           .map((i) => {
-            const why = i.evidence.map((e) => `${e.why} (${Math.round(e.confidence * 100)}%, ${e.source.kind} ${localTime(e.at, o.timeZone)}${e.merged ? `, merged ${e.merged.join(', ')}` : ''})`);
+            const why = i.evidence.map((e) => `${e.why} (${Math.round(e.confidence * 100)}%, ${e.source.kind} ${localTime(e.at, o.timeZone)}${e.merged ? `, ${zh ? '合并了' : 'merged'} ${e.merged.join(', ')}` : ''})`);
             return `${i.identifier}${why.length > 0 ? `  ← ${why.join('; ')}` : ''}`;
           })
           .join('\n');
-  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone)}\n\n${body}${identities}`, monospace: true }];
+  return [{ type: 'text', text: `${head}${referralLines(j, o.timeZone, zh)}\n\n${body}${identities}`, monospace: true }];
 }
 
 /** Referral chains on a journey: who brought the member, and whom they brought (at most 10 named). */
-function referralLines(j: JourneyReport, timeZone: string): string {
+function referralLines(j: JourneyReport, timeZone: string, zh: boolean): string {
   const r = j.referrals;
   if (!r) return '';
   const where = (x: { chatTitle?: string; chatId: string }): string => clip(x.chatTitle ?? x.chatId, 20);
-  const left = (x: { leftAt: string | null }): string => (x.leftAt ? `, left ${localTime(x.leftAt, timeZone)}` : '');
+  const left = (x: { leftAt: string | null }): string => (x.leftAt ? (zh ? `，${localTime(x.leftAt, timeZone)} 退群` : `, left ${localTime(x.leftAt, timeZone)}`) : '');
   const out: string[] = [];
-  for (const b of r.invitedBy) out.push(`Brought by ${b.label} (${b.kind.replace('_', ' ')}) into ${where(b)} ${localTime(b.at, timeZone)}${left(b)}`);
+  for (const b of r.invitedBy) out.push(zh ? `由 ${b.label}（${b.kind.replace('_', ' ')}）带入 ${where(b)} ${localTime(b.at, timeZone)}${left(b)}` : `Brought by ${b.label} (${b.kind.replace('_', ' ')}) into ${where(b)} ${localTime(b.at, timeZone)}${left(b)}`);
   if (r.invited.length > 0) {
     const still = r.invited.filter((x) => x.leftAt === null).length;
-    out.push(`Brought ${r.invited.length} ${plural(r.invited.length, 'person', 'people')} (${still} still in): ${r.invited.slice(0, 10).map((x) => `${x.label} → ${where(x)}`).join(', ')}${r.invited.length > 10 ? ', …' : ''}`);
+    const names = `${r.invited.slice(0, 10).map((x) => `${x.label} → ${where(x)}`).join(', ')}${r.invited.length > 10 ? ', …' : ''}`;
+    out.push(zh ? `带来 ${r.invited.length} 人（${still} 人仍在群）：${names}` : `Brought ${r.invited.length} ${plural(r.invited.length, 'person', 'people')} (${still} still in): ${names}`);
   }
   return `\n${out.join('\n')}`;
 }

@@ -18,6 +18,7 @@
  * it instead of sending the answers twice; if that run died, the lock expires and the next
  * one goes on after the answers already sent.
  */
+import { t } from '../i18n/index.js';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -30,8 +31,8 @@ import type { ReportJob } from './command-handler.js';
 
 /** How long the asking side waits for the answers before it says “working on it”. */
 export const NOTICE_AFTER_MS = 2_000;
-/** What the asking side says when a report takes longer. */
-export const WORKING_ON_IT = 'Working on it… the report follows in a moment.';
+/** What the asking side says when a report takes longer (English; Telegram says it in the asker’s language). */
+export const WORKING_ON_IT = t('en', 'report.working');
 /** How long a delivering run holds its lock without sending another answer. */
 export const DELIVERY_LOCK_MS = 60_000;
 /** How long a report job's delivery state is kept. */

@@ -15,6 +15,7 @@
  */
 import { renderBarChart } from '../charts/index.js';
 import type { Answer } from '../commands/command-types.js';
+import type { Lang } from '../i18n/index.js';
 import type { DayParts, Store } from '../store/store.js';
 import { dayBounds, previousDay } from '../reports/local-days.js';
 import { readPeriod } from '../reports/read-counters.js';
@@ -65,13 +66,105 @@ export interface Alert {
   p: number;
   /** The series charted (oldest first), when there is one. */
   series?: { days: readonly string[]; values: readonly number[]; unit: string };
+  /** What the sentence names besides the figures above; `alertText` words it again in another language. */
+  facts?: AlertFacts;
+}
+
+/** The day checked and what an alert's sentence names (`name`: campaign, group title, keyword or bot id, as written). */
+export interface AlertFacts {
+  day: string;
+  name: string;
+  /** `down`: a campaign's joins fell. */
+  direction: 'up' | 'down';
+  /** Days of baseline (leaves, keywords, match rate), or same weekdays averaged (campaign joins). */
+  baseline: number;
+  /** Messages posted in the group that day (leave-spike). */
+  messages?: number;
+  /** The day's conversions and matched ones (match-rate-drop). */
+  conversions?: number;
+  matched?: number;
+  /** The last webhook error and the updates waiting (webhook-errors). */
+  lastErrorAt?: string;
+  lastError?: string | null;
+  pending?: number;
 }
 
 const WEEKDAY = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const weekday = (day: string): string => WEEKDAY[new Date(`${day}T00:00:00Z`).getUTCDay()] as string;
+const WEEKDAY_ZH = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+const weekdayIndex = (day: string): number => new Date(`${day}T00:00:00Z`).getUTCDay();
+const weekday = (day: string): string => WEEKDAY[weekdayIndex(day)] as string;
+const weekdayZh = (day: string): string => WEEKDAY_ZH[weekdayIndex(day)] as string;
 const pText = (p: number): string => (p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`);
 const one = (x: number): string => (Math.round(x * 10) / 10).toLocaleString('en-US');
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
+const UNIT_ZH: Record<string, string> = { joins: '入群人数', leaves: '退群人数', mentions: '提及次数' };
+
+/**
+ * An alert's sentence in `lang` (default English): what came and what was expected, worded
+ * from its kind, figures and facts (names as written). An alert without facts keeps its label.
+ */
+export function alertText(a: Pick<Alert, 'kind' | 'label' | 'expected' | 'observed' | 'p' | 'facts'>, lang: Lang = 'en'): string {
+  const f = a.facts;
+  if (!f) return a.label;
+  const { day, name, baseline } = f;
+  const obs = a.observed;
+  const e = one(a.expected);
+  const zh = lang === 'zh';
+  switch (a.kind) {
+    case 'campaign-joins':
+      if (f.direction === 'up') {
+        return zh
+          ? `经由 ${name} 入群：${day}（${weekdayZh(day)}）${obs} 人，预期约 ${e} 人（前 ${baseline} 个${weekdayZh(day)}平均 ${e} 人）；${pText(a.p)}`
+          : `Joins via ${name}: ${obs} on ${weekday(day)} ${day}, expected about ${e} (the last ${baseline} ${weekday(day)}s averaged ${e}); ${pText(a.p)}`;
+      }
+      return zh
+        ? `经由 ${name} 入群的人数下降：${day}（${weekdayZh(day)}）${obs} 人，预期约 ${e} 人（前 ${baseline} 个${weekdayZh(day)}）；${pText(a.p)}——它的邀请链接还有效吗？`
+        : `Joins via ${name} fell: ${obs} on ${weekday(day)} ${day}, expected about ${e} (the last ${baseline} ${weekday(day)}s); ${pText(a.p)} — is its invite link still working?`;
+    case 'leave-spike':
+      return zh
+        ? `${name} 退群：${day} ${obs} 人，预期约每天 ${e} 人（此前 ${baseline} 天）；当天群里发了 ${f.messages ?? 0} 条消息；${pText(a.p)}`
+        : `Leaves from ${name}: ${obs} on ${day}, expected about ${e} a day (the ${baseline} days before); ${f.messages ?? 0} messages were posted there that day; ${pText(a.p)}`;
+    case 'keyword-spike':
+      return zh
+        ? `关键词「${name}」：${day} 被提及 ${obs} 次，预期约每天 ${e} 次（此前 ${baseline} 天）；${pText(a.p)}`
+        : `Keyword “${name}”: ${obs} mentions on ${day}, expected about ${e} a day (the ${baseline} days before); ${pText(a.p)}`;
+    case 'match-rate-drop': {
+      const convs = f.conversions ?? 0;
+      const rate = convs > 0 ? Math.round((100 * (f.matched ?? 0)) / convs) : 0;
+      const expected = Math.round(100 * a.expected);
+      return zh
+        ? `匹配率：${day} 的 ${convs} 个转化中匹配了 ${rate}%，预期约 ${expected}%（此前 ${baseline} 天）；${pText(a.p)}——检查订单是否仍带有手机号、邮箱或点击 ID`
+        : `Match rate: ${rate}% of ${convs} conversions matched on ${day}, expected about ${expected}% (the ${baseline} days before); ${pText(a.p)} — check that orders still carry phone, email or the click id`;
+    }
+    case 'webhook-errors':
+      return zh
+        ? `机器人 ${name} 的 webhook 出错：最近一次在 ${f.lastErrorAt ?? ''}（“${f.lastError ?? '未知错误'}”），${f.pending ?? 0} 条更新在等待；24 小时内本应没有错误——检查 PUBLIC_BASE_URL 是否能访问`
+        : `Webhook errors for bot ${name}: the last at ${f.lastErrorAt ?? ''} (“${f.lastError ?? 'unknown'}”), ${f.pending ?? 0} updates waiting; expected none in 24 hours — check that PUBLIC_BASE_URL is reachable`;
+  }
+}
+
+/** A short title for an alert's chart in `lang`: what moved and where. */
+export function alertTitle(a: Pick<Alert, 'kind' | 'label' | 'expected' | 'observed' | 'p' | 'facts'>, lang: Lang = 'en'): string {
+  const f = a.facts;
+  if (lang === 'en' || !f) return a.label.split(':')[0] ?? a.kind;
+  switch (a.kind) {
+    case 'campaign-joins':
+      return f.direction === 'up' ? `经由 ${f.name} 入群` : `经由 ${f.name} 入群的人数下降`;
+    case 'leave-spike':
+      return `${f.name} 退群`;
+    case 'keyword-spike':
+      return `关键词「${f.name}」`;
+    case 'match-rate-drop':
+      return '匹配率';
+    case 'webhook-errors':
+      return `机器人 ${f.name} 的 webhook 出错`;
+  }
+}
+
+/** An alert worded in English from its facts. */
+function alert(a: Omit<Alert, 'label'> & { facts: AlertFacts }): Alert {
+  return { ...a, label: alertText({ ...a, label: '' }) };
+}
 
 /** Every alert of the last day of the series (see the header). */
 export function detectAlerts(i: AlertInputs, alpha = ALPHA): Alert[] {
@@ -86,23 +179,19 @@ export function detectAlerts(i: AlertInputs, alpha = ALPHA): Alert[] {
     const up = poissonUpper(obs, lambda);
     const down = poissonLower(obs, lambda);
     if (obs >= MIN_SPIKE && up < alpha) {
-      out.push({ key: `campaign-joins:${s.key}`, kind: 'campaign-joins', subject: s.key, expected, observed: obs, p: up, series: { days: i.days, values: s.values, unit: 'joins' }, label: `Joins via ${s.label}: ${obs} on ${weekday(day)} ${day}, expected about ${one(expected)} (the last ${same.length} ${weekday(day)}s averaged ${one(expected)}); ${pText(up)}` });
+      out.push(alert({ key: `campaign-joins:${s.key}`, kind: 'campaign-joins', subject: s.key, expected, observed: obs, p: up, series: { days: i.days, values: s.values, unit: 'joins' }, facts: { day, name: s.label, direction: 'up', baseline: same.length } }));
     } else if (down < alpha) {
-      out.push({ key: `campaign-joins:${s.key}`, kind: 'campaign-joins', subject: s.key, expected, observed: obs, p: down, series: { days: i.days, values: s.values, unit: 'joins' }, label: `Joins via ${s.label} fell: ${obs} on ${weekday(day)} ${day}, expected about ${one(expected)} (the last ${same.length} ${weekday(day)}s); ${pText(down)} — is its invite link still working?` });
+      out.push(alert({ key: `campaign-joins:${s.key}`, kind: 'campaign-joins', subject: s.key, expected, observed: obs, p: down, series: { days: i.days, values: s.values, unit: 'joins' }, facts: { day, name: s.label, direction: 'down', baseline: same.length } }));
     }
   }
-  const spike = (s: Series, kind: 'leave-spike' | 'keyword-spike', words: (obs: number, expected: number, p: number) => string, unit: string): void => {
+  const spike = (s: Series, kind: 'leave-spike' | 'keyword-spike', unit: string, more: Partial<AlertFacts> = {}): void => {
     const obs = s.values[n - 1] ?? 0;
     const expected = mean(s.values.slice(0, n - 1));
     const p = poissonUpper(obs, Math.max(expected, FLOOR));
-    if (obs >= MIN_SPIKE && p < alpha) out.push({ key: `${kind}:${s.key}`, kind, subject: s.key, expected, observed: obs, p, series: { days: i.days, values: s.values, unit }, label: words(obs, expected, p) });
+    if (obs >= MIN_SPIKE && p < alpha) out.push(alert({ key: `${kind}:${s.key}`, kind, subject: s.key, expected, observed: obs, p, series: { days: i.days, values: s.values, unit }, facts: { day, name: s.label, direction: 'up', baseline: n - 1, ...more } }));
   };
-  for (const s of i.groupLeaves) {
-    spike(s, 'leave-spike', (obs, e, p) => `Leaves from ${s.label}: ${obs} on ${day}, expected about ${one(e)} a day (the ${n - 1} days before); ${s.messages} messages were posted there that day; ${pText(p)}`, 'leaves');
-  }
-  for (const s of i.keywordHits) {
-    spike(s, 'keyword-spike', (obs, e, p) => `Keyword “${s.label}”: ${obs} mentions on ${day}, expected about ${one(e)} a day (the ${n - 1} days before); ${pText(p)}`, 'mentions');
-  }
+  for (const s of i.groupLeaves) spike(s, 'leave-spike', 'leaves', { messages: s.messages });
+  for (const s of i.keywordHits) spike(s, 'keyword-spike', 'mentions');
   const convs = i.conversions[n - 1] ?? 0;
   const matched = i.matched[n - 1] ?? 0;
   const baseConv = i.conversions.slice(0, n - 1).reduce((a, b) => a + b, 0);
@@ -111,12 +200,12 @@ export function detectAlerts(i: AlertInputs, alpha = ALPHA): Alert[] {
     const p0 = baseMatched / baseConv;
     const p = binomialLower(matched, convs, p0);
     if (p < alpha) {
-      out.push({ key: 'match-rate-drop:workspace', kind: 'match-rate-drop', subject: 'workspace', expected: p0, observed: matched / convs, p, label: `Match rate: ${Math.round((100 * matched) / convs)}% of ${convs} conversions matched on ${day}, expected about ${Math.round(100 * p0)}% (the ${n - 1} days before); ${pText(p)} — check that orders still carry phone, email or the click id` });
+      out.push(alert({ key: 'match-rate-drop:workspace', kind: 'match-rate-drop', subject: 'workspace', expected: p0, observed: matched / convs, p, facts: { day, name: 'workspace', direction: 'down', baseline: n - 1, conversions: convs, matched } }));
     }
   }
   for (const w of i.webhooks) {
     if (w.lastErrorAt === null || i.now.getTime() - Date.parse(w.lastErrorAt) > 86_400_000) continue;
-    out.push({ key: `webhook-errors:${w.botId}`, kind: 'webhook-errors', subject: w.botId, expected: 0, observed: 1, p: 0, label: `Webhook errors for bot ${w.botId}: the last at ${w.lastErrorAt} (“${w.lastError ?? 'unknown'}”), ${w.pending} updates waiting; expected none in 24 hours — check that PUBLIC_BASE_URL is reachable` });
+    out.push(alert({ key: `webhook-errors:${w.botId}`, kind: 'webhook-errors', subject: w.botId, expected: 0, observed: 1, p: 0, facts: { day, name: w.botId, direction: 'up', baseline: 1, lastErrorAt: w.lastErrorAt, lastError: w.lastError, pending: w.pending } }));
   }
   return out;
 }
@@ -185,24 +274,31 @@ export function alertWindow(all: AlertSeries, end: number): Omit<AlertInputs, 'w
 /** Most charts posted with one day's alerts. */
 export const MAX_CHARTS = 3;
 
-/** The alerts as chat answers: one text, then a small chart per alert with a series (at most {@link MAX_CHARTS}). Empty when none. */
-export async function alertAnswers(alerts: readonly Alert[], options: { day: string; charts?: boolean }): Promise<Answer[]> {
+/**
+ * The alerts as chat answers in `options.lang` (default English): one text, then a small chart
+ * per alert with a series (at most {@link MAX_CHARTS}). Empty when none.
+ */
+export async function alertAnswers(alerts: readonly Alert[], options: { day: string; charts?: boolean; lang?: Lang }): Promise<Answer[]> {
   if (alerts.length === 0) return [];
-  const text = [`Alerts for ${options.day} · moved beyond chance (p < ${ALPHA}) · /alerts off to stop`, '', ...alerts.map((a) => `• ${a.label}`)].join('\n');
+  const lang = options.lang ?? 'en';
+  const zh = lang === 'zh';
+  const head = zh ? `${options.day} 的预警 · 变化超出随机波动（p < ${ALPHA}）· 发送 /alerts off 停止` : `Alerts for ${options.day} · moved beyond chance (p < ${ALPHA}) · /alerts off to stop`;
+  const text = [head, '', ...alerts.map((a) => `• ${alertText(a, lang)}`)].join('\n');
   const answers: Answer[] = [{ type: 'text', text }];
   if (options.charts === false) return answers;
   for (const a of alerts.filter((x) => x.series).slice(0, MAX_CHARTS)) {
     const s = a.series as NonNullable<Alert['series']>;
     const last = s.days.slice(-14);
     const values = s.values.slice(-14);
+    const unit = zh ? (UNIT_ZH[s.unit] ?? s.unit) : s.unit;
     const png = await renderBarChart({
-      title: a.label.split(':')[0] ?? a.kind,
-      subtitle: `${s.unit} per day, last ${last.length} days · expected about ${one(a.expected)}, came ${a.observed}`,
-      series: [s.unit],
+      title: alertTitle(a, lang),
+      subtitle: zh ? `每天${unit}，最近 ${last.length} 天 · 预期约 ${one(a.expected)}，实际 ${a.observed}` : `${s.unit} per day, last ${last.length} days · expected about ${one(a.expected)}, came ${a.observed}`,
+      series: [unit],
       rows: last.map((d, i) => ({ label: d, values: [values[i] ?? 0] })),
       maxRows: 14,
     });
-    answers.push({ type: 'photo', png, caption: a.label.slice(0, 1_000) });
+    answers.push({ type: 'photo', png, caption: alertText(a, lang).slice(0, 1_000) });
   }
   return answers;
 }

@@ -4,6 +4,7 @@
  * the store), only while alerts are on (`/alerts on|off`, else the configuration's default).
  */
 import type { Answer } from '../commands/command-types.js';
+import type { Lang } from '../i18n/index.js';
 import { localDay } from '../reports/period.js';
 import { previousDay } from '../reports/local-days.js';
 import type { PersonFacts, ProfileTag, Store } from '../store/store.js';
@@ -39,7 +40,8 @@ export async function refreshInterestTags(store: Store, workspace: string, timeZ
 
 export interface DailyAlertsOptions {
   store: Store;
-  workspace: { id: string; timezone?: string; alerts?: { enabled: boolean } };
+  /** `language`: what the alerts are written in (default English); they answer no one, so the workspace's setting decides. */
+  workspace: { id: string; timezone?: string; alerts?: { enabled: boolean }; language?: Lang };
   probes: readonly BotProbe[];
   now: Date;
   charts?: boolean;
@@ -63,7 +65,7 @@ export async function runDailyAlerts(o: DailyAlertsOptions): Promise<DailyAlerts
     }),
   );
   const alerts = detectAlerts({ ...series, webhooks, now: o.now });
-  const answers = await alertAnswers(alerts, { day, ...(o.charts !== undefined ? { charts: o.charts } : {}) });
+  const answers = await alertAnswers(alerts, { day, lang: o.workspace.language ?? 'en', ...(o.charts !== undefined ? { charts: o.charts } : {}) });
   // Claimed last, once the answers are ready: a second run of the same day posts nothing.
   if (!(await o.store.optimize.alertSettings.claimRun(ws, day))) return { status: 'done-before', day };
   return { status: 'checked', day, alerts, answers, tags };

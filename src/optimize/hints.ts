@@ -14,8 +14,9 @@
  * - `engaged-not-clicking`: a group where ≥ 50% of the people who joined wrote there but ≤ 5%
  *   clicked a tracked link, with at least 30 people joined.
  */
+import type { Lang } from '../i18n/index.js';
 import type { LiftRow } from './keyword-lift.js';
-import { MIN_CONVERSIONS, type CampaignRoasRow, type Confidence, type Hint } from './optimize-types.js';
+import { MIN_CONVERSIONS, type CampaignRoasRow, type Confidence, type Hint, type HintFacts } from './optimize-types.js';
 import { wilson } from './stats.js';
 
 /** Share gap (0..1) at which last click is said to under- or overvalue a row. */
@@ -40,6 +41,74 @@ export interface ShareRow {
 const pts = (x: number): number => Math.round(x * 100);
 const pct = (x: number): string => `${pts(x)}%`;
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+const ratio = (x: number | null): string => (x === null ? '∞' : (x + 1).toFixed(1));
+const CONFIDENCE_ZH: Record<Confidence, string> = { high: '高', medium: '中', low: '低' };
+
+/**
+ * A hint's sentence and confidence note in `lang` (default English), worded from its
+ * structured facts; names (groups, campaigns, keywords) as written. A hint without facts
+ * keeps the words it came with.
+ */
+export function hintText(h: Pick<Hint, 'subjectLabel' | 'n' | 'confidence' | 'label' | 'confidenceNote' | 'facts'>, lang: Lang = 'en'): { label: string; confidenceNote: string } {
+  const f = h.facts;
+  if (!f) return { label: h.label, confidenceNote: h.confidenceNote };
+  const { subjectLabel: name, n, confidence } = h;
+  const zh = lang === 'zh';
+  const c = zh ? CONFIDENCE_ZH[confidence] : confidence;
+  switch (f.rule) {
+    case 'last-click-gap': {
+      const gap = Math.abs(pts(f.markov) - pts(f.lastTouch));
+      const up = f.markov - f.lastTouch > 0;
+      return zh
+        ? {
+            label: `Markov 模型给 ${name} ${pct(f.markov)} 的转化，最后点击给 ${pct(f.lastTouch)}：最后点击${up ? '低估' : '高估'}了它 ${gap} 个百分点（n=${n}）`,
+            confidenceNote: `${c}：n=${n} 时，占比随机波动约 ±${pts(f.margin)} 个百分点`,
+          }
+        : {
+            label: `Markov gives ${name} ${pct(f.markov)} of conversions, last click ${pct(f.lastTouch)}: last click ${up ? 'undervalues' : 'overvalues'} it by ${gap} points (n=${n})`,
+            confidenceNote: `${c}: shares move by about ±${pts(f.margin)} points by chance at n=${n}`,
+          };
+    }
+    case 'roas-below-one': {
+      const range = f.low === f.high ? `${f.high.toFixed(1)}` : `${f.low.toFixed(1)}–${f.high.toFixed(1)}`;
+      return zh
+        ? {
+            label: `${name}：在每个归因模型下 ROAS 都只有 ${range}，建议停投或调整（n=${n}）`,
+            confidenceNote: `${c}：${f.models} 个模型中有 ROAS 的 ${f.withRoas} 个全部低于 1，基于 ${n} 个转化`,
+          }
+        : {
+            label: `${name}: ROAS ${range} under every model — cut or change it (n=${n})`,
+            confidenceNote: `${c}: below 1 under all ${f.withRoas} of ${f.models} models with a ROAS, on ${n} conversions`,
+          };
+    }
+    case 'keyword-lift':
+      return zh
+        ? {
+            label: `问到 ${name} 的成员转化率是对照组的 ${ratio(f.lift)} 倍（${ratio(f.liftLow)}–${ratio(f.liftHigh)}）；${f.treated} 人对比 ${f.controls} 人`,
+            confidenceNote: `${c}：该倍数的 95% bootstrap 区间为 ${ratio(f.liftLow)}–${ratio(f.liftHigh)}，全部高于 1`,
+          }
+        : {
+            label: `members who ask ${name} convert ${ratio(f.lift)}× their controls (${ratio(f.liftLow)}–${ratio(f.liftHigh)}); ${f.treated} vs ${f.controls} people`,
+            confidenceNote: `${c}: 95% bootstrap interval of the ratio ${ratio(f.liftLow)}–${ratio(f.liftHigh)}, all above 1`,
+          };
+    case 'engaged-not-clicking':
+      return zh
+        ? {
+            label: `${name}：${pct(f.engaged)} 的入群成员发过言，但只有 ${pct(f.clicked)} 点击过链接——发一条可追踪链接吧（n=${n} 人入群）`,
+            confidenceNote: `${c}：点击率 ${pct(f.clicked)}，95% 区间 ${pct(f.clickedLow)}–${pct(f.clickedHigh)}`,
+          }
+        : {
+            label: `${name}: ${pct(f.engaged)} engaged but ${pct(f.clicked)} clicked — post a tracked link (n=${n} joined)`,
+            confidenceNote: `${c}: click rate ${pct(f.clicked)}, 95% interval ${pct(f.clickedLow)}–${pct(f.clickedHigh)}`,
+          };
+  }
+}
+
+/** A hint worded in English from its facts. */
+function hint(h: Omit<Hint, 'label' | 'confidenceNote' | 'facts'> & { facts: HintFacts }): Hint {
+  const { label, confidenceNote } = hintText({ ...h, label: '', confidenceNote: '' });
+  return { key: h.key, rule: h.rule, subject: h.subject, subjectLabel: h.subjectLabel, label, n: h.n, confidence: h.confidence, confidenceNote, numbers: h.numbers, facts: h.facts };
+}
 
 /**
  * (a) Markov vs last click: shares of the period's conversions per row. `n` is the period's
@@ -60,18 +129,18 @@ export function lastClickGapHints(by: 'group' | 'campaign', rows: readonly Share
     // Chance movement of each share at this many conversions (95%), taken as independent: conservative.
     const margin = 1.96 * Math.sqrt((m * (1 - m) + l * (1 - l)) / n);
     const confidence: Confidence = Math.abs(gap) >= 2 * margin ? 'high' : Math.abs(gap) >= margin ? 'medium' : 'low';
-    const verb = gap > 0 ? 'undervalues' : 'overvalues';
-    out.push({
-      key: `last-click-gap:${by}:${r.key}`,
-      rule: 'last-click-gap',
-      subject: r.key,
-      subjectLabel: r.label,
-      label: `Markov gives ${r.label} ${pct(m)} of conversions, last click ${pct(l)}: last click ${verb} it by ${Math.abs(pts(m) - pts(l))} points (n=${n})`,
-      n,
-      confidence,
-      confidenceNote: `${confidence}: shares move by about ±${pts(margin)} points by chance at n=${n}`,
-      numbers: { markov_share: round2(m), last_touch_share: round2(l), difference_points: pts(m) - pts(l) },
-    });
+    out.push(
+      hint({
+        key: `last-click-gap:${by}:${r.key}`,
+        rule: 'last-click-gap',
+        subject: r.key,
+        subjectLabel: r.label,
+        n,
+        confidence,
+        numbers: { markov_share: round2(m), last_touch_share: round2(l), difference_points: pts(m) - pts(l) },
+        facts: { rule: 'last-click-gap', by, markov: m, lastTouch: l, margin },
+      }),
+    );
   }
   return out;
 }
@@ -86,19 +155,19 @@ export function roasHints(rows: readonly CampaignRoasRow[]): Hint[] {
     const hi = Math.max(...values);
     const lo = Math.min(...values);
     const models = Object.keys(r.roas).length;
-    const range = lo === hi ? `${hi.toFixed(1)}` : `${lo.toFixed(1)}–${hi.toFixed(1)}`;
     const confidence: Confidence = r.conversions >= 100 ? 'high' : 'medium';
-    out.push({
-      key: `roas-below-one:${r.campaign}`,
-      rule: 'roas-below-one',
-      subject: r.campaign,
-      subjectLabel: r.campaign,
-      label: `${r.campaign}: ROAS ${range} under every model — cut or change it (n=${r.conversions})`,
-      n: r.conversions,
-      confidence,
-      confidenceNote: `${confidence}: below 1 under all ${values.length} of ${models} models with a ROAS, on ${r.conversions} conversions`,
-      numbers: { roas_min: round2(lo), roas_max: round2(hi) },
-    });
+    out.push(
+      hint({
+        key: `roas-below-one:${r.campaign}`,
+        rule: 'roas-below-one',
+        subject: r.campaign,
+        subjectLabel: r.campaign,
+        n: r.conversions,
+        confidence,
+        numbers: { roas_min: round2(lo), roas_max: round2(hi) },
+        facts: { rule: 'roas-below-one', low: lo, high: hi, withRoas: values.length, models },
+      }),
+    );
   }
   return out;
 }
@@ -108,20 +177,20 @@ export function liftHints(rows: readonly LiftRow[]): Hint[] {
   const out: Hint[] = [];
   for (const r of rows) {
     if (r.lift === null || r.liftLow === null || !(r.liftLow > 0)) continue;
-    const ratio = (x: number | null): string => (x === null ? '∞' : (x + 1).toFixed(1));
     const width = r.liftHigh === null ? Number.POSITIVE_INFINITY : r.liftHigh - r.liftLow;
     const confidence: Confidence = r.liftLow >= 0.5 && width <= r.lift + 1 ? 'high' : 'medium';
-    out.push({
-      key: `keyword-lift:${r.keyword}`,
-      rule: 'keyword-lift',
-      subject: r.keyword,
-      subjectLabel: r.keyword,
-      label: `members who ask ${r.keyword} convert ${ratio(r.lift)}× their controls (${ratio(r.liftLow)}–${ratio(r.liftHigh)}); ${r.treated} vs ${r.controls} people`,
-      n: r.treated + r.controls,
-      confidence,
-      confidenceNote: `${confidence}: 95% bootstrap interval of the ratio ${ratio(r.liftLow)}–${ratio(r.liftHigh)}, all above 1`,
-      numbers: { ratio: round2(r.lift + 1), lift: round2(r.lift), lift_low: round2(r.liftLow), lift_high: r.liftHigh === null ? null : round2(r.liftHigh), treated: r.treated, controls: r.controls },
-    });
+    out.push(
+      hint({
+        key: `keyword-lift:${r.keyword}`,
+        rule: 'keyword-lift',
+        subject: r.keyword,
+        subjectLabel: r.keyword,
+        n: r.treated + r.controls,
+        confidence,
+        numbers: { ratio: round2(r.lift + 1), lift: round2(r.lift), lift_low: round2(r.liftLow), lift_high: r.liftHigh === null ? null : round2(r.liftHigh), treated: r.treated, controls: r.controls },
+        facts: { rule: 'keyword-lift', lift: r.lift, liftLow: r.liftLow, liftHigh: r.liftHigh, treated: r.treated, controls: r.controls },
+      }),
+    );
   }
   return out;
 }
@@ -145,17 +214,18 @@ export function engagementHints(rows: readonly EngagementRow[]): Hint[] {
     if (e < ENGAGED_AT_LEAST || c > CLICKED_AT_MOST) continue;
     const ci = wilson(r.clicked, r.joined) as { low: number; high: number };
     const confidence: Confidence = ci.high <= 2 * CLICKED_AT_MOST ? 'high' : 'medium';
-    out.push({
-      key: `engaged-not-clicking:${r.key}`,
-      rule: 'engaged-not-clicking',
-      subject: r.key,
-      subjectLabel: r.label,
-      label: `${r.label}: ${pct(e)} engaged but ${pct(c)} clicked — post a tracked link (n=${r.joined} joined)`,
-      n: r.joined,
-      confidence,
-      confidenceNote: `${confidence}: click rate ${pct(c)}, 95% interval ${pct(ci.low)}–${pct(ci.high)}`,
-      numbers: { joined: r.joined, engaged_rate: round2(e), clicked_rate: round2(c) },
-    });
+    out.push(
+      hint({
+        key: `engaged-not-clicking:${r.key}`,
+        rule: 'engaged-not-clicking',
+        subject: r.key,
+        subjectLabel: r.label,
+        n: r.joined,
+        confidence,
+        numbers: { joined: r.joined, engaged_rate: round2(e), clicked_rate: round2(c) },
+        facts: { rule: 'engaged-not-clicking', engaged: e, clicked: c, clickedLow: ci.low, clickedHigh: ci.high },
+      }),
+    );
   }
   return out;
 }

@@ -46,7 +46,16 @@ export interface Hint {
   confidenceNote: string;
   /** The figures behind it (snake_case names, as the API shows them). */
   numbers: Record<string, number | null>;
+  /** The unrounded figures the sentence is worded from (`hintText` words it again in another language). */
+  facts?: HintFacts;
 }
+
+/** What a hint's sentence says, by rule: shares and rates are 0..1, lifts are ratio − 1. */
+export type HintFacts =
+  | { rule: 'last-click-gap'; by: 'group' | 'campaign'; markov: number; lastTouch: number; margin: number }
+  | { rule: 'roas-below-one'; low: number; high: number; withRoas: number; models: number }
+  | { rule: 'keyword-lift'; lift: number; liftLow: number; liftHigh: number | null; treated: number; controls: number }
+  | { rule: 'engaged-not-clicking'; engaged: number; clicked: number; clickedLow: number; clickedHigh: number };
 
 export interface HintsReport {
   workspace: string;
@@ -82,6 +91,10 @@ export interface ReadinessCheck {
   status: ReadinessStatus;
   /** What to do, in one line (empty when green). */
   fix: string;
+  /** Which finding of the check it is (e.g. `none`, `stale`, `not-admin`); with {@link facts}, what `readinessText` words again. */
+  finding?: string;
+  /** The figures and names the label and fix are worded from. */
+  facts?: Record<string, string | number | null>;
 }
 
 export interface ReadinessReport {

@@ -4,6 +4,7 @@
  * goal's headline). `/campaigns [period] [model=…]`: every campaign's headline and a table.
  */
 import type { ModelName } from '../../attribution/index.js';
+import { languageOf } from '../../i18n/index.js';
 import { formatCampaignCard, formatCampaigns } from '../../campaigns/index.js';
 import type { Period } from '../../reports/period.js';
 import { parseModel } from '../../reports/report-params.js';
@@ -29,7 +30,8 @@ export const campaign = defineCommand<CardArgs>({
   async run(ctx, { period, name, model }) {
     const r = await campaignReportsOf(ctx).cards(ctx.req.workspace, { period, model, now: ctx.req.now, ...(name !== undefined ? { campaign: name } : {}) });
     const card = r.rows[0];
-    const body = card ? formatCampaignCard(r, card, ctx.access.settings.timezone) : `No campaign ${name}.`;
+    const lang = languageOf(ctx.req.user.languageCode);
+    const body = card ? formatCampaignCard(r, card, ctx.access.settings.timezone, lang) : lang === 'zh' ? `没有名为 ${name} 的活动。` : `No campaign ${name}.`;
     return { answers: [{ ...text(body), monospace: true }], detail: `${name} period ${period.label}` };
   },
 });
@@ -44,6 +46,6 @@ export const campaigns = defineCommand<CardArgs>({
   },
   async run(ctx, { period, model }) {
     const r = await campaignReportsOf(ctx).cards(ctx.req.workspace, { period, model, now: ctx.req.now });
-    return { answers: [{ ...text(formatCampaigns(r, ctx.access.settings.timezone)), monospace: true }], detail: `period ${period.label}` };
+    return { answers: [{ ...text(formatCampaigns(r, ctx.access.settings.timezone, languageOf(ctx.req.user.languageCode))), monospace: true }], detail: `period ${period.label}` };
   },
 });

@@ -2,6 +2,7 @@
  * `/digest daily|weekly|off`: subscribes this chat to the scheduled attribution report (or
  * stops it). Each run is computed and sent on the report queue (see `report-queue.ts`).
  */
+import { languageOf, t } from '../../i18n/index.js';
 import { UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
 
@@ -11,14 +12,15 @@ export const digest = defineCommand({
     const { req, store, access, positional } = ctx;
     const ws = req.workspace;
     const mode = positional[0]?.toLowerCase();
+    const lang = languageOf(req.user.languageCode);
     if (positional.length !== 1 || (mode !== 'daily' && mode !== 'weekly' && mode !== 'off')) throw new UsageError(digest.spec.usage);
     if (mode === 'off') {
       const had = await store.community.digests.remove(ws, req.platform, req.chat.id);
-      return { answers: [text(had ? 'Digest off for this chat.' : 'This chat had no digest.')], detail: 'off' };
+      return { answers: [text(t(lang, had ? 'digest.off' : 'digest.none'))], detail: 'off' };
     }
     await store.community.digests.put(ws, { workspace: ws, platform: req.platform, chatId: req.chat.id, account: req.account, frequency: mode, subscribedBy: access.subject, subscribedAt: req.now.toISOString() });
     return {
-      answers: [text(`${mode === 'daily' ? 'Daily' : 'Weekly'} digest on: the attribution report comes here ${mode === 'daily' ? 'every day' : 'every Monday'} at 09:00 (${access.settings.timezone}). /digest off stops it.`)],
+      answers: [text(t(lang, mode === 'daily' ? 'digest.on-daily' : 'digest.on-weekly', { tz: access.settings.timezone }))],
       detail: mode,
     };
   },

@@ -2,6 +2,7 @@
  * `/export [period]`: a CSV file of every credited touch of the period under every model.
  * The file is named after the period's first and last days in the workspace's time zone.
  */
+import { languageOf, t } from '../../i18n/index.js';
 import type { Period } from '../../reports/period.js';
 import { exportFileName } from '../../reports/report-labels.js';
 import { onlyOptions, periodOf, UsageError } from '../arguments.js';
@@ -25,7 +26,7 @@ export const exportCommand = defineCommand<ExportArgs>({
     const csv = await reportsOf(ctx).exportCredits(ctx.req.workspace, { period });
     const content = Buffer.from(csv, 'utf8');
     return {
-      answers: [{ type: 'document', filename: exportFileName(ctx.req.workspace, period, ctx.access.settings.timezone), content, mimeType: 'text/csv', caption: `Credited touches · ${period.label} · every model` }],
+      answers: [{ type: 'document', filename: exportFileName(ctx.req.workspace, period, ctx.access.settings.timezone), content, mimeType: 'text/csv', caption: t(languageOf(ctx.req.user.languageCode), 'export.caption', { period: period.label }) }],
       detail: `period ${period.label} bytes ${content.length}`,
     };
   },

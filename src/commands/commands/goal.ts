@@ -3,7 +3,8 @@
  * sets what a campaign is for and the target its card is judged against (a stored record,
  * which takes precedence over the configuration's). `/goal <campaign> off` removes the record.
  */
-import { CampaignInputError, describeTarget, parseGoal, parseTarget } from '../../campaigns/index.js';
+import { languageOf, type Lang } from '../../i18n/index.js';
+import { CampaignInputError, describeTarget, goalName, parseGoal, parseTarget } from '../../campaigns/index.js';
 import type { CampaignRecord } from '../../store/store.js';
 import { onlyOptions, UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
@@ -17,10 +18,15 @@ export const goal = defineCommand({
     const { req, store, options, positional, access } = ctx;
     onlyOptions(options, ['target', 'from', 'to']);
     const [name, what, ...rest] = positional;
+    const zh = languageOf(req.user.languageCode) === 'zh';
+    const lang: Lang = zh ? 'zh' : 'en';
     if (name === undefined || what === undefined || rest.length > 0 || !CAMPAIGN_WORD.test(name)) throw new UsageError(goal.spec.usage);
     if (what.toLowerCase() === 'off') {
       const had = await store.campaigns.records.remove(req.workspace, name);
-      return { answers: [text(had ? `Goal of ${name} removed: its card shows the goal as unknown (or as the configuration says).` : `${name} had no goal set here.`)], detail: `${name} off` };
+      const said = zh
+        ? had ? `已删除 ${name} 的目标：它的活动卡片会显示目标未设定（或以配置文件为准）。` : `${name} 在这里没有设定目标。`
+        : had ? `Goal of ${name} removed: its card shows the goal as unknown (or as the configuration says).` : `${name} had no goal set here.`;
+      return { answers: [text(said)], detail: `${name} off` };
     }
     try {
       const g = parseGoal(what);
@@ -34,9 +40,12 @@ export const goal = defineCommand({
         record[k] = d;
       }
       await store.campaigns.records.put(req.workspace, record);
-      const runs = record.from || record.to ? `, running ${record.from ?? '…'}..${record.to ?? '…'}` : '';
+      const span = `${record.from ?? '…'}..${record.to ?? '…'}`;
+      const said = zh
+        ? `${name}：目标 ${goalName(g, lang)}${record.target ? `，目标值 ${describeTarget(record.target, lang)}` : ''}${record.from || record.to ? `，投放期 ${span}` : ''}。发送 /campaign ${name} 查看它的卡片。`
+        : `${name}: goal ${g}${record.target ? `, target ${describeTarget(record.target)}` : ''}${record.from || record.to ? `, running ${span}` : ''}. /campaign ${name} shows its card.`;
       return {
-        answers: [text(`${name}: goal ${g}${record.target ? `, target ${describeTarget(record.target)}` : ''}${runs}. /campaign ${name} shows its card.`)],
+        answers: [text(said)],
         detail: `${name} ${g}${t !== undefined ? ` target ${t}` : ''}`,
       };
     } catch (err) {

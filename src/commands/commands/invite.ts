@@ -1,4 +1,5 @@
 /** `/invite <campaign> [request]`: a named invite link for a group; joins through it are credited to the campaign. */
+import { languageOf } from '../../i18n/index.js';
 import { UsageError } from '../arguments.js';
 import { CAMPAIGN, CAMPAIGN_RULE, defineCommand, text } from '../command-module.js';
 import { targetGroup } from '../group-target.js';
@@ -28,8 +29,9 @@ export const invite = defineCommand({
     return {
       answers: [
         text(
-          `Invite link for campaign “${campaign}” in ${group.title}:\n${made.url}\n` +
-            `Joins through it are credited to ${campaign}${createsJoinRequest ? ' (people ask to join; an admin approves)' : ''}.`,
+          languageOf(req.user.languageCode) === 'zh'
+            ? `${group.title} 的活动“${campaign}”邀请链接：\n${made.url}\n通过它入群的成员都归因到 ${campaign}${createsJoinRequest ? '（成员需申请入群，由管理员批准）' : ''}。`
+            : `Invite link for campaign “${campaign}” in ${group.title}:\n${made.url}\n` + `Joins through it are credited to ${campaign}${createsJoinRequest ? ' (people ask to join; an admin approves)' : ''}.`,
         ),
       ],
       detail: `campaign ${campaign} in ${group.chatId}`,

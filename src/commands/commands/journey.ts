@@ -42,7 +42,10 @@ export const journey = defineCommand<JourneyArgs>({
   },
   async run(ctx, { member }) {
     const j = await reportsOf(ctx).journey(ctx.req.workspace, member);
-    if (!j) return { answers: [text(`I know nobody as “${clip(member, 40)}” in this workspace.`)], detail: 'unknown member' };
+    if (!j) {
+      const who = clip(member, 40);
+      return { answers: [text(renderOptions(ctx).lang === 'zh' ? `这个工作区里没有“${who}”这个人。` : `I know nobody as “${who}” in this workspace.`)], detail: 'unknown member' };
+    }
     return { answers: renderJourney(j, { ...renderOptions(ctx), who: await whoIs(ctx, j) }), detail: `profile ${j.profileId}` };
   },
 });

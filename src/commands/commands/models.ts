@@ -2,6 +2,7 @@
  * `/models [period] [by=…]`: every attribution model side by side, and when the data-driven
  * models (Markov, Shapley) were last fitted for the period's conversions.
  */
+import { t, type Lang } from '../../i18n/index.js';
 import type { Period } from '../../reports/period.js';
 import { parseDimension } from '../../reports/report-params.js';
 import type { ReportDimension } from '../../reports/report-types.js';
@@ -35,21 +36,21 @@ function monthsOf(period: Period): Set<string> {
  * The fit line of `/models`: when the data-driven models were last fitted, and which of
  * the period's months are being refitted or were never fitted.
  */
-export function fitStatusLine(status: readonly FitStatusLine[], period: Period, timeZone: string): string {
+export function fitStatusLine(status: readonly FitStatusLine[], period: Period, timeZone: string, lang: Lang = 'en'): string {
   const last = status.reduce<string | null>((latest, s) => (s.fittedAt !== null && (latest === null || s.fittedAt > latest) ? s.fittedAt : latest), null);
   const months = monthsOf(period);
   const inPeriod = status.filter((s) => months.has(s.month));
   const refitting = inPeriod.filter((s) => s.dirty).map((s) => s.month);
   const never = inPeriod.filter((s) => s.fitId === null && !s.dirty).map((s) => s.month);
-  const parts = [`Data-driven models (markov, shapley) last fitted: ${last === null ? 'never' : `${localDateTime(last, timeZone)} (${timeZone})`}`];
-  if (refitting.length > 0) parts.push(`being refitted: ${refitting.join(', ')}`);
-  if (never.length > 0) parts.push(`not fitted yet: ${never.join(', ')} (/refit fits them)`);
-  return parts.join('; ');
+  const parts = [t(lang, 'models.fit', { when: last === null ? t(lang, 'models.fit.never') : `${localDateTime(last, timeZone)} (${timeZone})` })];
+  if (refitting.length > 0) parts.push(t(lang, 'models.fit.refitting', { months: refitting.join(', ') }));
+  if (never.length > 0) parts.push(t(lang, 'models.fit.unfitted', { months: never.join(', ') }));
+  return parts.join(t(lang, 'models.fit.separator'));
 }
 
 async function fitLine(ctx: CommandContext, period: Period): Promise<string | null> {
   if (!ctx.deps.models) return null;
-  return fitStatusLine(await ctx.deps.models.status(ctx.req.workspace), period, ctx.access.settings.timezone);
+  return fitStatusLine(await ctx.deps.models.status(ctx.req.workspace), period, ctx.access.settings.timezone, renderOptions(ctx).lang);
 }
 
 export const models = defineCommand<ModelsArgs>({

@@ -1,5 +1,6 @@
 /** `/paths [period] [by=campaign|group|keyword]`: time lag, path length, top converting paths, assists and model sensitivity. */
 import { formatPaths } from '../../campaigns/index.js';
+import { languageOf } from '../../i18n/index.js';
 import type { Period } from '../../reports/period.js';
 import { parseDimension } from '../../reports/report-params.js';
 import { checked, onlyOptions, periodOf, UsageError } from '../arguments.js';
@@ -21,6 +22,6 @@ export const paths = defineCommand<PathArgs>({
   },
   async run(ctx, { period, by }) {
     const r = await campaignReportsOf(ctx).paths(ctx.req.workspace, { period, by });
-    return { answers: [{ ...text(formatPaths(r, ctx.access.settings.timezone)), monospace: true }], detail: `period ${period.label} by ${by}` };
+    return { answers: [{ ...text(formatPaths(r, ctx.access.settings.timezone, languageOf(ctx.req.user.languageCode))), monospace: true }], detail: `period ${period.label} by ${by}` };
   },
 });

@@ -3,7 +3,7 @@ import { onlyOptions, UsageError } from '../arguments.js';
 import { defineCommand } from '../command-module.js';
 import { PlatformRefusedError } from '../command-types.js';
 import { renderReadiness } from '../render-optimize.js';
-import { reportsOf } from '../report-commands.js';
+import { renderOptions, reportsOf } from '../report-commands.js';
 
 export const readiness = defineCommand<{ problems: boolean }>({
   spec: { name: 'readiness', access: 'manager', usage: '/readiness [problems]', description: 'Is measurement set up? Checks with fixes', audited: true, report: true },
@@ -18,6 +18,6 @@ export const readiness = defineCommand<{ problems: boolean }>({
     const reports = reportsOf(ctx);
     if (!reports.readiness) throw new PlatformRefusedError('Readiness checks are not available on this installation.');
     const r = await reports.readiness(ctx.req.workspace);
-    return { answers: renderReadiness(r, { onlyProblems: problems }), detail: `worst ${r.worst}` };
+    return { answers: renderReadiness(r, { onlyProblems: problems, lang: renderOptions(ctx).lang }), detail: `worst ${r.worst}` };
   },
 });

@@ -3,6 +3,7 @@
  * for every month with conversions or for the months of a period, and their credits
  * rewritten. The work runs on the reconcile queue; `/models` shows when it was done.
  */
+import { languageOf, t } from '../../i18n/index.js';
 import type { Period } from '../../reports/period.js';
 import { onlyOptions, periodOf, UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
@@ -22,7 +23,8 @@ export const refit = defineCommand<RefitArgs>({
   },
   async run(ctx, { period }) {
     const port = ctx.deps.models;
-    if (!port) return { answers: [text('Refits are not available on this installation yet.')], detail: 'not configured' };
+    const lang = languageOf(ctx.req.user.languageCode);
+    if (!port) return { answers: [text(t(lang, 'refit.unavailable'))], detail: 'not configured' };
     let queued: string;
     try {
       queued = await port.requestRefit(ctx.req.workspace, period ? { from: period.from, to: period.to } : undefined);
@@ -32,10 +34,7 @@ export const refit = defineCommand<RefitArgs>({
     }
     return {
       answers: [
-        text(
-          `Refit queued${period ? ` for ${period.label}` : ' for every month with conversions'}: ${queued}. ` +
-            'Markov and Shapley are fitted again and their credits rewritten; /models shows when they were last fitted.',
-        ),
+        text(period ? t(lang, 'refit.queued', { period: period.label, queued }) : t(lang, 'refit.queued-all', { queued })),
       ],
       detail: `${period ? `period ${period.label} ` : ''}${queued}`,
     };

@@ -1,4 +1,5 @@
 /** `/revoke <campaign or link>`: revokes a group's campaign invite links at the platform and in the store. */
+import { languageOf } from '../../i18n/index.js';
 import { UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
 import { targetGroup } from '../group-target.js';
@@ -13,13 +14,14 @@ export const revoke = defineCommand({
     const what = positional[0];
     if (what === undefined || positional.length > 1) throw new UsageError(revoke.spec.usage);
     const links = (await store.community.inviteLinks.list(req.workspace, { platform: req.platform, chatId: group.chatId })).filter((l) => l.campaign === what || l.url === what);
-    if (links.length === 0) return { answers: [text(`No active invite link for “${clip(what, 40)}” in ${group.title}.`)], detail: 'none' };
+    const zh = languageOf(ctx.req.user.languageCode) === 'zh';
+    if (links.length === 0) return { answers: [text(zh ? `${group.title} 里没有“${clip(what, 40)}”的有效邀请链接。` : `No active invite link for “${clip(what, 40)}” in ${group.title}.`)], detail: 'none' };
     for (const l of links) {
       await deps.platform.revokeInviteLink(group.chatId, l.url);
       await store.community.inviteLinks.markRevoked(req.workspace, req.platform, l.url, req.now.toISOString());
     }
     return {
-      answers: [text(`Revoked ${links.length} ${plural(links.length, 'link')} for “${clip(what, 40)}” in ${group.title}. Joins already made stay credited.`)],
+      answers: [text(zh ? `已撤销 ${group.title} 里“${clip(what, 40)}”的 ${links.length} 个链接。已经发生的入群仍然计入归因。` : `Revoked ${links.length} ${plural(links.length, 'link')} for “${clip(what, 40)}” in ${group.title}. Joins already made stay credited.`)],
       detail: `revoked ${links.length}`,
     };
   },

@@ -3,6 +3,7 @@
  * spread evenly over the period's days (default today). Each day's entry replaces what was
  * entered for that day before, so sending it twice never doubles it.
  */
+import { languageOf } from '../../i18n/index.js';
 import { CampaignInputError, money, parseAmount, periodDays, setSpend } from '../../campaigns/index.js';
 import { localDay } from '../../reports/period.js';
 import { onlyOptions, periodOf, UsageError } from '../arguments.js';
@@ -27,8 +28,11 @@ export const spend = defineCommand({
       const rows = await setSpend(store, { workspace: req.workspace, campaign: name, amount, currency, days, source: 'command', at: req.now });
       const first = rows[0];
       const last = rows[rows.length - 1];
-      const span = rows.length === 1 ? `on ${first?.day}` : `over ${rows.length} days (${first?.day} – ${last?.day}), ${money(amount / rows.length, currency)} a day`;
-      return { answers: [text(`Spend of ${name}: ${money(amount, currency)} ${span}. It replaces what was entered for those days.`)], detail: `${name} ${amount} ${currency} ${period.label}` };
+      const said =
+        languageOf(req.user.languageCode) === 'zh'
+          ? `${name} 的花费：${money(amount, currency)}，${rows.length === 1 ? `记在 ${first?.day}` : `分摊到 ${rows.length} 天（${first?.day} – ${last?.day}），每天 ${money(amount / rows.length, currency)}`}。会替换这些天之前录入的花费。`
+          : `Spend of ${name}: ${money(amount, currency)} ${rows.length === 1 ? `on ${first?.day}` : `over ${rows.length} days (${first?.day} – ${last?.day}), ${money(amount / rows.length, currency)} a day`}. It replaces what was entered for those days.`;
+      return { answers: [text(said)], detail: `${name} ${amount} ${currency} ${period.label}` };
     } catch (err) {
       if (err instanceof CampaignInputError) throw new UsageError(err.message);
       throw err;

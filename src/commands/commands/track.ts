@@ -1,4 +1,5 @@
 /** `/track <keyword…>`: watch more keywords in the workspace's groups (at most {@link MAX_TRACKED_KEYWORDS}). */
+import { languageOf, t } from '../../i18n/index.js';
 import { compileKeywords } from '../../keywords/index.js';
 import { UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
@@ -16,6 +17,7 @@ export const track = defineCommand({
   async run(ctx) {
     const { req, store, deps, access } = ctx;
     const ws = req.workspace;
+    const lang = languageOf(req.user.languageCode);
     const existing = await store.community.keywords.list(ws);
     const configured = new Set(access.settings.keywords.map(keywordKey));
     const known = new Set(existing.map((k) => k.key));
@@ -30,7 +32,7 @@ export const track = defineCommand({
       } else if (known.has(key) || configured.has(key)) {
         already.push(word);
       } else if (known.size >= MAX_TRACKED_KEYWORDS) {
-        ignored.push(`${clip(word, 30)} (limit of ${MAX_TRACKED_KEYWORDS} reached)`);
+        ignored.push(`${clip(word, 30)} (${t(lang, 'track.limit', { n: MAX_TRACKED_KEYWORDS })})`);
       } else {
         await store.community.keywords.add(ws, { workspace: ws, keyword: word.trim(), key, addedBy: access.subject, addedAt: req.now.toISOString() });
         known.add(key);
@@ -39,9 +41,9 @@ export const track = defineCommand({
     }
     if (added.length > 0) deps.onKeywordsChanged?.(ws);
     const parts = [
-      added.length > 0 ? `Now watching: ${added.join(', ')}` : '',
-      already.length > 0 ? `Already watched: ${already.join(', ')}` : '',
-      ignored.length > 0 ? `Ignored: ${ignored.join(', ')}` : '',
+      added.length > 0 ? t(lang, 'track.added', { list: added.join(', ') }) : '',
+      already.length > 0 ? t(lang, 'track.already', { list: already.join(', ') }) : '',
+      ignored.length > 0 ? t(lang, 'track.ignored', { list: ignored.join(', ') }) : '',
     ].filter(Boolean);
     return { answers: [text(parts.join('\n'))], detail: `added ${added.length}` };
   },

@@ -1,4 +1,5 @@
 /** `/untrack <keyword…>`: stop watching keywords added with `/track` (configured ones stay: the answer says so). */
+import { languageOf, t } from '../../i18n/index.js';
 import { UsageError } from '../arguments.js';
 import { defineCommand, text } from '../command-module.js';
 import { keywordKey } from '../workspace-keywords.js';
@@ -11,6 +12,7 @@ export const untrack = defineCommand({
   async run(ctx) {
     const { req, store, deps, access } = ctx;
     const ws = req.workspace;
+    const lang = languageOf(req.user.languageCode);
     const configured = new Set(access.settings.keywords.map(keywordKey));
     const removed: string[] = [];
     const fromConfig: string[] = [];
@@ -23,9 +25,9 @@ export const untrack = defineCommand({
     }
     if (removed.length > 0) deps.onKeywordsChanged?.(ws);
     const parts = [
-      removed.length > 0 ? `Stopped watching: ${removed.join(', ')}` : '',
-      fromConfig.length > 0 ? `Set in the configuration file (remove them there): ${fromConfig.join(', ')}` : '',
-      unknown.length > 0 ? `Not watched: ${unknown.join(', ')}` : '',
+      removed.length > 0 ? t(lang, 'untrack.removed', { list: removed.join(', ') }) : '',
+      fromConfig.length > 0 ? t(lang, 'untrack.configured', { list: fromConfig.join(', ') }) : '',
+      unknown.length > 0 ? t(lang, 'untrack.unknown', { list: unknown.join(', ') }) : '',
     ].filter(Boolean);
     return { answers: [text(parts.join('\n'))], detail: `removed ${removed.length}` };
   },
