@@ -228,7 +228,10 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     expect(await page.textContent('[data-tab="overview"]')).toBe('概览');
     expect(await page.textContent('.figures')).toContain('转化');
     expect(await page.evaluate('document.documentElement.lang')).toBe('zh-CN');
-    expect(await page.textContent('[data-list="alerts"]')).toContain('面膜');
+    // Readiness and alerts are worded in Chinese too (names and keywords as written).
+    await settled(page);
+    expect(await page.textContent('ul.readiness')).toMatch(/正在监测 \d+ 个关键词/);
+    expect(await page.textContent('[data-list="alerts"]')).toMatch(/关键词「面膜」/);
     await shot(page, 'overview-zh');
     await page.click('[data-tab="attribution"]');
     await settled(page);

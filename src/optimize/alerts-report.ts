@@ -10,10 +10,10 @@
  */
 import { localDay, type Period } from '../reports/period.js';
 import { daysFrom, previousDay } from '../reports/local-days.js';
-import { parseReportPeriod, ReportParamError } from '../reports/report-params.js';
+import { parseLang, parseReportPeriod, ReportParamError } from '../reports/report-params.js';
 import type { ExtraReport } from '../reports/report-api.js';
 import type { Store } from '../store/store.js';
-import { ALPHA, BASELINE_DAYS, alertWindow, detectAlerts, readAlertSeries, type Alert } from './alerts.js';
+import { ALPHA, BASELINE_DAYS, alertText, alertWindow, detectAlerts, readAlertSeries, type Alert } from './alerts.js';
 
 /** Longest period the alerts report checks. */
 export const MAX_ALERT_DAYS = 31;
@@ -49,14 +49,15 @@ export async function alertsReport(store: Store, workspace: string, timeZone: st
   return { period, days, alerts };
 }
 
-/** `GET /v1/reports/alerts` (see the header): rows `{key, day, kind, subject, label, expected, observed, p}`. */
+/** `GET /v1/reports/alerts` (see the header): rows `{key, day, kind, subject, label, expected, observed, p}`; `lang=zh` words the labels in Chinese. */
 export function alertsApiReport(store: Store): ExtraReport {
   return {
-    params: ['period'],
+    params: ['period', 'lang'],
     async run({ workspace, query, timeZone, now }) {
       const period = parseReportPeriod(query.get('period') ?? '7d', now, timeZone);
+      const lang = parseLang(query.get('lang'));
       const r = await alertsReport(store, workspace, timeZone, period, now);
-      const rows = r.alerts.map((a) => ({ key: `${a.day}:${a.key}`, day: a.day, kind: a.kind, subject: a.subject, label: a.label, expected: a.expected, observed: a.observed, p: a.p }));
+      const rows = r.alerts.map((a) => ({ key: `${a.day}:${a.key}`, day: a.day, kind: a.kind, subject: a.subject, label: alertText(a, lang), expected: a.expected, observed: a.observed, p: a.p }));
       return { body: { period: { from: r.period.from, to: r.period.to, label: r.period.label }, days: r.days, alpha: ALPHA }, rows };
     },
   };

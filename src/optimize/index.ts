@@ -3,11 +3,13 @@
  * daily alerts. The public entry of `src/optimize/`: {@link optimizeReports} gives the
  * `lift`, `hints` and `readiness` methods of `ReportsApi` (added by `createReports`).
  */
+import type { Lang } from '../i18n/language.js';
 import type { Store } from '../store/store.js';
 import type { Period } from '../reports/period.js';
 import type { CampaignRoasProvider, HintsReport, LiftReport, ReadinessReport } from './optimize-types.js';
+import { hintText } from './hints.js';
 import { readHints, readKeywordLift } from './read-optimize.js';
-import { readReadiness, type BotProbe, type ReadinessWorkspace } from './readiness.js';
+import { readinessText, readReadiness, type BotProbe, type ReadinessWorkspace } from './readiness.js';
 import { telegramProbes } from './telegram-probes.js';
 
 export * from './optimize-types.js';
@@ -38,8 +40,10 @@ export interface OptimizeOptions {
 /** The methods `createReports` adds to `ReportsApi`. */
 export interface OptimizeReports {
   lift(workspace: string, options: { period: Period }): Promise<LiftReport>;
-  hints(workspace: string, options: { period: Period }): Promise<HintsReport>;
-  readiness(workspace: string): Promise<ReadinessReport>;
+  /** Hints of the period; `lang` words their sentences (default English). */
+  hints(workspace: string, options: { period: Period; lang?: Lang }): Promise<HintsReport>;
+  /** Readiness now; `lang` words the checks (default English). */
+  readiness(workspace: string, options?: { lang?: Lang }): Promise<ReadinessReport>;
 }
 
 /** Lift, hints and readiness of every workspace in `store`. */
@@ -48,14 +52,27 @@ export function optimizeReports(store: Store, workspaceOf: (workspace: string) =
   const probes = options.probes ?? ((ws: string) => telegramProbes(workspaceOf(ws)?.telegram?.bots ?? [], options.telegramApiRoot ?? 'https://api.telegram.org'));
   return {
     lift: (workspace, { period }) => readKeywordLift(store, workspace, tz(workspace), period),
-    hints: (workspace, { period }) => readHints(store, workspace, tz(workspace), period, options.roas),
-    readiness: (workspace) =>
-      readReadiness({
+    hints: async (workspace, { period, lang }) => {
+      const r = await readHints(store, workspace, tz(workspace), period, options.roas);
+      if (!lang || lang === 'en') return r;
+      return { ...r, hints: r.hints.map((h) => ({ ...h, ...hintText(h, lang) })) };
+    },
+    readiness: async (workspace, o) => {
+      const r = await readReadiness({
         store,
         workspace: workspaceOf(workspace) ?? { id: workspace },
         probes: probes(workspace),
         ...(options.campaignNames ? { campaignNames: options.campaignNames } : {}),
         ...(options.now ? { now: options.now() } : {}),
-      }),
+      });
+      const lang = o?.lang;
+      if (!lang || lang === 'en') return r;
+      // Only the words change: `check` stays the check's id.
+      const worded = r.checks.map((c) => {
+        const t = readinessText(c, lang);
+        return { ...c, label: t.label, fix: t.fix };
+      });
+      return { ...r, checks: worded };
+    },
   };
 }

@@ -21,9 +21,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ReportError } from './attribution-report.js';
 import { csvCell } from './export-credits.js';
+import type { Lang } from '../i18n/language.js';
 import type { Period } from './period.js';
 import { exportFileName, memberLabel, rowLabel } from './report-labels.js';
-import { matchGroups, parseDimension, parseModel, parseReportPeriod, ReportParamError, type NamedGroup } from './report-params.js';
+import { matchGroups, parseDimension, parseLang, parseModel, parseReportPeriod, ReportParamError, type NamedGroup } from './report-params.js';
 import type { AttributionReport, FunnelRow, ReportDimension, ReportsApi } from './report-types.js';
 
 /** The reports the API answers. */
@@ -90,8 +91,8 @@ const PARAMS: Record<ReportApiName, readonly string[]> = {
   journey: ['member', 'period'],
   export: ['period'],
   lift: ['period'],
-  hints: ['period'],
-  readiness: [],
+  hints: ['period', 'lang'],
+  readiness: ['lang'],
   referrals: ['period', 'model', 'group'],
 };
 
@@ -276,6 +277,7 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
     const byParam = q.get('by') ?? (campaign !== undefined && name !== 'groupstats' ? 'campaign' : undefined);
     const by = wantsDimension ? field(() => (name === 'funnel' ? parseDimension(byParam, ['group', 'campaign'] as const) : parseDimension(byParam))) : undefined;
     const model = field(() => parseModel(q.get('model')));
+    const lang = field(() => parseLang(q.get('lang')));
     if (groupName !== undefined && by !== undefined && by !== 'group') errors.push({ field: 'group', message: 'group= goes with by=group' });
     if (campaign !== undefined && by !== undefined && by !== 'campaign') errors.push({ field: 'campaign', message: 'campaign= goes with by=campaign' });
     let group: NamedGroup | undefined;
@@ -418,7 +420,7 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
         case 'lift':
         case 'hints':
         case 'readiness':
-          return await optimizeAnswer(name, reports, workspace, period as Period, answer);
+          return await optimizeAnswer(name, reports, workspace, period as Period, lang ?? 'en', answer);
         case 'referrals': {
           if (!reports.referrals) return json(404, { error: 'not_found', message: 'referral chains are not available on this installation' });
           const r = await reports.referrals(workspace, { period: period as Period, model: model as string, ...(group ? { chatId: group.chatId } : {}) });
@@ -466,12 +468,12 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
   };
 }
 
-/** The rows of `lift`, `hints` and `readiness` (see `src/optimize`); 404 where the reports lack them. */
-async function optimizeAnswer(name: 'lift' | 'hints' | 'readiness', reports: ReportsApi, workspace: string, period: Period, answer: (body: Json, rows: Json[]) => ReportApiResponse): Promise<ReportApiResponse> {
+/** The rows of `lift`, `hints` and `readiness` (see `src/optimize`; `lang=` words hints and readiness); 404 where the reports lack them. */
+async function optimizeAnswer(name: 'lift' | 'hints' | 'readiness', reports: ReportsApi, workspace: string, period: Period, lang: Lang, answer: (body: Json, rows: Json[]) => ReportApiResponse): Promise<ReportApiResponse> {
   const missing = json(404, { error: 'not_found', message: `${name} is not available on this installation` });
   if (name === 'readiness') {
     if (!reports.readiness) return missing;
-    const r = await reports.readiness(workspace);
+    const r = await reports.readiness(workspace, { lang });
     const rows = r.checks.map((c) => ({ key: c.key, label: c.label, status: c.status, fix: c.fix, check: c.check, scope: c.scope, subject: c.subject }));
     return answer({ period: { from: r.at, to: r.at, label: 'now' }, at: r.at, worst: r.worst }, rows);
   }
@@ -497,7 +499,7 @@ async function optimizeAnswer(name: 'lift' | 'hints' | 'readiness', reports: Rep
     return answer({ period: periodJson(r.period), totals: totalsOf(t.totals), window_days: r.windowDays, min_group: r.minGroup, too_few: r.tooFew, notes: r.notes ?? [] }, rows);
   }
   if (!reports.hints) return missing;
-  const [r, t] = await Promise.all([reports.hints(workspace, { period }), totals()]);
+  const [r, t] = await Promise.all([reports.hints(workspace, { period, lang }), totals()]);
   const rows = r.hints.map((h) => ({ key: h.key, label: h.label, rule: h.rule, subject: h.subject, n: h.n, confidence: h.confidence, confidence_note: h.confidenceNote, ...h.numbers }));
   return answer({ period: periodJson(r.period), totals: totalsOf(t.totals), conversions: r.conversions, notes: r.notes ?? [] }, rows);
 }

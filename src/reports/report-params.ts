@@ -6,6 +6,7 @@
  * (a usage line in chat, a 400 with field-level reasons over HTTP).
  */
 import { isModelName, MODEL_NAMES } from '../attribution/index.js';
+import { languageOf, type Lang } from '../i18n/language.js';
 import { parsePeriod, PeriodError, type Period } from './period.js';
 import { REPORT_DIMENSIONS, type ReportDimension } from './report-types.js';
 
@@ -46,6 +47,16 @@ export function parseModel(value: string | undefined, field = 'model'): string {
   const name = MODEL_ALIASES[v] ?? v;
   if (!isModelName(name)) throw new ReportParamError(field, `${field}= must be one of ${MODEL_NAMES.join(', ')}`);
   return name;
+}
+
+/**
+ * `lang=`: the language sentences are worded in (`en`, `zh`, or a language tag such as `zh-CN`:
+ * any Chinese tag is Chinese, anything else English); English when absent.
+ */
+export function parseLang(value: string | undefined, field = 'lang'): Lang {
+  if (value === undefined) return 'en';
+  if (!/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/.test(value)) throw new ReportParamError(field, `${field}= is en or zh`);
+  return languageOf(value);
 }
 
 /** The dimension a value names, among `allowed`; `group` when absent. */

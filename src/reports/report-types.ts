@@ -8,6 +8,7 @@
  * currencies lists each currency's value apart where it says so (`byCurrency`), and sums them
  * as they are elsewhere.
  */
+import type { Lang } from '../i18n/language.js';
 import { CREDIT_DIMENSIONS, type CreditDimension } from '../store/counters/counter-repo.js';
 import type { IdentityLine } from '../identity/link-evidence.js';
 import type { Platform, TouchKind } from '../touch-event.js';
@@ -235,9 +236,9 @@ export interface ReportsApi {
   /** Keyword lift of the first mentions in the period (`src/optimize`); absent in stand-ins. */
   lift?(workspace: string, options: { period: Period }): Promise<LiftReport>;
   /** Optimization hints of the period (`src/optimize`). */
-  hints?(workspace: string, options: { period: Period }): Promise<HintsReport>;
+  hints?(workspace: string, options: { period: Period; lang?: Lang }): Promise<HintsReport>;
   /** Readiness checks of the workspace, its bots and groups, now (`src/optimize`). */
-  readiness?(workspace: string): Promise<ReadinessReport>;
+  readiness?(workspace: string, options?: { lang?: Lang }): Promise<ReadinessReport>;
   /**
    * The referral leaderboard of the invitations made in the period (see `referral-report.ts`);
    * absent where referral chains are not wired (the command and the API then say so).

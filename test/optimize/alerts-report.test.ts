@@ -3,8 +3,8 @@
  * of the period is checked as the daily alert run checks it, from the same counters. Planted: a
  * campaign's join spike three days ago and a keyword spike yesterday, over steady joins and
  * mentions; the report lists both on their days (newest first), and each day's list is what
- * the daily run finds for that day. Over HTTP with the report API's keys, and a period longer
- * than the report checks is a 400 on `period`.
+ * the daily run finds for that day. Over HTTP with the report API's keys; `lang=zh` words them
+ * (and readiness and hints) in Chinese; a period longer than the report checks is a 400.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startRoles } from '../../app/roles.js';
@@ -74,7 +74,7 @@ describe('alerts report', () => {
     }
   });
 
-  it('answers over HTTP with the report API’s keys; too long a period is a 400 on period', async () => {
+  it('answers over HTTP with the report API’s keys, in Chinese with lang=zh (readiness and hints too); too long a period or a bad lang is a 400', async () => {
     const store = await community();
     const config = testConfig({}, { workspaces: [{ id: WS, timezone: 'UTC', apiKeys: [KEY] }] });
     const app = await startRoles({ config, roles: ['http'], log: createLogger('silent'), store });
@@ -89,7 +89,23 @@ describe('alerts report', () => {
       [`${dayOf(1)}:keyword-spike:面膜`, dayOf(1), 'keyword-spike', '面膜', 30],
       [`${dayOf(3)}:campaign-joins:spring`, dayOf(3), 'campaign-joins', 'spring', 25],
     ]);
-    expect(body.rows[0]?.label).toMatch(/面膜/);
+    expect(body.rows[0]?.label).toMatch(/^Keyword “面膜”: 30 mentions/);
+    // lang=zh words the same alerts in Chinese (names as written); a bad lang is a 400 on lang.
+    const zh = (await (await get(`workspace=${WS}&period=7d&lang=zh-CN`)).json()) as { rows: Array<Record<string, unknown>> };
+    expect(zh.rows.map((row) => row.key)).toEqual(body.rows.map((row) => row.key));
+    expect(zh.rows[0]?.label).toMatch(/^关键词「面膜」：.*被提及 30 次/);
+    const badLang = await get(`workspace=${WS}&period=7d&lang=<b>`);
+    expect(badLang.status).toBe(400);
+    expect(JSON.stringify(await badLang.json())).toMatch(/lang/);
+    // Readiness and hints take lang= too: the words change, the check ids do not.
+    const rEn = (await (await fetch(`${base}/v1/reports/readiness?workspace=${WS}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { rows: Array<{ key: string; check: string; label: string }> };
+    const rZh = (await (await fetch(`${base}/v1/reports/readiness?workspace=${WS}&lang=zh`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { rows: Array<{ key: string; check: string; label: string }> };
+    expect(rZh.rows.map((row) => [row.key, row.check])).toEqual(rEn.rows.map((row) => [row.key, row.check]));
+    const keywords = rZh.rows.find((row) => row.check === 'keywords');
+    expect(keywords?.label).toMatch(/[\u4e00-\u9fff]/);
+    expect(rEn.rows.find((row) => row.check === 'keywords')?.label).not.toMatch(/[\u4e00-\u9fff]/);
+    expect((await fetch(`${base}/v1/reports/hints?workspace=${WS}&period=30d&lang=zh`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+    expect((await fetch(`${base}/v1/reports/attribution?workspace=${WS}&period=30d&lang=zh`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(400);
     // Default period: 7 days.
     expect(((await (await get(`workspace=${WS}`)).json()) as { rows: unknown[] }).rows).toHaveLength(2);
     // Two days: only yesterday's.

@@ -92,7 +92,7 @@ async function overview(s: State, root: HTMLElement): Promise<void> {
   }
   await Promise.all([
     // Readiness is about the workspace now: it takes no period.
-    report<ReportBody>('readiness', { workspace: s.me.workspace }).then((readiness) => {
+    report<ReportBody>('readiness', { workspace: s.me.workspace, lang: s.lang }).then((readiness) => {
       if (!readiness.ok) return fill(ready, notice(s, readiness));
       const rows = readiness.data.rows ?? [];
       const order = ['red', 'amber', 'green'];
@@ -103,7 +103,7 @@ async function overview(s: State, root: HTMLElement): Promise<void> {
         h('ul', { class: 'readiness' }, ...rows.map((r) => h('li', { class: `status-${str(r.status)}` }, h('b', {}, str(r.label)), r.fix ? ` — ${str(r.fix)}` : ''))),
       );
     }),
-    report<ReportBody>('alerts', { workspace: s.me.workspace, period: '7d' }).then((alerts) => {
+    report<ReportBody>('alerts', { workspace: s.me.workspace, period: '7d', lang: s.lang }).then((alerts) => {
       if (!alerts.ok) return fill(al, notice(s, alerts));
       const rows = alerts.data.rows ?? [];
       fill(
@@ -167,11 +167,11 @@ async function attribution(s: State, root: HTMLElement, redraw: () => void): Pro
     ),
   );
   // What last click undervalues, when this server has hints.
-  const hints = await report<ReportBody>('hints', base(s));
+  const hints = await report<ReportBody>('hints', { ...base(s), lang: s.lang });
   const box2 = section(tr(s.lang, 'hints'));
   if (hints.ok) {
     const rows2 = hints.data.rows ?? [];
-    box2.append(rows2.length === 0 ? empty(s) : h('ul', { class: 'alerts', 'data-list': 'hints' }, ...rows2.map((r) => h('li', {}, h('b', {}, str(r.label)), ` — ${str(r.rule)} (n = ${fmt.n(s, num(r.n), 0)}, ${fmt.pct(s, num(r.confidence))})`))));
+    box2.append(rows2.length === 0 ? empty(s) : h('ul', { class: 'alerts', 'data-list': 'hints' }, ...rows2.map((r) => h('li', { 'data-key': str(r.key) }, h('b', {}, str(r.label)), r.confidence_note ? ` — ${str(r.confidence_note)}` : ''))));
   } else box2.append(notice(s, hints));
   root.append(box2);
 }
