@@ -59,6 +59,7 @@ function page(bundle: WebBundle): string {
 <meta name="robots" content="noindex">
 <title>midfunnel</title>
 <link rel="stylesheet" href="/app/assets/${bundle.css.name}">
+${bundle.cjkCss ? `<meta name="midfunnel:cjk-css" content="/app/assets/${bundle.cjkCss.name}">\n` : ''}
 <script type="module" src="/app/assets/${bundle.js.name}"></script>
 ${bundle.preload.map((name) => `<link rel="modulepreload" href="/app/assets/${name}">\n`).join('')}
 </head>

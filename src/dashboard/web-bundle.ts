@@ -1,12 +1,14 @@
 /**
- * The dashboard's browser code (`web/dashboard/`), bundled by esbuild when the server starts:
- * the page's script as ES modules (ECharts tree-shaken, in its own chunk loaded when a view first
- * draws a chart: only the charts and components the views use) and one
- * style sheet, minified, held in memory and served with content-hashed names. Nothing is
- * built ahead of time or committed, so a fresh clone works with `npm test` and `npm start`
- * (esbuild is a dependency). Built when the page is first asked for; one build per process,
- * shared by every server in it.
+ * The dashboard's browser code (`web/dashboard/`), bundled by esbuild: the page's script as ES
+ * modules (ECharts tree-shaken, in its own chunk loaded when a view first draws a chart: only
+ * the charts and components the views use), one style sheet, and the CJK font's declarations
+ * (a style sheet the page adds after its first view); minified, held in memory and served with
+ * content-hashed names. Nothing is built ahead of time or committed, so a fresh clone works
+ * with `npm test` and `npm start` (esbuild is a dependency). Built by `midfunnel start` in the
+ * background, else when the page is first asked for; one build per process, shared by every
+ * server in it.
  */
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +26,15 @@ export interface WebAsset {
 export interface WebBundle {
   /** The page's script (an ES module; it imports the chunks it needs, such as ECharts, when it needs them). */
   js: WebAsset;
-  /** The style sheet; it ends with the CJK font's `@font-face` slices (see `cjk-font.ts`). */
+  /** The style sheet. */
   css: WebAsset;
+  /**
+   * The CJK font's `@font-face` slices (see `cjk-font.ts`) as a style sheet of their own, which
+   * the page adds once its first view is drawn: a browser spends a few hundred milliseconds
+   * setting up ninety Unicode-range faces, and the first view should not wait for that. Null
+   * when the font's package is missing.
+   */
+  cjkCss: WebAsset | null;
   /** Chunks the script imports statically (the page preloads them beside it). */
   preload: string[];
   /** Every bundled file by name: the script, its chunks, the style sheet. */
@@ -76,14 +85,20 @@ export function buildWebBundle(): Promise<WebBundle> {
         files.set(name, a);
         if (name.startsWith('app-')) js = a;
       } else if (name.endsWith('.css')) {
-        css = asset(name, 'text/css; charset=utf-8', Buffer.concat([Buffer.from(f.contents), Buffer.from(font ? `\n${font.css}\n` : '')]));
+        css = asset(name, 'text/css; charset=utf-8', Buffer.from(f.contents));
         files.set(name, css);
       }
+    }
+    let cjkCss: WebAsset | null = null;
+    if (font) {
+      const body = Buffer.from(`${font.css}\n`);
+      cjkCss = asset(`cjk-${createHash('sha256').update(body).digest('hex').slice(0, 12)}.css`, 'text/css; charset=utf-8', body);
+      files.set(cjkCss.name, cjkCss);
     }
     if (!js || !css) throw new Error('the dashboard bundle is missing its script or style sheet');
     const main = Object.entries(out.metafile.outputs).find(([path]) => basename(path) === js?.name)?.[1];
     const preload = (main?.imports ?? []).filter((i) => i.kind === 'import-statement').map((i) => basename(i.path));
-    return { js, css, files, font, preload };
+    return { js, css, cjkCss, files, font, preload };
   })();
   building.catch(() => (building = undefined));
   return building;
