@@ -135,6 +135,20 @@ describe('dashboard over HTTP', () => {
     expect(other.status).toBe(403);
   });
 
+  it('launch data reads its own workspace without workspace=; an API key must name it', async () => {
+    const tma = { authorization: `tma ${signInitData(TOKEN, { id: P.manager, language_code: 'en' })}` };
+    const own = await fetch(`${base}/v1/reports/attribution?period=30d&model=linear&by=group`, { headers: tma });
+    expect(own.status).toBe(200);
+    const named = await fetch(`${base}/v1/reports/attribution?workspace=acme&period=30d&model=linear&by=group`, { headers: { authorization: `Bearer ${KEY}` } });
+    const ownBody = (await own.json()) as { workspace: string; totals: unknown; rows: unknown };
+    const namedBody = (await named.json()) as { workspace: string; totals: unknown; rows: unknown };
+    expect(ownBody.workspace).toBe('acme');
+    expect([ownBody.totals, ownBody.rows]).toEqual([namedBody.totals, namedBody.rows]);
+    const keyOnly = await fetch(`${base}/v1/reports/attribution?period=30d`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(keyOnly.status).toBe(400);
+    expect(JSON.stringify(await keyOnly.json())).toMatch(/workspace/);
+  });
+
   it('a login link opens a session once; the cookie reads the report API as the API key does', async () => {
     const issued = await links().issue('acme', `telegram:${P.manager}`, 'zh');
     if ('limited' in issued) throw new Error('limited');

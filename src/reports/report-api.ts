@@ -242,6 +242,9 @@ export function createReportApi(options: ReportApiOptions): (req: ReportApiReque
       if (q.has(k)) errors.push({ field: k, message: 'given more than once' });
       q.set(k, v);
     }
+    // Dashboard credentials (Mini App launch data, a session) name exactly one workspace: for
+    // them `workspace=` may be left out. An API key always names it.
+    if (req.authorizedWorkspace !== undefined && !q.has('workspace')) q.set('workspace', req.authorizedWorkspace);
     const workspace = q.get('workspace');
     if (workspace === undefined || workspace === '') return json(400, { error: 'bad_request', errors: [{ field: 'workspace', message: 'required: the workspace id' }] });
     if (workspace !== owner || !settingsOf(workspace)) return json(403, { error: 'forbidden', message: 'this API key does not read that workspace' });

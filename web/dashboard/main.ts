@@ -5,7 +5,7 @@
  */
 import './styles.css';
 import { languageOf, LANGUAGES, type Lang } from '../../src/i18n/language.js';
-import { login, me, useInitData, type Me } from './api.js';
+import { login, me, reportEarly, useInitData, type Me } from './api.js';
 import { chartsReady, disposeCharts, hasCharts, preloadCharts } from './charts.js';
 import { h, replace } from './dom.js';
 import { PRESETS, type RangePreset, type State } from './state.js';
@@ -74,6 +74,8 @@ async function boot(): Promise<void> {
     if (!r.ok) return refused(storedLang() ?? browserLang, r.refused);
     linkLang = r.data.lang;
   }
+  // The Overview's figures are asked for alongside who is signed in (see `reportEarly`).
+  if (initialView() === 'overview') reportEarly('attribution', { period: FIRST_PRESET, model: FIRST_MODEL, by: 'group' });
   const who = await me();
   if (!who.ok) {
     const initLang = launch.initData ? languageOf(JSON.parse(new URLSearchParams(launch.initData).get('user') ?? '{}').language_code as string | undefined) : null;
@@ -82,11 +84,18 @@ async function boot(): Promise<void> {
   start(who.data, storedLang() ?? who.data.lang ?? linkLang ?? browserLang);
 }
 
+/** The range and model the page opens with. */
+const FIRST_PRESET = '30d' satisfies RangePreset;
+const FIRST_MODEL = 'linear';
+
+/** The view the page opens with: `#view=<name>`, else the Overview. */
+function initialView(): ViewName {
+  const v = new URLSearchParams(location.hash.replace(/^#/, '')).get('view');
+  return v && (VIEWS as readonly string[]).includes(v) ? (v as ViewName) : 'overview';
+}
+
 function start(m: Me, lang: Lang): void {
-  const s: State = { me: m, lang, preset: '30d', from: shiftDay(m.today, -29), to: m.today, model: 'linear', view: 'overview', by: 'group' };
-  const fromHash = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const v = fromHash.get('view');
-  if (v && (VIEWS as readonly string[]).includes(v)) s.view = v;
+  const s: State = { me: m, lang, preset: FIRST_PRESET, from: shiftDay(m.today, -29), to: m.today, model: FIRST_MODEL, view: initialView(), by: 'group' };
   let drawing = 0;
 
   const redraw = (): void => {
