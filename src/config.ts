@@ -108,7 +108,7 @@ export const workspaceConfigSchema = z.object({
   alerts: z
     .object({ enabled: z.boolean().default(true), at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time like 09:00').default('09:00') })
     .default({ enabled: true, at: '09:00' }),
-  /** Language of the messages that answer no one (daily alerts, scheduled digests): `en` or `zh` (simplified Chinese). Answers to a person follow their Telegram language. */
+  /** Language of the messages that answer no one (daily alerts, scheduled digests): `en` or `zh` (simplified Chinese). Answers to a person follow their Telegram language; WhatsApp, which tells none, answers in this one. */
   language: z.enum(['en', 'zh'], { error: 'en (English) or zh (simplified Chinese)' }).default('en'),
   /** Referral chains: an invitee who leaves within this many days does not count for their inviter. */
   referralMinDays: z.number().int().min(0).max(365).default(3),

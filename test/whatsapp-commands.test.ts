@@ -35,7 +35,7 @@ interface Sent {
 
 const textOf = (s: Sent): string => (typeof s.content === 'string' ? s.content : '');
 
-function harness(options: { phones?: Map<string, string>; admins?: string[] } = {}) {
+function harness(options: { phones?: Map<string, string>; admins?: string[]; language?: 'en' | 'zh' } = {}) {
   const settings = workspaceConfigSchema.parse({
     id: 'acme',
     roles: {
@@ -74,6 +74,7 @@ function harness(options: { phones?: Map<string, string>; admins?: string[] } = 
     client: () => client,
     lookups,
     log,
+    ...(options.language ? { language: options.language } : {}),
     createHandler: (platform) => createCommandHandler({ store, reports, settings: (ws) => (ws === 'acme' ? hashedRoleSettings(settings, hash) : undefined), platform, log }),
   });
   const handler = createWhatsAppHandler({
@@ -196,6 +197,12 @@ describe('commands on whatsapp', () => {
     await h.handler.message(privateMessage(WA.carol, '/nosuch', 'U1'));
     await h.handler.message(groupMessage(WA.carol, '/nosuch', 'U2'));
     expect(h.sent.map((s) => [s.chatId, textOf(s)])).toEqual([[WA.carol, 'I do not know that command. /help lists what you can do.']]);
+  });
+
+  it('answers in the workspace’s language (WhatsApp tells none of its users)', async () => {
+    const h = harness({ language: 'zh' });
+    await h.handler.message(privateMessage(WA.carol, '/nosuch', 'Z1'));
+    expect(h.sent.map((s) => [s.chatId, textOf(s)])).toEqual([[WA.carol, '我不认识这个命令。发送 /help 查看可用命令。']]);
   });
 });
 

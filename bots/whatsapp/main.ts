@@ -200,6 +200,7 @@ export async function startWhatsAppRole(options: WhatsAppRoleOptions): Promise<W
       lookups: { groupAdmins: async (chatId) => (await lookups.groupAdmins?.(chatId)) ?? [], phonesOfLids: (lids) => lookups.phonesOfLids(lids) },
       log,
       ...(options.reportNoticeMs !== undefined ? { noticeMs: options.reportNoticeMs } : {}),
+      language: settingsOf(account.workspace)?.language ?? 'en',
       createHandler: (platform) =>
         createCommandHandler({
           store: commandStore,

@@ -61,6 +61,8 @@ export interface WhatsAppCommandsOptions {
   log: Logger;
   /** How long a report may take before “working on it” is sent; default 2 s. */
   noticeMs?: number;
+  /** The language answers are in (WhatsApp tells no language of its users): the workspace's `language`; default English. */
+  language?: 'en' | 'zh';
 }
 
 export interface WhatsAppCommands {
@@ -169,7 +171,7 @@ export function createWhatsAppCommands(options: WhatsAppCommandsOptions): WhatsA
         workspace: account.workspace,
         platform: 'whatsapp',
         account: account.id,
-        user: { id: input.sender.userId },
+        user: { id: input.sender.userId, ...(options.language ? { languageCode: options.language } : {}) },
         chat: { id: input.publicChatId, type: input.chatKind === 'group' ? 'group' : 'private', ...(input.chatTitle ? { title: input.chatTitle } : {}) },
         name: input.name,
         args: input.args,
