@@ -11,7 +11,8 @@ type Echarts = typeof import('./echarts-setup.js')['echarts'];
 let loading: Promise<Echarts> | undefined;
 const loadEcharts = (): Promise<Echarts> => (loading ??= import('./echarts-setup.js').then((m) => m.echarts));
 
-const live = new Set<EChartsType>();
+/** The charts on screen, each with how to draw it again. */
+const live = new Map<EChartsType, () => void>();
 /** Charts asked for and not drawn yet (each resolves once drawn or dropped). */
 const pending = new Set<Promise<void>>();
 /** Bumped by {@link disposeCharts}: a chart asked for before it is not drawn. */
@@ -35,15 +36,18 @@ export function chart(parent: HTMLElement, option: EChartsCoreOption, className 
     const c = echarts.init(box, undefined, { renderer: 'canvas' });
     const text = cssVar('--text', '#222');
     const hint = cssVar('--hint', '#888');
-    c.setOption({
-      textStyle: { fontFamily: CHART_FONT, color: text },
-      color: [cssVar('--accent', '#2481cc'), hint, '#f0a030', '#3cb371', '#c0504d', '#8064a2', '#4bacc6'],
-      legend: { textStyle: { color: text } },
-      ...option,
-    });
-    // Grid lines in the hint colour, faint, so they read on dark themes too.
-    if ('xAxis' in option) c.setOption({ xAxis: { splitLine: { lineStyle: { color: hint, opacity: 0.25 } } }, yAxis: { splitLine: { lineStyle: { color: hint, opacity: 0.25 } } } });
-    live.add(c);
+    const draw = (): void => {
+      c.setOption({
+        textStyle: { fontFamily: CHART_FONT, color: text },
+        color: [cssVar('--accent', '#2481cc'), hint, '#f0a030', '#3cb371', '#c0504d', '#8064a2', '#4bacc6'],
+        legend: { textStyle: { color: text } },
+        ...option,
+      });
+      // Grid lines in the hint colour, faint, so they read on dark themes too.
+      if ('xAxis' in option) c.setOption({ xAxis: { splitLine: { lineStyle: { color: hint, opacity: 0.25 } } }, yAxis: { splitLine: { lineStyle: { color: hint, opacity: 0.25 } } } });
+    };
+    draw();
+    live.set(c, draw);
   });
   const settled = drawn.catch(() => undefined).finally(() => pending.delete(settled));
   pending.add(settled);
@@ -68,12 +72,22 @@ export function hasCharts(): boolean {
 /** Disposes every chart (before a view is redrawn). */
 export function disposeCharts(): void {
   generation++;
-  for (const c of live) c.dispose();
+  for (const c of live.keys()) c.dispose();
   live.clear();
 }
 
 window.addEventListener('resize', () => {
-  for (const c of live) c.resize();
+  for (const c of live.keys()) c.resize();
+});
+
+// Chart text is canvas text, which does not make the browser fetch font slices: when slices
+// arrive (asked for by the page's other text), charts are drawn again with them, so a device
+// without a Chinese font does not keep boxes in a chart drawn before.
+document.fonts?.addEventListener('loadingdone', () => {
+  for (const [c, draw] of live) {
+    c.clear();
+    draw();
+  }
 });
 
 export const colors = { text: () => cssVar('--text', '#222'), hint: () => cssVar('--hint', '#888'), accent: () => cssVar('--accent', '#2481cc') };
