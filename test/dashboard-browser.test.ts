@@ -145,6 +145,12 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     const deals = (await rowsOf()).find((r) => r.key === '-1001');
     expect(deals?.cells[0]).toBe('团购群 Deals');
     await shot(page, 'attribution');
+    // A theme change draws the charts again in the new colours (no reports asked again).
+    const drawn = Number(await page.getAttribute('.chart', 'data-drawn'));
+    await page.evaluate(`window.Telegram.WebView.receiveEvent('theme_changed', { theme_params: { bg_color: '#ffffff', text_color: '#000000', hint_color: '#999999' } })`);
+    expect(Number(await page.getAttribute('.chart', 'data-drawn'))).toBeGreaterThan(drawn);
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    await page.evaluate(`window.Telegram.WebView.receiveEvent('theme_changed', { theme_params: ${THEME} })`);
 
     // Every other view draws (or says it is not available here), with a screenshot each.
     for (const view of ['campaigns', 'funnel', 'cohorts', 'paths', 'referrals', 'export']) {

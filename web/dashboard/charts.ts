@@ -34,9 +34,12 @@ export function chart(parent: HTMLElement, option: EChartsCoreOption, className 
   const drawn = loadEcharts().then((echarts) => {
     if (asked !== generation) return;
     const c = echarts.init(box, undefined, { renderer: 'canvas' });
-    const text = cssVar('--text', '#222');
-    const hint = cssVar('--hint', '#888');
+    // The theme's colours are read at every drawing: a theme change draws the charts again.
     const draw = (): void => {
+      // How many times it was drawn (the theme test reads it).
+      box.dataset.drawn = String(Number(box.dataset.drawn ?? 0) + 1);
+      const text = cssVar('--text', '#222');
+      const hint = cssVar('--hint', '#888');
       c.setOption({
         textStyle: { fontFamily: CHART_FONT, color: text },
         color: [cssVar('--accent', '#2481cc'), hint, '#f0a030', '#3cb371', '#c0504d', '#8064a2', '#4bacc6'],
@@ -64,9 +67,12 @@ export function preloadCharts(): void {
   loadEcharts().catch(() => (loading = undefined));
 }
 
-/** Whether the view shows charts (they take their colours when drawn). */
-export function hasCharts(): boolean {
-  return live.size > 0 || pending.size > 0;
+/** Draws every chart again: in the theme's current colours, with the fonts loaded by now. */
+export function redrawCharts(): void {
+  for (const [c, draw] of live) {
+    c.clear();
+    draw();
+  }
 }
 
 /** Disposes every chart (before a view is redrawn). */
@@ -83,11 +89,6 @@ window.addEventListener('resize', () => {
 // Chart text is canvas text, which does not make the browser fetch font slices: when slices
 // arrive (asked for by the page's other text), charts are drawn again with them, so a device
 // without a Chinese font does not keep boxes in a chart drawn before.
-document.fonts?.addEventListener('loadingdone', () => {
-  for (const [c, draw] of live) {
-    c.clear();
-    draw();
-  }
-});
+document.fonts?.addEventListener('loadingdone', redrawCharts);
 
 export const colors = { text: () => cssVar('--text', '#222'), hint: () => cssVar('--hint', '#888'), accent: () => cssVar('--accent', '#2481cc') };

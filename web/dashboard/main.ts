@@ -6,7 +6,7 @@
 import './styles.css';
 import { languageOf, LANGUAGES, type Lang } from '../../src/i18n/language.js';
 import { login, me, reportEarly, useInitData, type Me } from './api.js';
-import { chartsReady, disposeCharts, hasCharts, preloadCharts } from './charts.js';
+import { chartsReady, disposeCharts, preloadCharts, redrawCharts } from './charts.js';
 import { h, replace } from './dom.js';
 import { PRESETS, type RangePreset, type State } from './state.js';
 import { modelName, tr, type Key } from './strings.js';
@@ -54,13 +54,13 @@ async function boot(): Promise<void> {
   const browserLang = languageOf(navigator.language);
   if (launch.initData) {
     useInitData(launch.initData);
-    // The user may switch theme or night mode while the page is open: colours follow, and the
-    // charts (which read them when drawn) are drawn again.
+    // The user may switch theme or night mode while the page is open: colours follow (CSS
+    // variables), and the charts, which read them when drawn, are drawn again.
     onTelegramEvent((type, data) => {
       const theme = type === 'theme_changed' ? themeOf(data) : null;
       if (!theme) return;
       applyTheme(theme);
-      window.dispatchEvent(new Event('midfunnel:theme'));
+      redrawCharts();
     });
     postEvent('web_app_ready');
     postEvent('web_app_expand');
@@ -121,10 +121,6 @@ function start(m: Me, lang: Lang): void {
         preloadCharts();
       });
   };
-  window.addEventListener('midfunnel:theme', () => {
-    // Only the charts take colours at drawing time; tables and text follow the CSS variables.
-    if (hasCharts()) redraw();
-  });
   redraw();
 }
 
