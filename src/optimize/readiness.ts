@@ -311,7 +311,10 @@ export interface GatherOptions {
 }
 
 function errorText(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).slice(0, 160);
+  const message = err instanceof Error ? err.message : String(err);
+  // A network failure names the whole request URL (bot id included) before its reason: keep the reason.
+  const reason = /^request to \S+ failed, reason: (.+)$/s.exec(message)?.[1];
+  return (reason ?? message).slice(0, 160);
 }
 
 /** Reads the facts and evaluates them. */

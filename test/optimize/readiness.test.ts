@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { evaluateReadiness, readReadiness, telegramProbes, type ReadinessFacts } from '../../src/optimize/index.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { ConversionRecord, StoredTouch } from '../../src/store/store.js';
@@ -121,5 +123,20 @@ describe('readiness read from the store and the Bot API (real telegraf client, s
     expect(by.get('match-rate:acme')).toMatchObject({ status: 'amber', label: '33% of 3 conversions matched in the last 30 days (no earlier 30 days to compare)' });
     expect(by.get('cross-platform-ids:acme')?.status).toBe('amber');
     expect(r.worst).toBe('red');
+  });
+
+  it('an unreachable Bot API is red with the network reason, not the request URL', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const r = await readReadiness({ store: createMemoryStore(), workspace: { id: 'acme', keywords: ['price'] }, probes: telegramProbes([{ token: '222:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }], `http://127.0.0.1:${closed}`), now: NOW });
+    const me = r.checks.find((c) => c.key === 'privacy:222');
+    expect(me?.status).toBe('red');
+    expect(me?.label).toMatch(/^getMe failed: .*ECONNREFUSED/);
+    expect(me?.label).not.toMatch(/request to|\/bot222/);
   });
 });
