@@ -144,6 +144,7 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
     await settled(page);
     const deals = (await rowsOf()).find((r) => r.key === '-1001');
     expect(deals?.cells[0]).toBe('团购群 Deals');
+    expect(await page.locator('[data-state="error"]').allTextContents()).toEqual([]);
     await shot(page, 'attribution');
     // A theme change draws the charts again in the new colours (no reports asked again).
     const drawn = Number(await page.getAttribute('.chart', 'data-drawn'));
@@ -157,6 +158,8 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
       await page.click(`[data-tab="${view}"]`);
       await settled(page);
       expect(await page.locator(`.view[data-view="${view}"]`).count()).toBe(1);
+      // Each view's reports answered (a view asking with a parameter its report does not take shows an error).
+      expect(await page.locator('[data-state="error"]').allTextContents(), view).toEqual([]);
       await shot(page, view);
     }
     await page.click('[data-tab="funnel"]');

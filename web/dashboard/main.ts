@@ -111,7 +111,7 @@ function start(m: Me, lang: Lang): void {
     replace(app, header(s, redraw), body);
     void drawView(s.view as ViewName, s, content, redraw)
       .then(() => chartsReady())
-      .catch((err: unknown) => content.append(h('p', { class: 'notice error' }, tr(s.lang, 'error', { message: err instanceof Error ? err.message : String(err) }))))
+      .catch((err: unknown) => content.append(h('p', { class: 'notice error', 'data-state': 'error' }, tr(s.lang, 'error', { message: err instanceof Error ? err.message : String(err) }))))
       .finally(() => {
         if (id !== drawing) return;
         loading.remove();

@@ -287,7 +287,7 @@ async function cohorts(s: State, root: HTMLElement): Promise<void> {
 }
 
 async function paths(s: State, root: HTMLElement): Promise<void> {
-  const a = await report<ReportBody & { timeLag?: Row[]; pathLength?: Row[]; topPaths?: Row[] }>('paths', { ...base(s), model: s.model });
+  const a = await report<ReportBody & { timeLag?: Row[]; pathLength?: Row[]; topPaths?: Row[] }>('paths', base(s));
   if (!a.ok) return void root.append(notice(s, a));
   const bars = (title: string, rows: Row[] | undefined): void => {
     const box = section(title);
