@@ -160,6 +160,13 @@ describe.skipIf(skip)(skip ? `dashboard in Chromium (skipped: ${skip})` : 'dashb
       expect(await page.locator(`.view[data-view="${view}"]`).count()).toBe(1);
       // Each view's reports answered (a view asking with a parameter its report does not take shows an error).
       expect(await page.locator('[data-state="error"]').allTextContents(), view).toEqual([]);
+      if (view === 'paths') {
+        // Assists beside last touch; a ratio with no last-touch credit is shown as undefined, as the API gives it.
+        const fromApi = await api('/v1/reports/paths?workspace=acme&period=90d');
+        const shown = await page.$$eval('table[data-table="assists"] tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-key'), ...[...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')]));
+        expect(shown).toEqual(fromApi.rows.map((r: { key: string; label: string; assists: number; last_touch: number; assist_ratio: number | null }) => [r.key, r.label, String(r.assists), String(r.last_touch), r.assist_ratio === null ? '–' : r.assist_ratio.toFixed(2).replace(/\.?0+$/, '')]));
+        expect(shown.some((r) => r[4] === '–')).toBe(true);
+      }
       await shot(page, view);
     }
     await page.click('[data-tab="funnel"]');

@@ -330,9 +330,11 @@ async function paths(s: State, root: HTMLElement): Promise<void> {
               [tr(s.lang, 'col.label'), (r) => str(r.label)],
               [tr(s.lang, 'paths.assists'), (r) => fmt.n(s, num(r.assists)), true],
               [tr(s.lang, 'paths.last-touch'), (r) => fmt.n(s, num(r.last_touch)), true],
-              [tr(s.lang, 'paths.assist-ratio'), (r) => fmt.n(s, num(r.assist_ratio), 2), true],
+              // No last-touch credit: the ratio is undefined, not 0.
+              [tr(s.lang, 'paths.assist-ratio'), (r) => (r.assist_ratio === null || r.assist_ratio === undefined ? '–' : fmt.n(s, num(r.assist_ratio), 2)), true],
             ],
             rows,
+            { 'data-table': 'assists' },
           ),
     ),
   );
